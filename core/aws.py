@@ -1,0 +1,74 @@
+"""The one AWS client factory. Entry points build it once and pass it in.
+
+Endpoints come from boto3's own `AWS_ENDPOINT_URL` (and the per-service variants); credentials from
+boto3's default chain. Nothing here reads either.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from core.settings import Settings
+
+SERVICES = ("s3", "dynamodb", "kinesis", "logs", "sqs", "sts", "cloudwatch")
+
+
+def client_config(settings: Settings) -> Config:
+    """Retries, timeouts and a connection pool sized so every worker has its own connection."""
+    return Config(
+        region_name=settings.region,
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=max(10, settings.worker_count * 2),
+        tcp_keepalive=True,
+    )
+
+
+class AwsClients:
+    """Builds each service client on first use and keeps it; clients are thread-safe, resources not."""
+
+    def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or boto3.Session()
+        self._config = client_config(settings)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, config=self._config)
+            return self._clients[service]
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @property
+    def kinesis(self) -> Any:
+        return self.client("kinesis")
+
+    @property
+    def logs(self) -> Any:
+        return self.client("logs")
+
+    @property
+    def sqs(self) -> Any:
+        return self.client("sqs")
+
+    @property
+    def sts(self) -> Any:
+        return self.client("sts")
+
+    @property
+    def cloudwatch(self) -> Any:
+        return self.client("cloudwatch")

@@ -1,0 +1,108 @@
+"""Pydantic models at the edges: the wire event producers send and the event record we store."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timezone
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+MAX_DESCRIPTION_CHARS = 500
+MAX_URL_CHARS = 2048
+ALLOWED_SCHEMES = ("http", "https", "s3")
+
+
+class WireEvent(BaseModel):
+    """What producers put on the stream: `{"ImageUrl": "...", "Description": "..."}`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    image_url: str = Field(
+        validation_alias=AliasChoices("ImageUrl", "imageUrl", "image_url"),
+        max_length=MAX_URL_CHARS,
+    )
+    description: str = Field(
+        validation_alias=AliasChoices("Description", "description"),
+        min_length=1,
+        max_length=MAX_DESCRIPTION_CHARS,
+    )
+
+    @field_validator("image_url")
+    @classmethod
+    def _url_is_fetchable(cls, url: str) -> str:
+        return check_image_url(url)
+
+    @field_validator("description")
+    @classmethod
+    def _description_is_text(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("must not be blank")
+        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+            raise ValueError("must not contain control characters")
+        return text
+
+
+def check_image_url(url: str) -> str:
+    """Refuse what can never be fetched: other schemes, no host, embedded credentials."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        shown = f"'{scheme}:'" if scheme else "no scheme"
+        raise ValueError(f"must start with http://, https:// or s3:// (got {shown})")
+    if not parts.hostname:
+        raise ValueError("has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain a user name or password")
+    if scheme == "s3" and not parts.path.strip("/"):
+        raise ValueError("s3:// URLs need a key: s3://bucket/key")
+    return url
+
+
+class EventStatus(StrEnum):
+    STORED = "stored"
+    FAILED = "failed"
+
+
+class EventSource(StrEnum):
+    STREAM = "stream"
+    UPLOAD = "upload"
+    DIRECT = "direct"
+
+
+class StoredEvent(BaseModel):
+    """One processed event, stored or failed, as kept in DynamoDB and shown on the dashboard."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    received_at: datetime
+    source: EventSource
+    status: EventStatus
+    description: str = ""
+    image_url: str | None = None
+    failure_reason: str | None = None
+    original_key: str | None = None
+    thumbnail_key: str | None = None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    frame_count: int | None = None
+    exif: dict[str, str] = Field(default_factory=dict)
+    shard_id: str | None = None
+    sequence_number: str | None = None
+    request_id: str | None = None
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)

@@ -1,0 +1,39 @@
+"""The one settings object, read from the environment (names in the README's configuration table)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Names, limits and tuning. Endpoints and credentials are boto3's own business, never ours."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    bucket_name: str = Field("image-processor-local", validation_alias="BUCKET_NAME")
+    table_name: str = Field("image-processor-events", validation_alias="TABLE_NAME")
+    stream_name: str = Field("image-processor-events", validation_alias="STREAM_NAME")
+    consumer_function_name: str = Field(
+        "image-processor-consumer", validation_alias="CONSUMER_FUNCTION_NAME"
+    )
+    # Empty means "Lambda's own name for the function's group": /aws/lambda/<function>.
+    consumer_log_group_override: str = Field("", validation_alias="CONSUMER_LOG_GROUP")
+    failure_queue_name: str = Field(
+        "image-processor-consumer-failures", validation_alias="FAILURE_QUEUE_NAME"
+    )
+    region: str = Field(
+        "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    max_image_bytes: int = Field(20 * 1024 * 1024, gt=0, validation_alias="MAX_IMAGE_BYTES")
+    max_image_pixels: int = Field(50_000_000, gt=0, validation_alias="MAX_IMAGE_PIXELS")
+    thumbnail_size: int = Field(320, ge=16, le=2048, validation_alias="THUMBNAIL_SIZE")
+    fetch_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FETCH_TIMEOUT_SECONDS")
+    worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
+    # Only tests and the local stack serve images from loopback; production never sets this.
+    allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
+    presign_seconds: int = Field(900, ge=60, le=604_800, validation_alias="PRESIGN_SECONDS")
+
+    @property
+    def consumer_log_group(self) -> str:
+        return self.consumer_log_group_override or f"/aws/lambda/{self.consumer_function_name}"

@@ -1,0 +1,49 @@
+"""Shared fixtures: one moto server over real HTTP for the session, reset before each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from core.aws import AwsClients
+from core.bootstrap import bootstrap
+from core.settings import Settings
+
+# The tests never reach AWS: fake credentials, and the endpoint set per test below.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ[_name] = _value
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    return Settings(allow_loopback_fetch=True, worker_count=4)
+
+
+@pytest.fixture()
+def aws(moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AwsClients:
+    """A clean emulator with every resource created, reached over HTTP through AWS_ENDPOINT_URL."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    clients = AwsClients(settings)
+    bootstrap(clients)
+    return clients
