@@ -1,0 +1,16 @@
+"""The one command that serves the dashboard: used by `make run`, the Dockerfile, apprunner.yaml and the tests."""
+
+from __future__ import annotations
+
+APP_PATH = "dashboard/app.py"
+
+
+def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:
+    """argv for `streamlit run`, headless, on the given port."""
+    return [
+        "streamlit", "run", APP_PATH,
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
