@@ -1,0 +1,151 @@
+"""Put image events on the Kinesis stream: one at a time, or many with per-record resends."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.aws import AwsClients
+from core.errors import ImageProcessorError, StoreMisconfigured, StoreUnavailable
+
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 5 * 1024 * 1024  # data + partition keys, as Kinesis counts it
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 5.0
+_MISCONFIGURED = {"ResourceNotFoundException", "AccessDeniedException", "KMSAccessDeniedException"}
+_REFUSED = {"InvalidArgumentException", "ValidationException"}
+
+
+class SendFailed(ImageProcessorError):
+    """Kinesis kept refusing some records (after every resend) or refused them outright."""
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+
+
+def encode_event(image_url: str, description: str) -> bytes:
+    """The wire payload, exactly `{"ImageUrl": ..., "Description": ...}` as UTF-8 JSON."""
+    document = {"ImageUrl": image_url, "Description": description}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def send_event(
+    clients: AwsClients, image_url: str, description: str, partition_key: str | None = None
+) -> SentRecord:
+    """Put one event; not validated here, so the consumer's failure path can be exercised too."""
+    return send_raw(clients, encode_event(image_url, description), partition_key)
+
+
+def send_raw(clients: AwsClients, data: bytes, partition_key: str | None = None) -> SentRecord:
+    """Put any bytes on the stream as one record."""
+    key = partition_key or _random_key()
+    stream = clients.settings.stream_name
+    try:
+        response = clients.kinesis.put_record(StreamName=stream, Data=data, PartitionKey=key)
+    except (ClientError, BotoCoreError) as exc:
+        raise _stream_error(exc, stream) from exc
+    return SentRecord(response["ShardId"], response["SequenceNumber"], key)
+
+
+def send_events(
+    clients: AwsClients,
+    payloads: Sequence[bytes],
+    partition_key: str | None = None,
+    *,
+    max_attempts: int = 5,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[SentRecord]:
+    """Put many records with PutRecords; results in input order. `on_progress(done, total)`."""
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+    records = [(data, partition_key or _random_key()) for data in payloads]
+    sent: dict[int, SentRecord] = {}
+    for chunk in _chunks(records):
+        sent |= _send_chunk(clients, {i: records[i] for i in chunk}, max_attempts)
+        if on_progress:
+            on_progress(len(sent), len(records))
+    return [sent[i] for i in range(len(records))]
+
+
+def _send_chunk(
+    clients: AwsClients, chunk: dict[int, tuple[bytes, str]], max_attempts: int
+) -> dict[int, SentRecord]:
+    """Send a chunk; resend only the records Kinesis reports failed, backing off between tries."""
+    sent: dict[int, SentRecord] = {}
+    pending, codes = list(chunk), []
+    for attempt in range(max_attempts):
+        if attempt:
+            time.sleep(_backoff(attempt))
+        answers = _put_records(clients, [chunk[i] for i in pending])
+        for index, answer in zip(pending, answers, strict=True):
+            if "ErrorCode" in answer:
+                codes.append(answer["ErrorCode"])
+            else:
+                sent[index] = SentRecord(answer["ShardId"], answer["SequenceNumber"], chunk[index][1])
+        pending = [i for i in pending if i not in sent]
+        if not pending:
+            return sent
+    raise SendFailed(
+        f"{len(pending)} record(s) still refused after {max_attempts} attempts ({codes[-1]}); "
+        "the stream is busy: send them again later or add shards"
+    )
+
+
+def _put_records(clients: AwsClients, records: list[tuple[bytes, str]]) -> list[dict[str, Any]]:
+    stream = clients.settings.stream_name
+    entries = [{"Data": data, "PartitionKey": key} for data, key in records]
+    try:
+        return list(clients.kinesis.put_records(StreamName=stream, Records=entries)["Records"])
+    except (ClientError, BotoCoreError) as exc:
+        raise _stream_error(exc, stream) from exc
+
+
+def _chunks(records: list[tuple[bytes, str]]) -> Iterator[list[int]]:
+    """Indices in runs Kinesis takes in one call; an oversized record goes alone (Kinesis judges it)."""
+    chunk: list[int] = []
+    size = 0
+    for index, (data, key) in enumerate(records):
+        record_size = len(data) + len(key.encode("utf-8"))
+        if chunk and (len(chunk) == MAX_RECORDS_PER_CALL or size + record_size > MAX_BYTES_PER_CALL):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(index)
+        size += record_size
+    if chunk:
+        yield chunk
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: senders throttled together spread out instead of retrying in lockstep.
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+
+
+def _random_key() -> str:
+    # A fresh key per record spreads records over every shard.
+    return uuid.uuid4().hex
+
+
+def _stream_error(exc: ClientError | BotoCoreError, stream: str) -> ImageProcessorError:
+    error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
+    code = str(error.get("Code", ""))
+    if code == "ResourceNotFoundException":
+        return StoreMisconfigured(
+            f"Stream {stream} does not exist; run `python -m core bootstrap` or check STREAM_NAME"
+        )
+    if code in _MISCONFIGURED:
+        return StoreMisconfigured(f"Not allowed to write to stream {stream} ({code}); check IAM")
+    if code in _REFUSED:
+        return SendFailed(f"Stream {stream} refused the record(s) ({code}): {error.get('Message')}")
+    reason = code or type(exc).__name__
+    return StoreUnavailable(f"Stream {stream} did not answer ({reason}); retrying may succeed")
