@@ -48,5 +48,5 @@ class StoreUnavailable(ImageProcessorError):
     """Our own store (S3, DynamoDB) failed transiently; retrying may succeed."""
 
 
-class StoreMisconfigured(ImageProcessorError):
-    """The bucket, table or stream does not exist or we lack permission: a person must act."""
+class StoreMisconfigured(StoreUnavailable):
+    """The bucket, table or stream is missing or forbidden: a person must act, and retrying is safe."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -37,11 +37,18 @@ class WireEvent(BaseModel):
     @field_validator("description")
     @classmethod
     def _description_is_text(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("must not be blank")
-        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-            raise ValueError("must not contain control characters")
-        return text
+        return check_description(text)
+
+
+def check_description(text: str) -> str:
+    """Plain text a person typed: not blank, no control characters but newline and tab."""
+    if not text.strip():
+        raise ValueError("must not be blank")
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise ValueError(f"longer than {MAX_DESCRIPTION_CHARS} characters")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise ValueError("must not contain control characters")
+    return text
 
 
 def check_image_url(url: str) -> str:
@@ -86,6 +93,7 @@ class StoredEvent(BaseModel):
     status: EventStatus
     description: str = ""
     image_url: str | None = None
+    filename: str | None = None  # uploads only
     failure_reason: str | None = None
     original_key: str | None = None
     thumbnail_key: str | None = None
@@ -104,5 +112,5 @@ class StoredEvent(BaseModel):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -6,7 +6,7 @@ whatever the table size (see DESIGN.md, "Data model").
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PK = "pk"
 SK = "sk"
@@ -40,8 +40,8 @@ LATEST_KEY = {PK: {"S": "LATEST"}, SK: {"S": "LATEST"}}
 def utc(moment: datetime) -> datetime:
     """Aware UTC; naive datetimes are taken to be UTC already."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:

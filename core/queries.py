@@ -1,0 +1,106 @@
+"""Reads for the dashboard and the CLI. Each costs the same at 100 or 10 million events:
+it touches one item, at most 61 minute counters, or the hour buckets of the window it is asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core import schema
+from core.aws import AwsClients
+from core.awserrors import store_error
+from core.items import from_item
+from core.models import StoredEvent
+
+
+@dataclass(frozen=True)
+class MinuteCount:
+    minute: datetime
+    events: int
+    failed: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def table_call(clients: AwsClients, operation: str, **kwargs: Any) -> dict[str, Any]:
+    """One DynamoDB call on our table, its failures turned into our exceptions."""
+    table = clients.settings.table_name
+    try:
+        return getattr(clients.dynamodb, operation)(TableName=table, **kwargs)  # type: ignore[no-any-return]
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, f"table {table}") from exc
+
+
+def get_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
+    """One event by id (two reads: the id pointer, then the event)."""
+    pointer = table_call(clients, "get_item", Key=schema.id_pointer_key(event_id)).get("Item")
+    if not pointer:
+        return None
+    key = {schema.PK: pointer["event_pk"], schema.SK: pointer["event_sk"]}
+    item = table_call(clients, "get_item", Key=key).get("Item")
+    return from_item(item) if item else None
+
+
+def latest_event(clients: AwsClients) -> StoredEvent | None:
+    """The most recent stored event (one read)."""
+    item = table_call(clients, "get_item", Key=schema.LATEST_KEY).get("Item")
+    return from_item(item) if item else None
+
+
+def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[MinuteCount]:
+    """Counters for the minutes from `start` to `end` inclusive, oldest first, gaps left out."""
+    start, end = schema.utc(start), schema.utc(end)
+    counts: list[MinuteCount] = []
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day <= end:
+        low = max(start, day).strftime("%H:%M")
+        high = min(end, day + timedelta(hours=23, minutes=59)).strftime("%H:%M")
+        counts += _day_counts(clients, day, low, high)
+        day += timedelta(days=1)
+    return counts
+
+
+def _day_counts(clients: AwsClients, day: datetime, low: str, high: str) -> list[MinuteCount]:
+    items = _query_all(
+        clients,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeValues={
+            ":pk": schema.counter_key(day)[schema.PK], ":low": {"S": low}, ":high": {"S": high}
+        },
+    )
+    return [_minute(day, item) for item in items]
+
+
+def _minute(day: datetime, item: dict[str, Any]) -> MinuteCount:
+    hour, minute = (int(part) for part in item[schema.SK]["S"].split(":"))
+    return MinuteCount(
+        minute=day.replace(hour=hour, minute=minute),
+        events=int(item.get("events", {"N": "0"})["N"]),
+        failed=int(item.get("failed", {"N": "0"})["N"]),
+    )
+
+
+def _query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    while True:
+        page = table_call(clients, "query", **kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def last_hour_minutes(clients: AwsClients, now: datetime | None = None) -> list[MinuteCount]:
+    """The 60 minute counters ending with the current minute."""
+    now = schema.utc(now or _now()).replace(second=0, microsecond=0)
+    return minute_counts(clients, now - timedelta(minutes=59), now)
+
+
+def last_hour_count(clients: AwsClients, now: datetime | None = None) -> int:
+    """Events (stored and failed) received in the current minute and the 59 before it."""
+    return sum(count.events for count in last_hour_minutes(clients, now))

@@ -1,0 +1,95 @@
+"""Decode a stream record's bytes into a WireEvent, or say plainly why not.
+
+AWS CLI v2 base64-decodes `--data`; AWS CLI v1 sends the argument as-is, so the stream receives the
+base64 text of the JSON. Both must land as the same event.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.errors import InvalidEvent
+from core.models import WireEvent
+
+_NOT_JSON = object()
+EXPECTED = '{"ImageUrl": "https://…", "Description": "…"}'
+
+
+def parse_payload(data: bytes) -> WireEvent:
+    """The event in `data`, or InvalidEvent with a reason a person can act on."""
+    document = _json_object(data)
+    try:
+        return WireEvent.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidEvent(describe_validation(exc)) from None
+
+
+def salvage_fields(data: bytes) -> dict[str, str]:
+    """Whatever description and URL a rejected payload carried, trimmed, for the failed record."""
+    try:
+        document = _json_object(data)
+    except InvalidEvent:
+        return {}
+    found: dict[str, str] = {}
+    for field, names in (("image_url", ("ImageUrl", "imageUrl", "image_url")),
+                         ("description", ("Description", "description"))):
+        value = next((document[n] for n in names if isinstance(document.get(n), str)), None)
+        if value:
+            found[field] = value[:500]
+    return found
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    if not data.strip():
+        raise InvalidEvent(f"Record is empty; send JSON like {EXPECTED}")
+    document = _loads(data)
+    if document is _NOT_JSON:
+        document = _loads(_base64_text(data) or b"")
+    if document is _NOT_JSON:
+        raise InvalidEvent(f"Record is not JSON (nor base64 of JSON); send {EXPECTED}")
+    if not isinstance(document, dict):
+        kind = type(document).__name__ if document is not None else "null"
+        raise InvalidEvent(f"Record is JSON {kind}, not an object; send {EXPECTED}")
+    return document
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _NOT_JSON
+
+
+def _base64_text(data: bytes) -> bytes | None:
+    try:
+        return base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """'Description: at most 500 characters; ImageUrl: missing' from pydantic's errors."""
+    names = {"image_url": "ImageUrl", "description": "Description"}
+    parts = []
+    for error in exc.errors():
+        field = names.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else "Event"
+        parts.append(f"{field}: {_message(error)}")
+    return "Invalid event: " + "; ".join(parts)
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "string_too_long":
+        return f"longer than {error['ctx']['max_length']} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_type":
+        return "must be a string"
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,92 @@
+"""The wire event: the earlier system's payload, its aliases, its limits, and readable reasons."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from core.errors import InvalidEvent
+from core.wire import parse_payload, salvage_fields
+
+URL = "https://images.example.com/cat.jpg"
+
+
+def payload(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ImageUrl": URL, "Description": "Test image event from Kinesis"},
+        {"imageUrl": URL, "description": "Test image event from Kinesis"},
+        {"image_url": URL, "description": "Test image event from Kinesis"},
+    ],
+)
+def test_every_spelling_of_the_fields_is_the_same_event(fields: dict[str, str]) -> None:
+    event = parse_payload(payload(**fields))
+    assert (event.image_url, event.description) == (URL, "Test image event from Kinesis")
+
+
+def test_aws_cli_v1_base64_text_of_the_json_is_the_same_event() -> None:
+    raw = payload(ImageUrl=URL, Description="from CLI v1")
+    assert parse_payload(base64.b64encode(raw)) == parse_payload(raw)
+
+
+@pytest.mark.parametrize("url", [URL, "http://example.com/a.png", "s3://bucket/key/a.webp"])
+def test_http_https_and_s3_urls_are_accepted(url: str) -> None:
+    assert parse_payload(payload(ImageUrl=url, Description="ok")).image_url == url
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"ImageUrl": URL}, "Description: missing"),
+        ({"Description": "x"}, "ImageUrl: missing"),
+        ({"ImageUrl": URL, "Description": ""}, "Description: must not be empty"),
+        ({"ImageUrl": URL, "Description": "   "}, "Description: must not be blank"),
+        ({"ImageUrl": URL, "Description": "x" * 501}, "longer than 500 characters"),
+        ({"ImageUrl": URL, "Description": "bell\x07"}, "control characters"),
+        ({"ImageUrl": URL, "Description": 5}, "Description: must be a string"),
+        ({"ImageUrl": None, "Description": "x"}, "ImageUrl: must be a string"),
+        ({"ImageUrl": "javascript:alert(1)", "Description": "x"}, "must start with http://"),
+        ({"ImageUrl": "file:///etc/passwd", "Description": "x"}, "(got 'file:')"),
+        ({"ImageUrl": "ftp://example.com/a.jpg", "Description": "x"}, "(got 'ftp:')"),
+        ({"ImageUrl": "http:///nohost.jpg", "Description": "x"}, "has no host"),
+        ({"ImageUrl": "http://user:pw@example.com/a.jpg", "Description": "x"}, "user name or password"),
+        ({"ImageUrl": "s3://bucket-only", "Description": "x"}, "need a key"),
+        ({"ImageUrl": "https://e.com/" + "a" * 2100, "Description": "x"}, "longer than 2048"),
+    ],
+)
+def test_invalid_fields_are_refused_with_a_reason(fields: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidEvent, match="Invalid event") as caught:
+        parse_payload(payload(**fields))
+    assert reason in str(caught.value)
+
+
+def test_exactly_500_characters_is_accepted() -> None:
+    assert len(parse_payload(payload(ImageUrl=URL, Description="x" * 500)).description) == 500
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "Record is empty"),
+        (b"not json", "not JSON"),
+        (b"\xff\xfe\x00garbage", "not JSON"),
+        (b"[1, 2]", "JSON list, not an object"),
+        (b"42", "JSON int, not an object"),
+        (b"null", "JSON null, not an object"),
+    ],
+)
+def test_records_that_are_not_a_json_object_say_so(data: bytes, reason: str) -> None:
+    with pytest.raises(InvalidEvent, match=reason):
+        parse_payload(data)
+
+
+def test_fields_of_a_rejected_event_are_kept_for_its_failed_record() -> None:
+    salvaged = salvage_fields(payload(ImageUrl="ftp://x/y", Description="kept", Extra=1))
+    assert salvaged == {"image_url": "ftp://x/y", "description": "kept"}
+    assert salvage_fields(b"not json") == {}
