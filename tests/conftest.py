@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from core.aws import AwsClients
 from core.bootstrap import bootstrap
+from core.emulator import embedded_aws
 from core.settings import Settings
 
 # The tests never reach AWS: fake credentials, and the endpoint set per test below.
@@ -27,11 +27,9 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """The same embedded emulator `make run` uses: moto's ThreadedMotoServer on a free port."""
+    with embedded_aws() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture()
