@@ -1,0 +1,429 @@
+"""Fetching images for real: a local HTTP(S) server on loopback, and S3 in the emulator over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import ipaddress
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from PIL import Image
+
+from core.aws import AwsClients
+from core.errors import FetchFailed, FetchRefused, StoreUnavailable
+from core.fetch import fetch_http, fetch_image, s3_failure
+from core.settings import Settings
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
+LIMIT = 1000  # bytes, for the oversized-body tests
+assert len(PNG) < LIMIT and len(JPEG) < LIMIT
+
+
+class ImageHandler(BaseHTTPRequestHandler):
+    """Routes by path; each one a way a real image host behaves (or misbehaves)."""
+
+    protocol_version = "HTTP/1.1"
+    server: ImageServer
+
+    def do_GET(self) -> None:
+        self.server.requests.append((self.path, self.headers.get("Host")))
+        path = urlsplit(self.path).path
+        route = next((r for prefix, r in self.routes().items() if path.startswith(prefix)), None)
+        if route is None:
+            self.send_error(404, "Not Found")
+        else:
+            route()
+
+    def routes(self) -> dict[str, Any]:
+        return {
+            "/cat.png": lambda: self.reply(200, PNG, "image/png"),
+            "/cat.jpg": lambda: self.reply(200, JPEG, "image/jpeg"),
+            "/page.html": lambda: self.reply(200, b"<html><body>no image</body></html>", "text/html"),
+            "/big.png": lambda: self.reply(200, PNG + b"\0" * 5000, "image/png"),
+            "/endless.png": self.endless,
+            "/redirect/": self.redirect_chain,
+            "/to": lambda: self.redirect(parse_qs(urlsplit(self.path).query)["url"][0]),
+            "/loop": lambda: self.redirect("/loop"),
+            "/slow.png": self.slow,
+            "/trickle.png": self.trickle,
+        }
+
+    def reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, location: str, status: int = 302) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def redirect_chain(self) -> None:
+        hops = int(self.path.rsplit("/", 1)[1])
+        self.redirect(f"/redirect/{hops - 1}" if hops > 1 else "/cat.png", 301 if hops % 2 else 307)
+
+    def endless(self) -> None:
+        """No Content-Length: a chunked body that goes on far past any limit."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for chunk in [PNG[:16]] + [b"\0" * 512] * 2000:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def slow(self) -> None:
+        time.sleep(2)
+        self.reply(200, PNG, "image/png")
+
+    def trickle(self) -> None:
+        """Headers at once, then a byte every 0.1 s: no single read ever times out."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(PNG)))
+        self.end_headers()
+        for index in range(30):
+            self.wfile.write(PNG[index : index + 1])
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class ImageServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # the slow routes outlive their tests; nothing waits for them
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ImageHandler)
+        self.requests: list[tuple[str, str | None]] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that give up mid-body (the point of several tests) are not errors here
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def images() -> Iterator[ImageServer]:
+    server = ImageServer()
+    with serving(server):
+        yield server
+
+
+@pytest.fixture()
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every address a socket connects to during the test (the connections still happen)."""
+    seen: list[str] = []
+    real_connect = socket.socket.connect
+
+    def record(sock: socket.socket, address: Any) -> None:
+        seen.append(address[0])
+        real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", record)
+    return seen
+
+
+def local(**overrides: Any) -> Settings:
+    return Settings(**{"allow_loopback_fetch": True, "fetch_timeout_seconds": 5, **overrides})
+
+
+# --- http: the happy paths ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "content_type"), [("/cat.png", "PNG", "image/png"), ("/cat.jpg", "JPEG", "image/jpeg")]
+)
+def test_an_image_is_fetched_and_decodes(images: ImageServer, path: str, fmt: str, content_type: str) -> None:
+    fetched = fetch_http(images.base + path, local())
+    with Image.open(io.BytesIO(fetched.data)) as image:
+        assert (image.format, image.size) == (fmt, (64, 48))
+    assert (fetched.content_type, fetched.final_url) == (content_type, images.base + path)
+
+
+def test_the_request_names_the_host_from_the_url(images: ImageServer) -> None:
+    port = images.server_address[1]
+    fetch_http(f"http://localhost:{port}/cat.png?host-check", local(), resolve=lambda host, p: ["127.0.0.1"])
+    assert ("/cat.png?host-check", f"localhost:{port}") in images.requests
+
+
+def test_fetch_image_takes_http_urls_through_the_same_guard(images: ImageServer) -> None:
+    assert fetch_image(images.base + "/cat.png", AwsClients(local())).data == PNG
+    with pytest.raises(FetchRefused):
+        fetch_image(images.base + "/cat.png", AwsClients(local(allow_loopback_fetch=False)))
+
+
+def test_a_redirect_chain_within_the_limit_is_followed(images: ImageServer) -> None:
+    fetched = fetch_http(images.base + "/redirect/5", local())
+    assert (fetched.data, fetched.final_url) == (PNG, images.base + "/cat.png")
+
+
+def test_an_absolute_redirect_is_followed(images: ImageServer) -> None:
+    fetched = fetch_http(f"{images.base}/to?url={images.base}/cat.jpg", local())
+    assert fetched.data == JPEG
+
+
+# --- http: sources that answer, but not with a usable image -----------------------------------------
+
+
+def test_a_missing_image_fails_with_the_status(images: ImageServer) -> None:
+    with pytest.raises(FetchFailed, match=r"/nothing.png answered 404 Not Found"):
+        fetch_http(images.base + "/nothing.png", local())
+
+
+def test_a_web_page_is_not_an_image(images: ImageServer) -> None:
+    expected = "is not an image: it starts with '<html><body>no i' (Content-Type text/html)"
+    with pytest.raises(FetchFailed, match=re.escape(expected)):
+        fetch_http(images.base + "/page.html", local())
+
+
+def test_a_body_over_the_limit_is_refused_from_its_content_length(images: ImageServer) -> None:
+    with pytest.raises(FetchFailed, match=r"is 5,\d{3} bytes; the limit is 1,000 bytes \(MAX_IMAGE_BYTES\)"):
+        fetch_http(images.base + "/big.png", local(max_image_bytes=LIMIT))
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off(images: ImageServer) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match="sends more than 1,000 bytes"):
+        fetch_http(images.base + "/endless.png", local(max_image_bytes=LIMIT))
+    assert time.monotonic() - started < 1
+
+
+def test_too_many_redirects_fail(images: ImageServer) -> None:
+    with pytest.raises(FetchFailed, match="redirected more than 5 times"):
+        fetch_http(images.base + "/redirect/6", local())
+    with pytest.raises(FetchFailed, match="redirected more than 5 times"):
+        fetch_http(images.base + "/loop", local())
+
+
+@pytest.mark.parametrize("path", ["/slow.png", "/trickle.png"])
+def test_a_slow_source_fails_at_the_overall_deadline(images: ImageServer, path: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match=r"did not send the image within 0.5 s \(FETCH_TIMEOUT_SECONDS\)"):
+        fetch_http(images.base + path, local(fetch_timeout_seconds=0.5))
+    assert time.monotonic() - started < 1
+
+
+def test_a_closed_port_fails_with_a_reason() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(FetchFailed, match="could not connect"):
+        fetch_http(f"http://127.0.0.1:{port}/cat.png", local())
+
+
+# --- http: redirects into the private network -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://[::ffff:10.0.0.1]/",
+        "file:///etc/passwd",
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused_without_connecting(
+    images: ImageServer, connections: list[str], location: str
+) -> None:
+    with pytest.raises(FetchRefused, match=f"^{re.escape(images.base)}/to.* redirects to .* is not allowed"):
+        fetch_http(f"{images.base}/to?url={location}", local())
+    assert connections == ["127.0.0.1"]
+
+
+# --- https: connect to the checked address, verify the name ---------------------------------------
+
+TlsServer = tuple[ImageServer, Path, list[str | None]]  # the server, its CA, the SNI names it saw
+
+
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate it signs for localhost and 127.0.0.1."""
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fetch test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tls_images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
+    """The same routes over TLS; yields the server, the CA to trust, and the SNI names it was sent."""
+    ca, cert, key = make_certificates(tmp_path_factory.mktemp("tls"))
+    server_names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    server = ImageServer()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    with serving(server):
+        yield server, ca, server_names
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    tls_images: TlsServer, monkeypatch: pytest.MonkeyPatch, connections: list[str]
+) -> None:
+    server, ca, server_names = tls_images
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # OpenSSL's default trust store, read per context
+    url = f"https://localhost:{server.server_address[1]}/cat.png"
+    assert fetch_http(url, local(), resolve=lambda host, port: ["127.0.0.1"]).data == PNG
+    assert (connections, server_names[-1]) == (["127.0.0.1"], "localhost")
+
+
+def test_https_refuses_a_certificate_for_another_name(
+    tls_images: TlsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The certificate is valid for 127.0.0.1, where we connect, but not for the name in the URL."""
+    server, ca, _ = tls_images
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    url = f"https://images.example:{server.server_address[1]}/cat.png"
+    with pytest.raises(FetchFailed, match="certificate"):
+        fetch_http(url, local(), resolve=lambda host, port: ["127.0.0.1"])
+
+
+def test_https_refuses_an_untrusted_certificate(tls_images: TlsServer) -> None:
+    server, _, _ = tls_images
+    url = f"https://localhost:{server.server_address[1]}/cat.png"
+    with pytest.raises(FetchFailed, match="certificate"):
+        fetch_http(url, local(), resolve=lambda host, port: ["127.0.0.1"])
+
+
+# --- s3:// through the emulator ---------------------------------------------------------------------
+
+
+def put(aws: AwsClients, key: str, data: bytes, content_type: str = "image/png") -> str:
+    aws.s3.put_object(Bucket=aws.settings.bucket_name, Key=key, Body=data, ContentType=content_type)
+    return f"s3://{aws.settings.bucket_name}/{key}"
+
+
+def test_an_s3_object_is_fetched(aws: AwsClients) -> None:
+    url = put(aws, "incoming/cat.jpg", JPEG, "image/jpeg")
+    fetched = fetch_image(url, aws)
+    assert (fetched.data, fetched.content_type, fetched.final_url) == (JPEG, "image/jpeg", url)
+
+
+def test_an_s3_key_keeps_characters_a_url_would_split_on(aws: AwsClients) -> None:
+    url = put(aws, "odd/name with space?v=1#2.png", PNG)
+    assert fetch_image(url, aws).data == PNG
+
+
+def test_a_missing_s3_key_fails_with_a_reason(aws: AwsClients) -> None:
+    url = f"s3://{aws.settings.bucket_name}/nothing/here.png"
+    with pytest.raises(FetchFailed, match=re.escape(f"{url} does not exist (NoSuchKey)")):
+        fetch_image(url, aws)
+
+
+def test_a_missing_s3_bucket_fails_with_a_reason(aws: AwsClients) -> None:
+    url = "s3://no-such-bucket-here/cat.png"
+    with pytest.raises(FetchFailed, match=re.escape(f"{url} does not exist (NoSuchBucket)")):
+        fetch_image(url, aws)
+
+
+def test_an_s3_object_over_the_limit_is_refused(aws: AwsClients) -> None:
+    url = put(aws, "incoming/big.png", PNG + b"\0" * 5000)
+    small = AwsClients(Settings(max_image_bytes=LIMIT))
+    with pytest.raises(FetchFailed, match=r"is 5,\d{3} bytes; the limit is 1,000 bytes"):
+        fetch_image(url, small)
+
+
+def test_an_s3_url_without_a_key_is_refused(aws: AwsClients) -> None:
+    with pytest.raises(FetchRefused, match="s3://bucket/key"):
+        fetch_image(f"s3://{aws.settings.bucket_name}/", aws)
+
+
+def client_error(code: str, status: int) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "GetObject")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (client_error("SlowDown", 503), StoreUnavailable),
+        (client_error("InternalError", 500), StoreUnavailable),
+        (client_error("ServiceUnavailable", 503), StoreUnavailable),
+        (EndpointConnectionError(endpoint_url="http://s3"), StoreUnavailable),
+        (ReadTimeoutError(endpoint_url="http://s3"), StoreUnavailable),
+        (ConnectTimeoutError(endpoint_url="http://s3"), StoreUnavailable),
+        (client_error("AccessDenied", 403), FetchFailed),
+        (client_error("403", 403), FetchFailed),
+        (client_error("404", 404), FetchFailed),
+        (client_error("InvalidObjectState", 403), FetchFailed),
+    ],
+)
+def test_s3_failures_are_split_into_the_events_fault_and_the_stores(error: Exception, expected: type) -> None:
+    """S3 itself failing is retried (StoreUnavailable); an unusable object is the event's fault."""
+    failure = s3_failure("s3://b/k.png", error)
+    assert type(failure) is expected
+    assert "s3://b/k.png" in str(failure)
