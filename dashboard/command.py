@@ -1,4 +1,4 @@
-"""The one command that serves the dashboard: used by `make run`, the Dockerfile, apprunner.yaml and the tests."""
+"""The one command that serves the dashboard: for `make run`, the Dockerfile, apprunner.yaml and tests."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ APP_PATH = "dashboard/app.py"
 
 
 def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:
-    """argv for `streamlit run`, headless, on the given port."""
+    """argv for `streamlit run`, headless, on the given port, from the repository root.
+
+    `python -m` puts the working directory on sys.path, so the pages can import `core`.
+    """
     return [
-        "streamlit", "run", APP_PATH,
+        "python", "-m", "streamlit", "run", APP_PATH,
         "--server.port", str(port),
         "--server.address", address,
         "--server.headless", "true",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
+
 from core.aws import AwsClients
 
 
@@ -25,3 +27,28 @@ class CallCounter:
 
     def reset(self) -> None:
         self.calls.clear()
+
+
+class FailCalls:
+    """Answers the next `times` calls of service.operation with an AWS error, before they are sent.
+
+    A botocore `before-call` hook that returns a response short-circuits the request, so the client
+    raises ClientError exactly as it would for the real service's answer.
+    """
+
+    def __init__(
+        self, clients: AwsClients, service: str, operation: str,
+        code: str = "ThrottlingException", status: int = 400, times: int = 1,
+    ) -> None:
+        self.code, self.status, self.times_left, self.failed = code, status, times, 0
+        clients.client(service).meta.events.register(f"before-call.{service}.{operation}", self._answer)
+
+    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        if self.times_left <= 0:
+            return None
+        self.times_left -= 1
+        self.failed += 1
+        error = {"Code": self.code, "Message": "injected by the test"}
+        return AWSResponse("http://fault", self.status, {}, None), {
+            "Error": error, "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }

@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when a requirements file changes.
+STAMP := $(VENV)/.installed
+PORT ?= 4566
+DASHBOARD_PORT ?= 8501
+
+.PHONY: run stack test lint venv clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: the embedded AWS with sample data and the dashboard on http://localhost:$(DASHBOARD_PORT)
+run: $(STAMP)
+	$(BIN)/python -m dashboard.local --port $(PORT) --dashboard-port $(DASHBOARD_PORT)
+
+## stack: the embedded AWS alone, in the foreground; prints AWS_ENDPOINT_URL
+stack: $(STAMP)
+	$(BIN)/python -m lambda_consumer.local_stack --port $(PORT)
+
+## test: lint, then every test (pytest exits non-zero when it collects nothing)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""`python -m core`: a small command line for people and scripts; every command prints JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from core.aws import AwsClients
+from core.bootstrap import bootstrap
+from core.errors import ImageProcessorError
+from core.models import WireEvent
+from core.producer import encode_event, send_events
+from core.queries import last_hour_count, latest_event
+from core.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("latest", help="the latest stored event and the last-hour count")
+    send = commands.add_parser("send", help="put image events on the stream")
+    send.add_argument("--url", required=True, help="http(s):// or s3:// address of the image")
+    send.add_argument("--description", required=True, help="text shown with the image (1-500 chars)")
+    send.add_argument("--count", type=int, default=1, help="how many copies to send (default 1)")
+    send.add_argument("--partition-key", default=None, help="default: a random key per record")
+    boot = commands.add_parser("bootstrap", help="create the bucket, table, stream, log group and queue")
+    boot.add_argument("--shards", type=int, default=1, help="shards for a new stream (default 1)")
+    return parser
+
+
+def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
+    event = latest_event(clients)
+    return {
+        "latest": event.model_dump(mode="json") if event else None,
+        "last_hour_count": last_hour_count(clients),
+    }
+
+
+def _send(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    event = WireEvent(ImageUrl=args.url, Description=args.description)  # refuse before sending
+    payload = encode_event(event.image_url, event.description)
+    sent = send_events(clients, [payload] * max(1, args.count), args.partition_key)
+    return {"sent": [record.__dict__ for record in sent]}
+
+
+def _bootstrap(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    bootstrap(clients, shard_count=args.shards)
+    names = clients.settings
+    return {"bucket": names.bucket_name, "table": names.table_name, "stream": names.stream_name,
+            "log_group": names.consumer_log_group, "queue": names.failure_queue_name}
+
+
+COMMANDS = {"latest": _latest, "send": _send, "bootstrap": _bootstrap}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    clients = AwsClients(Settings())
+    try:
+        result = COMMANDS[args.command](clients, args)
+    except (ImageProcessorError, ValueError) as exc:
+        print(json.dumps({"error": str(exc)}), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,33 @@
+"""`make run`: the embedded AWS with sample data, then the dashboard against it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from core.emulator import local_environment
+from dashboard.command import streamlit_command
+from lambda_consumer.local_stack import local_stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=4566, help="emulator port (default 4566)")
+    parser.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (default 8501)")
+    args = parser.parse_args()
+    with local_stack(args.port) as endpoint:
+        print(f"export AWS_ENDPOINT_URL={endpoint}   # for the AWS CLI in another terminal")
+        print(f"Dashboard: http://localhost:{args.dashboard_port}", flush=True)
+        env = os.environ | local_environment(endpoint)
+        try:
+            command = streamlit_command(args.dashboard_port, "127.0.0.1")
+            subprocess.run([sys.executable, *command[1:]], env=env, check=False)
+        except KeyboardInterrupt:
+            pass
+    print("Stopped; the emulator's data is gone.")
+
+
+if __name__ == "__main__":
+    main()
