@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core import schema
+from core import records, schema
 from core.aws import AwsClients
 from core.items import from_item
 from core.models import EventStatus, StoredEvent
-from core.queries import minute_counts, table_call
+from core.queries import latest_event, minute_counts, table_call
 
 DEFAULT_WINDOW = timedelta(days=7)
 
@@ -114,3 +114,13 @@ def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[S
         )
         found += [from_item(item) for item in page.get("Items", [])]
     return found
+
+
+def delete(clients: AwsClients, event: StoredEvent) -> bool:
+    """Delete an event; if it was the latest, the newest stored event of the last week takes over."""
+    deleted = records.delete_event(clients, event)
+    latest = latest_event(clients)
+    if deleted and latest is not None and latest.event_id == event.event_id:
+        newest = recent_events(clients, EventFilter(status=EventStatus.STORED), limit=1).events
+        records.replace_latest(clients, newest[0] if newest else None)
+    return deleted

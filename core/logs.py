@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.aws import AwsClients
+from core.awserrors import store_error
 from core.errors import StoreMisconfigured, StoreUnavailable
 
 MAX_PAGE_SIZE = 10_000  # the most filter_log_events returns per call
@@ -168,3 +169,12 @@ def _ms(moment: datetime) -> int:
     # Naive datetimes are taken as UTC, as everywhere else in this project.
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return int((aware - _EPOCH) // timedelta(milliseconds=1))
+
+
+def log_groups(clients: AwsClients, limit: int = 50) -> list[str]:
+    """Names of the account's log groups (first `limit`), for the viewer's group picker."""
+    try:
+        groups = clients.logs.describe_log_groups(limit=limit)["logGroups"]
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, "CloudWatch Logs") from exc
+    return [g["logGroupName"] for g in groups]

@@ -44,3 +44,14 @@ def presigned_url(clients: AwsClients, key: str) -> str:
             ExpiresIn=clients.settings.presign_seconds,
         )
     )
+
+
+def list_keys(clients: AwsClients, prefix: str, limit: int = 100) -> list[str]:
+    """Keys under `prefix` (first `limit`), e.g. the sample images the test-event form offers."""
+    try:
+        listing = clients.s3.list_objects_v2(
+            Bucket=clients.settings.bucket_name, Prefix=prefix, MaxKeys=limit
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, f"bucket {clients.settings.bucket_name}") from exc
+    return [item["Key"] for item in listing.get("Contents", [])]

@@ -50,7 +50,7 @@ def _transaction(table: str, event: StoredEvent) -> list[dict[str, Any]]:
 
 
 def _is_duplicate(exc: ClientError) -> bool:
-    """A cancelled transaction whose only objection is an existing item: a redelivery."""
+    """A transaction cancelled only by its item condition: a redelivery (or a second delete)."""
     if error_code(exc) != "TransactionCanceledException":
         return False
     reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
@@ -78,3 +78,44 @@ def advance_latest(clients: AwsClients, event: StoredEvent) -> None:
             raise store_error(exc, f"table {clients.settings.table_name}") from exc
     except BotoCoreError as exc:
         raise store_error(exc, f"table {clients.settings.table_name}") from exc
+
+
+def delete_event(clients: AwsClients, event: StoredEvent) -> bool:
+    """Remove the event, its id pointer and its count; False if it was already gone.
+
+    Its images stay: keys are content hashes, so other events may show the same files.
+    """
+    table = clients.settings.table_name
+    failed = 1 if event.status is EventStatus.FAILED else 0
+    exists = f"attribute_exists({schema.PK})"
+    items = [
+        {"Delete": {"TableName": table, "Key": event_key(event), "ConditionExpression": exists}},
+        {"Delete": {"TableName": table, "Key": schema.id_pointer_key(event.event_id)}},
+        {"Update": {
+            "TableName": table, "Key": schema.counter_key(event.received_at),
+            "UpdateExpression": "ADD events :minus, failed :failed",
+            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":failed": {"N": str(-failed)}},
+        }},
+    ]
+    try:
+        clients.dynamodb.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if _is_duplicate(exc):
+            return False
+        raise store_error(exc, f"table {table}") from exc
+    except BotoCoreError as exc:
+        raise store_error(exc, f"table {table}") from exc
+    return True
+
+
+def replace_latest(clients: AwsClients, event: StoredEvent | None) -> None:
+    """Set LATEST outright (after a delete), or remove it when no stored event is left."""
+    table = clients.settings.table_name
+    try:
+        if event is None:
+            clients.dynamodb.delete_item(TableName=table, Key=schema.LATEST_KEY)
+        else:
+            item = to_item(event) | schema.LATEST_KEY | {"latest_sk": event_key(event)[schema.SK]}
+            clients.dynamodb.put_item(TableName=table, Item=item)
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, f"table {table}") from exc

@@ -67,9 +67,13 @@ def sample_images() -> list[Sample]:
     ]
 
 
+# Not an image: the dashboard's "Not an image" test event points at it to show that failure path.
+NOT_AN_IMAGE = Sample("samples/not-an-image.txt", "", b"This is text, not an image.\n", "text/plain")
+
+
 def upload_samples(clients: AwsClients) -> list[Sample]:
     """Put the samples in the bucket under samples/, where s3:// events and the dashboard find them."""
     samples = sample_images()
-    for sample in samples:
+    for sample in [*samples, NOT_AN_IMAGE]:
         put_once(clients, sample.key, sample.data, sample.content_type)
     return samples

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
     # Only tests and the local stack serve images from loopback; production never sets this.
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
-    presign_seconds: int = Field(900, ge=60, le=604_800, validation_alias="PRESIGN_SECONDS")
+    # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.
+    presign_seconds: int = Field(900, ge=600, le=604_800, validation_alias="PRESIGN_SECONDS")
 
     @property
     def consumer_log_group(self) -> str:
