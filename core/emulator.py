@@ -5,6 +5,7 @@ Nothing is kept: the emulator holds everything in memory and forgets it when it 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -24,6 +25,8 @@ LOCAL_CREDENTIALS = {
 def embedded_aws(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run moto's server on host:port (0: any free port); yields its endpoint URL."""
     _check_free(host, port)
+    # One access-log line per API call would drown everything else the stack prints.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _serialized_server(host, port)
     server.start()
     try:

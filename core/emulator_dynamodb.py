@@ -57,7 +57,7 @@ def _snapshot(backend: Any, operation: dict[str, Any]) -> _Snapshot | None:
         }
         hash_value, range_value = backend.get_keys_value(table, key)
         return table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))
-    except Exception:  # noqa: BLE001 - moto raises its own, better error for the same operation
+    except Exception:  # moto raises its own, better error for the same operation
         return None
 
 

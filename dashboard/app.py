@@ -1,10 +1,18 @@
-"""The dashboard's entry file: builds the pages and runs the one the browser asked for."""
+"""The dashboard's entry file: login when configured, then the page the browser asked for."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Image Processor", page_icon="🖼️", layout="wide")
+from dashboard.auth import require_login
 
-pages = [
-    st.Page("pages/live.py", title="Live", icon="📡", default=True),
+st.set_page_config(page_title="Image Processor", page_icon="🖼️", layout="wide")
+require_login()
+
+PAGES = [
+    st.Page("pages/live.py", title="Live", icon="📡", default=True, url_path="live"),
+    st.Page("pages/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
+    st.Page("pages/upload.py", title="Upload", icon="⬆️", url_path="upload"),
+    st.Page("pages/send.py", title="Send test event", icon="📨", url_path="send"),
+    st.Page("pages/logs.py", title="Logs", icon="📜", url_path="logs"),
+    st.Page("pages/health.py", title="Health", icon="🩺", url_path="health"),
 ]
-st.navigation(pages).run()
+st.navigation(PAGES).run()

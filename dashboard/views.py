@@ -1,12 +1,14 @@
-"""Small view helpers shared by pages: times, store errors."""
+"""Small view helpers shared by pages: times, store errors, event details."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from core.errors import StoreMisconfigured, StoreUnavailable
+from core.models import StoredEvent
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
@@ -18,7 +20,11 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return f"{seconds} s ago"
 
 
-def show_store_error(exc: StoreUnavailable) -> None:
+def local_time(moment: datetime) -> str:
+    return f"{moment.astimezone():%Y-%m-%d %H:%M:%S %Z}"
+
+
+def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:
     """What went wrong and what to check, never a stack trace, and a way to try again."""
     if isinstance(exc, StoreMisconfigured):
         st.error(f"The event store is not set up: {exc}", icon="🛠️")
@@ -28,4 +34,20 @@ def show_store_error(exc: StoreUnavailable) -> None:
             "still running, or that AWS_ENDPOINT_URL, AWS_REGION and your credentials are right.",
             icon="🔌",
         )
-    st.button("Retry", key="retry-store")
+    st.button("Retry", key=key)
+
+
+def trace_table(event: StoredEvent) -> pd.DataFrame:
+    """Where the event came from and where it is stored, as rows of text."""
+    rows = {
+        "Event id": event.event_id, "Status": event.status.value, "Source": event.source.value,
+        "Received": local_time(event.received_at), "Image URL": event.image_url,
+        "File name": event.filename, "Shard": event.shard_id, "Sequence number": event.sequence_number,
+        "Lambda request id": event.request_id, "Original key": event.original_key,
+        "Thumbnail key": event.thumbnail_key, "Failure reason": event.failure_reason,
+        "Size": f"{event.width} × {event.height} px" if event.width else None,
+        "Format": event.format, "Bytes": event.size_bytes, "Frames": event.frame_count,
+        "SHA-256": event.sha256,
+    }
+    shown = {name: str(value) for name, value in rows.items() if value not in (None, "")}
+    return pd.DataFrame({"field": list(shown), "value": list(shown.values())})

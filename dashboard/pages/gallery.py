@@ -1,0 +1,41 @@
+"""Gallery: thumbnails of recent events, filtered and paged, with details, logs and delete."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.browse import recent_events
+from core.errors import StoreUnavailable
+from dashboard.gallery_view import details, filter_bar, tile
+from dashboard.resources import aws_clients
+from dashboard.views import show_store_error
+
+COLUMNS = 4
+
+st.title("Gallery")
+filters, page_size = filter_bar()
+cursors: list[str | None] = st.session_state.gallery_cursors
+try:
+    page = recent_events(aws_clients(), filters, limit=page_size, cursor=cursors[-1])
+except StoreUnavailable as exc:
+    show_store_error(exc)
+    st.stop()
+
+if "gallery_selected" in st.session_state:
+    with st.container(border=True):
+        details(st.session_state.gallery_selected)
+if not page.events:
+    st.info("No events match. Widen the time range or clear the filters, or send an event.")
+for start in range(0, len(page.events), COLUMNS):
+    for column, event in zip(st.columns(COLUMNS), page.events[start:start + COLUMNS], strict=False):
+        with column:
+            tile(event)
+
+back, position, forward = st.columns([1, 2, 1])
+if back.button("← Previous", disabled=len(cursors) == 1):
+    cursors.pop()
+    st.rerun()
+position.caption(f"Page {len(cursors)}")
+if forward.button("Next →", disabled=page.next_cursor is None):
+    cursors.append(page.next_cursor)
+    st.rerun()

@@ -1,0 +1,44 @@
+"""Health: which backend, whether each resource answers, stream shards, consumer lag and failures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import health
+from core.errors import StoreUnavailable
+from dashboard.resources import aws_clients, live_snapshot
+from dashboard.views import show_store_error
+
+st.title("Health")
+clients = aws_clients()
+
+where = health.backend(clients)
+st.subheader("Backend")
+st.write(f"**{where.kind}** at `{where.endpoint}` in {where.region}"
+         + (f", account {where.account}" if where.account else ""))
+
+st.subheader("Resources")
+checks = health.check_resources(clients)
+st.dataframe(
+    pd.DataFrame([{"": "✅" if c.ok else "❌", "resource": c.resource, "name": c.name, "detail": c.detail}
+                  for c in checks]),
+    hide_index=True,
+)
+if not all(c.ok for c in checks):
+    st.warning("Some resources do not answer. Locally, restart `make run`; in AWS, check the stack "
+               "and run `python -m core bootstrap` for anything missing.")
+
+lag_col, failed_col, queue_col = st.columns(3)
+lag = health.consumer_lag_seconds(clients)
+lag_col.metric("Consumer lag (iterator age)", f"{lag:.1f} s" if lag is not None else "no data",
+               help="Max over 5 min; from CloudWatch in AWS, published by the local runner locally")
+try:
+    failed_col.metric("Failed events, last hour", live_snapshot().failed_last_hour)
+except StoreUnavailable as exc:
+    show_store_error(exc)
+queue_ok = next((c for c in checks if c.resource == "On-failure queue" and c.ok), None)
+queue_col.metric("On-failure queue", queue_ok.detail if queue_ok else "unreachable")
+
+if st.button("Check again"):
+    st.rerun()

@@ -1,0 +1,37 @@
+"""AppTest fixtures: the dashboard against a fresh emulator, with Streamlit's caches emptied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.aws import AwsClients
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture()
+def open_page(aws: AwsClients) -> Callable[[str], AppTest]:
+    """Run the app and switch to a page, as a browser visiting it would."""
+
+    def opener(page: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=30).run()
+        if page != "pages/live.py":
+            app.switch_page(page).run()
+        assert not app.exception, app.exception
+        return app
+
+    return opener
