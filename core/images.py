@@ -58,7 +58,7 @@ def process_image(data: bytes, settings: Settings) -> tuple[ImageInfo, Thumbnail
     """Probe and thumbnail with one open and one (reduced) decode."""
     image = _open(data, settings)
     info = _info(image)
-    return info, _thumbnail(image, settings.thumbnail_size)
+    return info, _thumbnail(image, settings)
 
 
 def _open(data: bytes, settings: Settings) -> Image.Image:
@@ -69,14 +69,20 @@ def _open(data: bytes, settings: Settings) -> Image.Image:
                             f"{settings.max_image_bytes / 1e6:.1f} MB (MAX_IMAGE_BYTES)")
     try:
         image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"Image is too large to decode safely ({exc})") from None
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(settings) from None
     except Image.UnidentifiedImageError:
         raise NotAnImage("Not an image: the bytes are no format Pillow reads (text, HTML or SVG?)") from None
     except Exception as exc:  # a damaged header can raise nearly anything inside a plugin
         raise UnsupportedImage(f"The image header is damaged ({type(exc).__name__}: {exc})") from None
     _check_supported(image, settings)
     return image
+
+
+def _too_many_pixels(settings: Settings) -> ImageTooLarge:
+    """Pillow's own bomb guard fired (far over any sane limit) before we could read the size."""
+    return ImageTooLarge(f"Image has far too many pixels to decode safely; the limit is "
+                         f"{settings.max_image_pixels / 1e6:.0f} MP (MAX_IMAGE_PIXELS)")
 
 
 def _check_supported(image: Image.Image, settings: Settings) -> None:
@@ -123,15 +129,15 @@ def _text(value: object) -> str:
     return "".join(c for c in str(value) if c.isprintable()).strip()[:200]
 
 
-def _thumbnail(image: Image.Image, size: int) -> Thumbnail:
-    orientation = _orientation(image)
+def _thumbnail(image: Image.Image, settings: Settings) -> Thumbnail:
+    orientation, size = _orientation(image), settings.thumbnail_size
     try:
         # JPEG only: the decoder scales by 1/2..1/8 while decoding, the big saving on photos.
         image.draft("RGB" if image.mode == "RGB" else None, (size, size))
         small = _displayable(image)
         small.thumbnail((size, size), Image.Resampling.LANCZOS)
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"Image is too large to decode safely ({exc})") from None
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(settings) from None
     except Exception as exc:  # truncated or corrupt data surfaces only while decoding
         raise UnsupportedImage(f"The image data cannot be decoded ({type(exc).__name__}: {exc})") from None
     for step in UPRIGHT.get(orientation, []):
