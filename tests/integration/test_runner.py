@@ -1,0 +1,148 @@
+"""The local event source against the emulator: delivery, Lambda's log lines, redelivery from the
+first failed record, and giving up to the on-failure queue so the shard moves on."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core.aws import AwsClients
+from core.ingest import stream_event_id
+from core.logs import LogEntry, read_logs
+from core.models import EventStatus
+from core.producer import SentRecord, send_raw
+from core.queries import get_event, last_hour_count, latest_event
+from lambda_consumer import handler as consumer
+from lambda_consumer.runner import LocalEventSource, RunnerConfig
+from tests.integration.test_handler import FailWritesOf, jpeg_in_bucket, payload
+
+STREAM_NAME = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+
+
+@pytest.fixture(autouse=True)
+def handler_uses_the_test_clients(aws: AwsClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(consumer, "aws_clients", lambda: aws)
+
+
+@pytest.fixture()
+def runner(aws: AwsClients) -> LocalEventSource:
+    return LocalEventSource(aws, RunnerConfig(max_attempts=3, poll_seconds=0.05))
+
+
+def send_images(aws: AwsClients, count: int) -> list[SentRecord]:
+    urls = [jpeg_in_bucket(aws, f"r{i}", (i * 50, 100, 150)) for i in range(count)]
+    return [send_raw(aws, payload(url), partition_key="testKey") for url in urls]
+
+
+def event_id(record: SentRecord) -> str:
+    return stream_event_id(record.shard_id, record.sequence_number)
+
+
+def logs(aws: AwsClients) -> list[LogEntry]:
+    now = datetime.now(UTC)
+    group = aws.settings.consumer_log_group
+    return read_logs(aws, group, now - timedelta(minutes=5), now + timedelta(minutes=1))
+
+
+def delivered_sequences(aws: AwsClients) -> list[list[str]]:
+    """The sequence numbers each invocation was given, in invocation order, from the record log lines."""
+    by_request: dict[str, list[str]] = defaultdict(list)
+    for entry in logs(aws):
+        if entry.kind == "start":
+            by_request[entry.request_id or ""] = []
+        elif entry.fields.get("message") == "record processed" or entry.fields.get("status") == "retry":
+            by_request[entry.request_id or ""].append(entry.fields["sequence_number"])
+    return [sorted(sequences, key=int) for sequences in by_request.values()]
+
+
+def failure_messages(aws: AwsClients) -> list[dict[str, Any]]:
+    url = aws.sqs.get_queue_url(QueueName=aws.settings.failure_queue_name)["QueueUrl"]
+    answer = aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_records_are_delivered_with_lambdas_log_lines(aws: AwsClients, runner: LocalEventSource) -> None:
+    sent = send_images(aws, 2)
+    assert runner.poll_once() == 2
+    assert last_hour_count(aws) == 2 and latest_event(aws) is not None
+    entries = logs(aws)
+    assert [e.kind for e in entries] == ["start", "json", "json", "json", "end", "report"]
+    assert len({e.request_id for e in entries}) == 1 and all(STREAM_NAME.match(e.log_stream) for e in entries)
+    line = next(e for e in entries if e.event_id == event_id(sent[0]))
+    assert line.fields | {"duration_ms": 0} == line.fields | {
+        "status": "stored", "reason": "", "shard": sent[0].shard_id,
+        "sequence_number": sent[0].sequence_number, "duration_ms": 0,
+    }
+    assert entries[3].fields["message"] == "batch processed" and entries[3].fields["stored"] == 2
+    assert {"duration_ms", "memory_size_mb", "init_duration_ms"} <= set(entries[-1].fields)
+
+
+def test_a_failed_record_is_redelivered_from_its_sequence_number(
+    aws: AwsClients, runner: LocalEventSource
+) -> None:
+    first, flaky, last = send_images(aws, 3)
+    FailWritesOf(aws, event_id(flaky), times=1)
+    runner.poll_once()
+    runner.poll_once()
+    assert delivered_sequences(aws) == [
+        [first.sequence_number, flaky.sequence_number, last.sequence_number],
+        [flaky.sequence_number, last.sequence_number],
+    ]
+    assert all(get_event(aws, event_id(r)).status is EventStatus.STORED for r in (first, flaky, last))  # type: ignore[union-attr]
+    assert last_hour_count(aws) == 3
+    assert runner.poll_once() == 0 and failure_messages(aws) == []
+
+
+def test_a_record_that_keeps_failing_goes_to_the_on_failure_queue_and_the_shard_moves_on(
+    aws: AwsClients, runner: LocalEventSource
+) -> None:
+    first, stuck, last = send_images(aws, 3)
+    FailWritesOf(aws, event_id(stuck), times=100)
+    for _ in range(3):
+        runner.poll_once()
+    (message,) = failure_messages(aws)
+    batch = message["KinesisBatchInfo"]
+    assert (batch["shardId"], batch["startSequenceNumber"], batch["endSequenceNumber"]) == (
+        stuck.shard_id, stuck.sequence_number, last.sequence_number)
+    assert batch["batchSize"] == 2
+    assert batch["streamArn"].endswith(f":stream/{aws.settings.stream_name}")
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["requestContext"]["approximateInvokeCount"] == 3
+    (later,) = send_images(aws, 1)
+    assert runner.poll_once() == 1
+    assert get_event(aws, event_id(later)) is not None and get_event(aws, event_id(stuck)) is None
+    assert get_event(aws, event_id(first)) is not None
+
+
+def test_a_batch_that_fails_entirely_is_logged_as_a_function_error(
+    aws: AwsClients, runner: LocalEventSource
+) -> None:
+    (stuck,) = send_images(aws, 1)
+    FailWritesOf(aws, event_id(stuck), times=100)
+    for _ in range(3):
+        runner.poll_once()
+    errors = [e for e in logs(aws) if e.fields.get("errorType") == "BatchProcessingError"]
+    assert len(errors) == 3 and all(e.level == "ERROR" and e.request_id for e in errors)
+    (message,) = failure_messages(aws)
+    assert message["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_the_background_runner_stores_a_new_record_within_seconds(
+    aws: AwsClients, runner: LocalEventSource
+) -> None:
+    runner.start()
+    try:
+        (record,) = send_images(aws, 1)
+        deadline = time.monotonic() + 5
+        while get_event(aws, event_id(record)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert get_event(aws, event_id(record)) is not None
+        assert runner.wait_until_caught_up(5)
+    finally:
+        runner.stop()
