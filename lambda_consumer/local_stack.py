@@ -9,36 +9,49 @@ import argparse
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from core.aws import AwsClients
 from core.bootstrap import bootstrap
 from core.emulator import embedded_aws, local_environment, use_endpoint
-from core.ingest import Origin, ingest_event
-from core.models import EventSource, WireEvent
+from core.producer import encode_event, send_events
 from core.samples import upload_samples
 from core.settings import Settings
+from lambda_consumer.runner import LocalEventSource
+
+SEED_TIMEOUT_SECONDS = 60
 
 
-def seed_samples(clients: AwsClients) -> int:
-    """Upload the sample images and ingest one event for each, so the first screen has data."""
+def seed_samples(clients: AwsClients, consumer: LocalEventSource) -> int:
+    """Upload the sample images and put an event for each on the stream, so the first screen has data.
+
+    They travel the producers' path (stream -> local event source -> handler) and this waits until
+    the consumer has taken them, so the stack is ready when it says so.
+    """
     samples = upload_samples(clients)
-    for sample in samples:
-        url = f"s3://{clients.settings.bucket_name}/{sample.key}"
-        origin = Origin(f"sample-{sample.key}", datetime.now(UTC), EventSource.DIRECT)
-        ingest_event(clients, WireEvent(ImageUrl=url, Description=sample.description), origin)
+    bucket = clients.settings.bucket_name
+    send_events(clients, [encode_event(f"s3://{bucket}/{s.key}", s.description) for s in samples])
+    if not consumer.wait_until_caught_up(SEED_TIMEOUT_SECONDS):
+        raise RuntimeError(f"The local consumer did not take the sample events in {SEED_TIMEOUT_SECONDS} s")
     return len(samples)
 
 
 @contextmanager
 def local_stack(port: int, settings: Settings | None = None) -> Iterator[str]:
-    """Start the emulator on `port`, create the resources and the samples; yields the endpoint."""
+    """Start the emulator on `port`, the resources, the local consumer and the samples; yields the endpoint.
+
+    The consumer's handler reads its settings from the environment, as it does in Lambda.
+    """
     with embedded_aws(port=port) as endpoint:
         use_endpoint(endpoint)
         clients = AwsClients(settings or Settings())
         bootstrap(clients)
-        seed_samples(clients)
-        yield endpoint
+        consumer = LocalEventSource(clients)
+        consumer.start()
+        try:
+            seed_samples(clients, consumer)
+            yield endpoint
+        finally:
+            consumer.stop()
 
 
 def main() -> None:

@@ -9,12 +9,21 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from core.aws import AwsClients
+from core.logs import read_logs
+from core.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
+# The seed's payload, pointing at a sample image the stack holds (no network needed).
+SEED_PAYLOAD = b'{"ImageUrl":"s3://image-processor-local/samples/sunset.jpg", ' \
+    b'"Description": "Test image event from Kinesis"}'
 
 
 def free_port() -> int:
@@ -55,12 +64,34 @@ def test_the_stack_starts_with_the_sample_images_as_events(stack_env: dict[str, 
     assert result["latest"]["description"].startswith("Sample:")
 
 
-def test_the_seed_put_record_command_is_accepted_by_the_stream(stack_env: dict[str, str]) -> None:
-    data = base64.b64encode(
-        b'{"ImageUrl":"https://example.com/a.jpg", "Description": "Test image event from Kinesis"}'
-    ).decode()
+def put_record(env: dict[str, str], payload: bytes) -> dict:
+    """The seed's exact command; the venv's `aws` is AWS CLI v1, which sends the base64 text as-is."""
+    data = base64.b64encode(payload).decode()
     aws = str(Path(sys.executable).with_name("aws"))
-    answer = cli(stack_env, aws, "--endpoint-url", stack_env["AWS_ENDPOINT_URL"], "kinesis",
-                 "put-record", "--stream-name", "image-processor-events",
-                 "--partition-key", "testKey", "--data", data)
+    return cli(env, aws, "--endpoint-url", env["AWS_ENDPOINT_URL"], "kinesis", "put-record",
+               "--stream-name", "image-processor-events", "--partition-key", "testKey", "--data", data)
+
+
+def test_the_seed_put_record_command_is_accepted_by_the_stream(stack_env: dict[str, str]) -> None:
+    answer = put_record(stack_env, SEED_PAYLOAD)
     assert answer["ShardId"].startswith("shardId-") and answer["SequenceNumber"]
+
+
+def test_a_put_record_event_is_the_latest_within_five_seconds_with_its_log_lines(
+    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sequence = put_record(stack_env, SEED_PAYLOAD)["SequenceNumber"]
+    deadline = time.monotonic() + 5
+    latest: dict = {}
+    while time.monotonic() < deadline and latest.get("sequence_number") != sequence:
+        latest = cli(stack_env, sys.executable, "-m", "core", "latest")["latest"] or {}
+    assert latest.get("sequence_number") == sequence, "not consumed within 5 seconds"
+    assert (latest["status"], latest["description"]) == ("stored", "Test image event from Kinesis")
+    for name, value in stack_env.items():
+        monkeypatch.setenv(name, value)
+    now = datetime.now(UTC)
+    entries = read_logs(AwsClients(Settings()), "/aws/lambda/image-processor-consumer",
+                        now - timedelta(minutes=5), now + timedelta(minutes=1))
+    line = next(e for e in entries if e.event_id == latest["event_id"])
+    assert (line.level, line.fields["status"], line.request_id) == ("INFO", "stored", latest["request_id"])
+    assert {"start", "end", "report"} <= {e.kind for e in entries if e.request_id == line.request_id}
