@@ -1,0 +1,34 @@
+# The dashboard container: ECS Fargate runs it behind the load balancer that infra/template.yaml creates.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+
+# A fixed uid, so file ownership is the same on every host that runs the image.
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+
+# Dependencies first, in their own layer: code changes then rebuild in seconds.
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+# Only what the dashboard runs; .dockerignore keeps secrets and local state out of the build context.
+COPY .streamlit/config.toml .streamlit/config.toml
+COPY core/ core/
+COPY dashboard/ dashboard/
+COPY infra/entrypoint.sh /usr/local/bin/entrypoint.sh
+
+USER 10001
+EXPOSE 8080
+
+# slim has no curl; Python is already here. ECS uses the load balancer's check, `docker run` uses this one.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/_stcore/health', timeout=4)"]
+
+# The entrypoint turns the login settings in the environment into Streamlit's secrets file, then runs CMD.
+ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+# Must equal dashboard.command.streamlit_command(8080); tests/infra/test_container.py checks it.
+CMD ["python", "-m", "streamlit", "run", "dashboard/app.py", "--server.port", "8080", "--server.address", "0.0.0.0", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
