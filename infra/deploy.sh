@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Deploy Image Processor to the AWS account of your current credentials (`make deploy` runs this after
+# `make lambda-zip`). Safe to run again: it pushes a new dashboard image and updates the stack in place.
+#
+# Settings, all from the environment (infra/DEPLOY.md explains each):
+#   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
+#   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
+#   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
+#   DASHBOARD_REPOSITORY=image-processor-dashboard  IMAGE_TAG=<git commit>-<UTC time>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STACK_NAME="${STACK_NAME:-image-processor}"
+AWS_REGION="${AWS_REGION:-$(aws configure get region 2>/dev/null || true)}"
+ARCHITECTURE="${ARCHITECTURE:-x86_64}"
+DASHBOARD_REPOSITORY="${DASHBOARD_REPOSITORY:-image-processor-dashboard}"
+ENABLE_LOGIN="${ENABLE_LOGIN:-false}"
+DESIRED_COUNT="${DESIRED_COUNT:-1}"
+ZIP=dist/lambda_consumer.zip
+TEMPLATE=infra/template.yaml
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
+output() {
+    aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
+        --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+}
+
+step "1/6 Checking tools, credentials and inputs"
+for tool in aws sam docker; do
+    command -v "$tool" >/dev/null || die "'$tool' is not installed; see Prerequisites in infra/DEPLOY.md."
+done
+docker info >/dev/null 2>&1 || die "Docker is installed but its engine is not running; start Docker and run again."
+[ -n "$AWS_REGION" ] || die "No region: set AWS_REGION (e.g. AWS_REGION=eu-west-1 make deploy)."
+export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+ACCOUNT=$(aws sts get-caller-identity --query Account --output text) \
+    || die "No working AWS credentials: run 'aws configure' or 'aws sso login', then try again."
+[ -f "$ZIP" ] || die "$ZIP is missing: run 'make lambda-zip' (or deploy with 'make deploy', which builds it)."
+echo "Account $ACCOUNT, region $AWS_REGION, stack $STACK_NAME, Lambda architecture $ARCHITECTURE."
+
+if [ -z "${ALLOWED_CIDR:-}" ]; then
+    # Closed by default: only the address deploying can open the dashboard until login is configured.
+    ip=$(curl -fsS --max-time 10 https://checkip.amazonaws.com | tr -d '[:space:]') \
+        || die "Could not find your public address; set ALLOWED_CIDR (e.g. ALLOWED_CIDR=203.0.113.7/32)."
+    ALLOWED_CIDR="$ip/32"
+fi
+echo "The dashboard will accept connections from $ALLOWED_CIDR."
+
+step "2/6 Making sure the ECR repository $DASHBOARD_REPOSITORY exists"
+if ! aws ecr describe-repositories --repository-names "$DASHBOARD_REPOSITORY" >/dev/null 2>&1; then
+    aws ecr create-repository --repository-name "$DASHBOARD_REPOSITORY" \
+        --image-tag-mutability IMMUTABLE --image-scanning-configuration scanOnPush=true >/dev/null
+    echo "Created."
+fi
+REPOSITORY_URI=$(aws ecr describe-repositories --repository-names "$DASHBOARD_REPOSITORY" \
+    --query 'repositories[0].repositoryUri' --output text)
+
+# Tags are immutable in the repository, so each deployment gets its own: ECS then always runs what was built.
+IMAGE_TAG="${IMAGE_TAG:-$(git rev-parse --short HEAD 2>/dev/null || echo local)-$(date -u +%Y%m%d%H%M%S)}"
+IMAGE="$REPOSITORY_URI:$IMAGE_TAG"
+
+step "3/6 Building the dashboard image $IMAGE"
+# The task definition runs X86_64; on an arm64 machine Docker builds it through emulation.
+docker build --platform linux/amd64 --tag "$IMAGE" .
+
+step "4/6 Pushing the image"
+aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"
+docker push "$IMAGE"
+
+step "5/6 Deploying stack $STACK_NAME (first run: about 10 minutes)"
+overrides=(
+    "DashboardRepository=$DASHBOARD_REPOSITORY"
+    "DashboardImageTag=$IMAGE_TAG"
+    "DashboardDesiredCount=$DESIRED_COUNT"
+    "AllowedIngressCidr=$ALLOWED_CIDR"
+    "Architecture=$ARCHITECTURE"
+    "EnableLogin=$ENABLE_LOGIN"
+)
+[ -n "${STREAM_ARN:-}" ] && overrides+=("StreamArn=$STREAM_ARN")
+[ -n "${DOMAIN_NAME:-}" ] && overrides+=("DomainName=$DOMAIN_NAME")
+[ -n "${CERTIFICATE_ARN:-}" ] && overrides+=("CertificateArn=$CERTIFICATE_ARN")
+[ -n "${HOSTED_ZONE_ID:-}" ] && overrides+=("HostedZoneId=$HOSTED_ZONE_ID")
+# No `sam build`: the function's code is the zip `make lambda-zip` made; `sam deploy` uploads it as is.
+sam deploy \
+    --template-file "$TEMPLATE" \
+    --stack-name "$STACK_NAME" \
+    --region "$AWS_REGION" \
+    --resolve-s3 \
+    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+    --no-confirm-changeset \
+    --no-fail-on-empty-changeset \
+    --parameter-overrides "${overrides[@]}"
+
+step "6/6 Done. Stack outputs:"
+aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
+    --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table
+stream=$(output StreamName)
+bucket=$(output BucketName)
+cat <<EOF
+
+Send a first event (AWS CLI v2), with any JPEG or PNG of yours:
+  aws s3 cp photo.jpg s3://$bucket/incoming/photo.jpg
+  aws kinesis put-record --stream-name $stream --partition-key demo --cli-binary-format raw-in-base64-out \\
+    --data '{"ImageUrl": "s3://$bucket/incoming/photo.jpg", "Description": "first event"}'
+EOF
+if [ "$ENABLE_LOGIN" = "true" ]; then
+    echo "Login is on: create a user with infra/DEPLOY.md, 'Enable login with Amazon Cognito'."
+fi

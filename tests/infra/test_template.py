@@ -1,0 +1,241 @@
+"""infra/template.yaml: lints clean and keeps the security and reliability properties a reviewer signs off."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+from core import schema
+from core.settings import Settings
+from tests.infra.conftest import ROOT, TEMPLATE, venv_tool
+
+# The zip `make lambda-zip` builds. TODO: import it from lambda_consumer/package.py (ZIP_PATH) once it exists.
+ZIP_PATH = "dist/lambda_consumer.zip"
+
+# Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
+# cfn-lint does not check inside SAM events, so a misspelt key would silently do nothing.
+SAM_KINESIS_EVENT_PROPERTIES = {
+    "BatchSize", "BisectBatchOnFunctionError", "DestinationConfig", "Enabled", "FilterCriteria",
+    "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds", "MaximumRecordAgeInSeconds",
+    "MaximumRetryAttempts", "MetricsConfig", "ParallelizationFactor", "StartingPosition",
+    "StartingPositionTimestamp", "Stream", "TumblingWindowInSeconds",
+}
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r.get("Properties", {}) for name, r in resources.items() if r["Type"] == kind}
+
+
+def statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM statement anywhere in the template (roles, inline policies, resource policies)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Statement":
+                yield from value
+            else:
+                yield from statements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from statements(item)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allowed_actions(role: dict[str, Any]) -> dict[str, list[Any]]:
+    """action -> resources it is allowed on, over a role's inline policies."""
+    allowed: dict[str, list[Any]] = {}
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"]):
+                allowed.setdefault(action, []).extend(as_list(statement["Resource"]))
+    return allowed
+
+
+def consumer(resources: dict[str, Any]) -> dict[str, Any]:
+    return resources["ConsumerFunction"]["Properties"]
+
+
+def dashboard_container(resources: dict[str, Any]) -> dict[str, Any]:
+    (container,) = resources["DashboardTask"]["Properties"]["ContainerDefinitions"]
+    return container
+
+
+def container_settings(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    """The container's environment and secrets, with the login-only ones (Fn::If) taken as if enabled."""
+    container = dashboard_container(resources)
+    entries = container["Environment"] + container["Secrets"]
+    return [e["Fn::If"][1] if "Fn::If" in e else e for e in entries]
+
+
+def by_name(attributes: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(attributes, key=lambda a: a["AttributeName"])
+
+
+def kinesis_event(resources: dict[str, Any]) -> dict[str, Any]:
+    events = consumer(resources)["Events"]
+    (event,) = [e for e in events.values() if e["Type"] == "Kinesis"]
+    return event["Properties"]
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    tool = venv_tool("cfn-lint")
+    assert tool, "cfn-lint is missing: run `make venv` (requirements-dev.txt pins it)"
+    result = subprocess.run([tool, str(TEMPLATE)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_policy_allows_a_wildcard_action(template: dict[str, Any]) -> None:
+    found = list(statements(template["Resources"]))
+    assert len(found) > 10
+    for statement in found:
+        wildcards = [a for a in as_list(statement["Action"]) if "*" in a]
+        # Only a Deny may be broad: the bucket's "no plain HTTP" rule must cover every S3 action.
+        assert not wildcards or statement["Effect"] == "Deny", statement
+
+
+def test_bucket_blocks_public_access_and_encrypts(resources: dict[str, Any]) -> None:
+    (bucket,) = of_type(resources, "AWS::S3::Bucket").values()
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+
+
+def test_bucket_policy_refuses_plain_http(resources: dict[str, Any]) -> None:
+    (policy,) = of_type(resources, "AWS::S3::BucketPolicy").values()
+    assert policy["Bucket"] == {"Ref": "Bucket"}
+    denies = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    (deny,) = [s for s in denies if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+    assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Resource"] == [{"Fn::GetAtt": ["Bucket", "Arn"]}, {"Fn::Sub": "${Bucket.Arn}/*"}]
+
+
+def test_table_matches_core_schema(resources: dict[str, Any]) -> None:
+    table = resources["Table"]["Properties"]
+    assert table["KeySchema"] == schema.TABLE_KEY_SCHEMA
+    assert by_name(table["AttributeDefinitions"]) == by_name(schema.TABLE_ATTRIBUTES)
+    assert table["GlobalSecondaryIndexes"] == schema.TABLE_INDEXES
+
+
+def test_table_is_on_demand_with_point_in_time_recovery(resources: dict[str, Any]) -> None:
+    table = resources["Table"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_data_survives_a_stack_deletion(resources: dict[str, Any]) -> None:
+    for name in ("Bucket", "Table"):
+        assert resources[name]["DeletionPolicy"] == "Retain"
+        assert resources[name]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_log_group_has_retention_and_both_parts_log_to_them(resources: dict[str, Any]) -> None:
+    groups = of_type(resources, "AWS::Logs::LogGroup")
+    assert set(groups) == {"ConsumerLogGroup", "DashboardLogGroup"}
+    assert all("RetentionInDays" in group for group in groups.values())
+    assert consumer(resources)["LoggingConfig"]["LogGroup"] == {"Ref": "ConsumerLogGroup"}
+    container = dashboard_container(resources)
+    assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "DashboardLogGroup"}
+
+
+def test_function_runs_the_zip_make_lambda_zip_builds(resources: dict[str, Any]) -> None:
+    function = consumer(resources)
+    # SAM resolves a local CodeUri against the template's folder.
+    assert (TEMPLATE.parent / function["CodeUri"]).resolve() == (ROOT / ZIP_PATH).resolve()
+    assert function["Handler"] == "lambda_consumer.handler.handler"
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == [{"Ref": "Architecture"}]
+
+
+def test_event_source_retries_only_failed_records_and_never_blocks_a_shard(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    event = kinesis_event(resources)
+    assert set(event) <= SAM_KINESIS_EVENT_PROPERTIES
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["BisectBatchOnFunctionError"] is True
+    # -1 would mean "retry forever" / "no age limit": the parameters' bounds rule it out.
+    for name, lowest in (("MaximumRetryAttempts", 0), ("MaximumRecordAgeInSeconds", 60)):
+        parameter = template["Parameters"][event[name]["Ref"]]
+        assert parameter["MinValue"] >= lowest and parameter["Default"] >= lowest, name
+    assert {"BatchSize", "MaximumBatchingWindowInSeconds"} <= set(event)
+
+
+def test_on_failure_destination_is_the_queue_the_consumer_may_send_to(resources: dict[str, Any]) -> None:
+    destination = kinesis_event(resources)["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    allowed = allowed_actions(resources["ConsumerRole"]["Properties"])
+    assert allowed["sqs:SendMessage"] == [destination]
+
+
+def test_consumer_role_writes_only_its_two_prefixes(resources: dict[str, Any]) -> None:
+    allowed = allowed_actions(resources["ConsumerRole"]["Properties"])
+    assert allowed["s3:PutObject"] == [
+        {"Fn::Sub": "${Bucket.Arn}/originals/*"}, {"Fn::Sub": "${Bucket.Arn}/thumbnails/*"},
+    ]
+    assert "s3:DeleteObject" not in allowed and "dynamodb:DeleteItem" not in allowed
+    assert consumer(resources)["Role"] == {"Fn::GetAtt": ["ConsumerRole", "Arn"]}
+
+
+def test_dashboard_sits_behind_sticky_load_balancer_that_keeps_websockets_open(
+    resources: dict[str, Any],
+) -> None:
+    balancer = resources["LoadBalancer"]["Properties"]
+    attributes = {a["Key"]: a["Value"] for a in balancer["LoadBalancerAttributes"]}
+    assert int(attributes["idle_timeout.timeout_seconds"]) >= 3600
+    group = resources["TargetGroup"]["Properties"]
+    target = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
+    assert target["stickiness.enabled"] == "true"
+    assert group["HealthCheckPath"] == "/_stcore/health"
+    port = dashboard_container(resources)["PortMappings"][0]["ContainerPort"]
+    assert group["Port"] == port == 8080
+
+
+def test_only_the_load_balancer_reaches_the_tasks_and_nobody_by_default(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert "SecurityGroupIngress" not in resources["TaskSecurityGroup"]["Properties"]
+    ingress = of_type(resources, "AWS::EC2::SecurityGroupIngress").values()
+    to_tasks = [rule for rule in ingress if rule["GroupId"] == {"Ref": "TaskSecurityGroup"}]
+    assert [rule["SourceSecurityGroupId"] for rule in to_tasks] == [{"Ref": "LoadBalancerSecurityGroup"}]
+    # No default: whoever deploys names who may connect (deploy.sh defaults to their own address).
+    assert "Default" not in template["Parameters"]["AllowedIngressCidr"]
+
+
+def test_login_is_optional_and_wired_for_streamlit_oidc(resources: dict[str, Any]) -> None:
+    for name in ("UserPool", "UserPoolDomain", "UserPoolClient", "LoginClientSecret"):
+        assert resources[name]["Condition"] == "LoginEnabled", name
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${DomainName}/oauth2callback"}]
+    settings = {e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)}
+    assert settings["AUTH_REDIRECT_URI"] == client["CallbackURLs"][0]
+    assert settings["AUTH_SERVER_METADATA_URL"]["Fn::Sub"].endswith(
+        "/${UserPool}/.well-known/openid-configuration"
+    )
+    assert settings["AUTH_CLIENT_SECRET"] == {"Ref": "LoginClientSecret"}
+
+
+def test_every_setting_the_template_passes_is_one_the_code_reads(resources: dict[str, Any]) -> None:
+    known = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        known |= {alias} if isinstance(alias, str) else {str(c) for c in alias.choices}  # type: ignore[union-attr]
+    entrypoint = (ROOT / "infra" / "entrypoint.sh").read_text()
+    names = {e["Name"] for e in container_settings(resources)}
+    names |= set(consumer(resources)["Environment"]["Variables"])
+    for name in names:
+        if name.startswith("AUTH_"):
+            assert name in entrypoint, name
+        elif not name.startswith(("POWERTOOLS_", "STREAMLIT_")):
+            assert name in known, f"{name} is not a Settings alias (core/settings.py)"
+
+
+def test_outputs_name_what_a_user_needs(template: dict[str, Any]) -> None:
+    assert {"DashboardUrl", "StreamName", "BucketName", "TableName"} <= set(template["Outputs"])
