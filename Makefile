@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 4566
 DASHBOARD_PORT ?= 8501
+# Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
+ARCH ?= x86_64
 
-.PHONY: run stack test lint venv clean
+.PHONY: run stack test lint venv clean deploy destroy lint-infra
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,19 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (README, "Deploy to AWS")
+deploy: $(STAMP) lambda-zip
+	ARCHITECTURE=$(ARCH) bash infra/deploy.sh
+
+## destroy: delete the stack and the image repository; keeps bucket and table unless DELETE_DATA=yes
+destroy:
+	bash infra/destroy.sh
+
+lint-infra: $(STAMP)
+	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck infra/*.sh
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

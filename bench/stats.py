@@ -1,0 +1,48 @@
+"""Timing helpers shared by the benchmarks: warm-up, repeats, median and range, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+
+
+@dataclass(frozen=True)
+class Timing:
+    median: float
+    low: float
+    high: float
+    runs: int
+
+    def ms(self) -> str:
+        return f"{self.median * 1000:.1f} ms ({self.low * 1000:.1f}–{self.high * 1000:.1f}, n={self.runs})"
+
+
+def measure(work: Callable[[], object], runs: int = 5, warmup: int = 1) -> Timing:
+    """Median and range of `runs` timed calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        work()
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        seconds.append(time.perf_counter() - start)
+    return Timing(statistics.median(seconds), min(seconds), max(seconds), runs)
+
+
+def machine() -> str:
+    """One line naming the machine, Python and the libraries the figures depend on."""
+    versions = ", ".join(f"{name} {_version(name)}" for name in ("pillow", "boto3", "moto", "streamlit"))
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; {versions}")
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
