@@ -1,32 +1,48 @@
 """Probe and thumbnail images with Pillow: one open, JPEG draft decoding, EXIF orientation applied.
 
-Pure functions on bytes; safe to call from many threads at once (each call has its own image).
+Pure functions on bytes, safe from many threads at once: each call opens its own image, and nothing
+here changes Pillow's global settings (the pixel limit is ours, checked from the header).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from numbers import Real
 
 from PIL import ExifTags, Image
 
-from core.errors import ImageTooLarge, NotAnImage, UnsupportedImage
+from core.errors import EventRejected, ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
 from core.settings import Settings
 
-# Pillow format -> (extension for the original's key, content type)
+# Pillow format -> (extension for the original's key, content type). Image.open tries only these:
+# untrusted bytes never reach the parsers of formats we would refuse anyway.
 FORMATS = {
     "JPEG": ("jpg", "image/jpeg"), "MPO": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"),
     "GIF": ("gif", "image/gif"), "WEBP": ("webp", "image/webp"), "TIFF": ("tiff", "image/tiff"),
     "BMP": ("bmp", "image/bmp"), "AVIF": ("avif", "image/avif"),
 }
-# EXIF orientation -> the transpose that shows the picture upright (orientation 1 needs none).
+OPENERS = [name for name in FORMATS if name != "MPO"]  # Pillow opens an MPO with its JPEG plugin
+# Magic numbers of the formats above, so a file cut inside its header is "damaged", not "not an image".
+SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"II*\x00": "TIFF",
+              b"MM\x00*": "TIFF"}
+# EXIF orientation -> the transpose that shows the picture upright (1 and unknown values need none).
 UPRIGHT = {
-    2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
-    6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
 }
-EXIF_TAGS = ("Make", "Model", "Software", "DateTime", "Orientation")
-EXIF_IFD_TAGS = ("DateTimeOriginal", "ExposureTime", "FNumber", "ISOSpeedRatings", "FocalLength", "LensModel")
+EXIF_NAMES = ("Make", "Model", "LensMake", "LensModel", "DateTimeOriginal", "DateTime", "ExposureTime",
+              "FNumber", "ISOSpeedRatings", "FocalLength", "Orientation", "Software")
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# Like Pillow's own reducing_gap: the decoder's cheap 1/2..1/8 scaling stops at twice the target at
+# least, and LANCZOS does the rest, so speed costs no visible quality.
+DRAFT_GAP = 2
 
 
 @dataclass(frozen=True)
@@ -50,113 +66,153 @@ class Thumbnail:
 
 
 def probe(data: bytes, settings: Settings) -> ImageInfo:
-    """Format, size and EXIF from the header alone; refuses what process_image would refuse early."""
-    return _info(_open(data, settings))
+    """Format, size and EXIF from the header alone; refuses early what process_image would refuse."""
+    with _opened(data, settings) as image:
+        return _info(image, image.size, _frame_count(image), _exif(image, header_only=True))
 
 
 def process_image(data: bytes, settings: Settings) -> tuple[ImageInfo, Thumbnail]:
-    """Probe and thumbnail with one open and one (reduced) decode."""
-    image = _open(data, settings)
-    info = _info(image)
-    return info, _thumbnail(image, settings)
+    """Probe and thumbnail with one open and one decode, scaled down by the JPEG decoder itself."""
+    size = settings.thumbnail_size
+    with _opened(data, settings) as image:
+        source_size, frames = image.size, _frame_count(image)  # draft changes the size
+        icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
+        small = _decoded(image, size)
+        small.thumbnail((size, size), Image.Resampling.LANCZOS)
+        exif = _exif(image, header_only=False)  # after decoding: a PNG's eXIf may follow its pixels
+        upright = UPRIGHT.get(_orientation(exif))
+        small = small.transpose(upright) if upright else small
+        info = _info(image, source_size, frames, exif)
+        return info, Thumbnail(_webp(small, icc), small.width, small.height)
 
 
-def _open(data: bytes, settings: Settings) -> Image.Image:
+@contextmanager
+def _opened(data: bytes, settings: Settings) -> Iterator[Image.Image]:
+    """The image, its limits checked; any failure inside becomes one of our ImageErrors."""
+    _check_bytes(data, settings)
+    _silence_bomb_warnings()
+    try:
+        with Image.open(io.BytesIO(data), formats=OPENERS) as image:
+            _check_pixels(image.size, settings)
+            yield image
+    except EventRejected:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own ceiling, above twice its global limit
+        raise _too_many_pixels(_pixels_in(str(exc)), settings) from exc
+    except Image.UnidentifiedImageError:
+        raise _unidentified(data) from None
+    except Exception as exc:  # truncated or corrupt data, exotic modes: plugins raise nearly anything
+        raise UnsupportedImage(f"The image cannot be decoded: damaged, cut short or an unusual variant "
+                               f"({type(exc).__name__}: {exc})") from exc
+
+
+@functools.cache
+def _silence_bomb_warnings() -> None:
+    """Once per process: our own limit refuses big images with a reason; Pillow's warning is noise."""
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def _check_bytes(data: bytes, settings: Settings) -> None:
     if not data:
         raise NotAnImage("The file is empty (0 bytes), not an image")
     if len(data) > settings.max_image_bytes:
-        raise ImageTooLarge(f"Image is {len(data) / 1e6:.1f} MB; the limit is "
-                            f"{settings.max_image_bytes / 1e6:.1f} MB (MAX_IMAGE_BYTES)")
-    try:
-        image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(settings) from None
-    except Image.UnidentifiedImageError:
-        raise NotAnImage("Not an image: the bytes are no format Pillow reads (text, HTML or SVG?)") from None
-    except Exception as exc:  # a damaged header can raise nearly anything inside a plugin
-        raise UnsupportedImage(f"The image header is damaged ({type(exc).__name__}: {exc})") from None
-    _check_supported(image, settings)
-    return image
+        raise ImageTooLarge(f"Image is {_amount(len(data), 2**20, 'MB', 'bytes')}; the limit is "
+                            f"{_amount(settings.max_image_bytes, 2**20, 'MB', 'bytes')} (MAX_IMAGE_BYTES)")
 
 
-def _too_many_pixels(settings: Settings) -> ImageTooLarge:
-    """Pillow's own bomb guard fired (far over any sane limit) before we could read the size."""
-    return ImageTooLarge(f"Image has far too many pixels to decode safely; the limit is "
-                         f"{settings.max_image_pixels / 1e6:.0f} MP (MAX_IMAGE_PIXELS)")
-
-
-def _check_supported(image: Image.Image, settings: Settings) -> None:
-    if image.format not in FORMATS:
-        raise UnsupportedImage(f"{image.format} images are not supported; send JPEG, PNG, GIF, WebP, "
-                               "TIFF or BMP")
-    width, height = image.size
+def _check_pixels(size: tuple[int, int], settings: Settings) -> None:
+    width, height = size
     if width * height > settings.max_image_pixels:
-        raise ImageTooLarge(f"Image is {width}×{height} = {width * height / 1e6:.0f} MP; the limit is "
-                            f"{settings.max_image_pixels / 1e6:.0f} MP (MAX_IMAGE_PIXELS)")
+        raise _too_many_pixels(width * height, settings, f"{width}×{height} = ")
 
 
-def _info(image: Image.Image) -> ImageInfo:
-    extension, content_type = FORMATS[str(image.format)]
+def _too_many_pixels(pixels: int | None, settings: Settings, dimensions: str = "") -> ImageTooLarge:
+    found = f"{dimensions}{_amount(pixels, 10**6, 'MP', 'pixels')}" if pixels else "too large to decode"
+    return ImageTooLarge(f"Image is {found}; the limit is "
+                         f"{_amount(settings.max_image_pixels, 10**6, 'MP', 'pixels')} (MAX_IMAGE_PIXELS)")
+
+
+def _pixels_in(message: str) -> int | None:
+    """The pixel count in Pillow's bomb message, only to tell the person how big the image was."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    return int(found[1]) if found else None
+
+
+def _amount(count: int, unit: int, unit_name: str, small_name: str) -> str:
+    """'120 MP', '20.5 MB'; below one unit the plain count, so small limits still read right."""
+    if count < unit:
+        return f"{count:,} {small_name}"
+    return f"{count / unit:,.1f}".removesuffix(".0") + f" {unit_name}"
+
+
+def _unidentified(data: bytes) -> ImageError:
+    name = "WebP" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
+    name = name or next((fmt for magic, fmt in SIGNATURES.items() if data.startswith(magic)), None)
+    if name:
+        return UnsupportedImage(f"The {name} file is damaged or cut short: its header cannot be read")
+    return NotAnImage("Not an image we read (JPEG, PNG, GIF, WebP, TIFF, BMP or AVIF); "
+                      "is it text, HTML or SVG?")
+
+
+def _frame_count(image: Image.Image) -> int:
+    # An MPO is one photo plus previews or depth and gain maps, not an animation.
+    return 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))
+
+
+def _decoded(image: Image.Image, size: int) -> Image.Image:
+    """The first frame, decoded at 1/2..1/8 scale where the format allows (JPEG), in RGB or RGBA."""
     width, height = image.size
-    if _orientation(image) in (5, 6, 7, 8):
-        width, height = height, width
-    frames = int(getattr(image, "n_frames", 1))
-    return ImageInfo(str(image.format), extension, content_type, width, height, image.mode, frames,
-                     _exif_summary(image))
+    scale = DRAFT_GAP * min(1.0, size / max(width, height))
+    # The request is in stored axes, like the scale it sets, so an EXIF rotation applied later needs no swap.
+    image.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+    if image.mode in SIXTEEN_BIT:  # convert("L") would clip every sample above 255 to white
+        return image.convert("I").point(lambda value: value / 256).convert("L")
+    target = "RGBA" if image.has_transparency_data else "RGB"
+    return image if image.mode == target else image.convert(target)
 
 
-def _orientation(image: Image.Image) -> int:
+def _exif(image: Image.Image, header_only: bool) -> Image.Exif:
+    # Pillow reads a PNG's trailing eXIf chunk by decoding every pixel first: not from a probe.
+    if header_only and image.format == "PNG" and "exif" not in image.info:
+        return Image.Exif()
     try:
-        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
+        return image.getexif()
     except Exception:  # unreadable EXIF must not sink an otherwise good image
-        return 1
+        return Image.Exif()
 
 
-def _exif_summary(image: Image.Image) -> dict[str, str]:
+def _orientation(exif: Image.Exif) -> int:
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    return value if isinstance(value, int) else 1
+
+
+def _info(image: Image.Image, size: tuple[int, int], frames: int, exif: Image.Exif) -> ImageInfo:
+    extension, content_type = FORMATS[str(image.format)]
+    width, height = size[::-1] if _orientation(exif) in (5, 6, 7, 8) else size
+    return ImageInfo(str(image.format), extension, content_type, width, height, image.mode, frames,
+                     _summary(exif))
+
+
+def _summary(exif: Image.Exif) -> dict[str, str]:
     try:
-        exif = image.getexif()
-        named = {ExifTags.TAGS.get(tag, str(tag)): value for tag, value in exif.items()}
-        named |= {ExifTags.TAGS.get(t, str(t)): v for t, v in exif.get_ifd(ExifTags.IFD.Exif).items()}
-    except Exception:  # as above: EXIF is a summary, never a reason to refuse
+        tags = [*exif.items(), *exif.get_ifd(ExifTags.IFD.Exif).items()]
+    except Exception:  # as above: the summary is a courtesy, never a reason to refuse
         return {}
-    wanted = [name for name in (*EXIF_TAGS, *EXIF_IFD_TAGS) if name in named]
-    return {name: _text(named[name]) for name in wanted if _text(named[name])}
+    named = {ExifTags.TAGS.get(tag, str(tag)): value for tag, value in tags}
+    texts = {name: _text(name, named[name]) for name in EXIF_NAMES if name in named}
+    return {name: text for name, text in texts.items() if text}
 
 
-def _text(value: object) -> str:
+def _text(name: str, value: object) -> str:
+    if name == "ExposureTime" and isinstance(value, Real) and 0 < value < 1:
+        return f"1/{round(1 / value)} s"  # how photographers read shutter speeds
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return "".join(c for c in str(value) if c.isprintable()).strip()[:200]
 
 
-def _thumbnail(image: Image.Image, settings: Settings) -> Thumbnail:
-    orientation, size = _orientation(image), settings.thumbnail_size
-    try:
-        # JPEG only: the decoder scales by 1/2..1/8 while decoding, the big saving on photos.
-        image.draft("RGB" if image.mode == "RGB" else None, (size, size))
-        small = _displayable(image)
-        small.thumbnail((size, size), Image.Resampling.LANCZOS)
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(settings) from None
-    except Exception as exc:  # truncated or corrupt data surfaces only while decoding
-        raise UnsupportedImage(f"The image data cannot be decoded ({type(exc).__name__}: {exc})") from None
-    for step in UPRIGHT.get(orientation, []):
-        small = small.transpose(step)
-    return Thumbnail(_webp(small), small.width, small.height)
-
-
-def _displayable(image: Image.Image) -> Image.Image:
-    """The first frame in RGB, or RGBA where the image has transparency; 16-bit scaled, not clipped."""
-    image.seek(0)
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        return image.convert("I").point(lambda value: value / 256).convert("L")
-    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
-        return image.convert("RGBA")
-    return image.convert("RGB") if mode != "RGB" else image
-
-
-def _webp(image: Image.Image) -> bytes:
+def _webp(image: Image.Image, icc_profile: bytes | None) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=80, method=4)
+    # The source's profile only describes RGB samples we did not convert (wide-gamut phone photos).
+    image.save(buffer, "WEBP", quality=80, method=4, icc_profile=icc_profile)
     return buffer.getvalue()

@@ -6,7 +6,7 @@ import io
 import struct
 import zlib
 
-from PIL import Image
+from PIL import ExifTags, Image
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -27,11 +27,17 @@ def jpeg(size: tuple[int, int] = (400, 300), colour: str = "orange", **options: 
 
 
 def exif_rotated_jpeg(orientation: int = 6) -> bytes:
+    return with_exif(halves(), Orientation=orientation, Make="Canon", Model="EOS R5")
+
+
+def with_exif(image: Image.Image, fmt: str = "JPEG", **tags: object) -> bytes:
+    """The image saved with EXIF tags by name: Orientation=6, Make="Canon", ExposureTime=0.004…"""
     exif = Image.Exif()
-    exif[0x0112] = orientation
-    exif[0x010F] = "Canon"
-    exif[0x0110] = "EOS R5"
-    return encode(halves(), "JPEG", exif=exif, quality=95)
+    for name, value in tags.items():
+        tag = ExifTags.Base[name]
+        # Camera settings (tags from 0x8000 up, as used here) live in the Exif sub-IFD, not IFD0.
+        (exif.get_ifd(ExifTags.IFD.Exif) if tag >= 0x8000 else exif)[tag] = value
+    return encode(image, fmt, exif=exif, quality=95)
 
 
 def cmyk_jpeg() -> bytes:
@@ -39,9 +45,14 @@ def cmyk_jpeg() -> bytes:
 
 
 def gradient_16bit_png(size: tuple[int, int] = (256, 64)) -> bytes:
+    return gradient_16bit("PNG", size)
+
+
+def gradient_16bit(fmt: str, size: tuple[int, int] = (256, 64)) -> bytes:
+    """A 16-bit grey (I;16) ramp, black on the left to near white on the right, in PNG or TIFF."""
     image = Image.new("I;16", size)
     image.putdata([x * 256 for _ in range(size[1]) for x in range(size[0])])
-    return encode(image, "PNG")
+    return encode(image, fmt)
 
 
 def palette_with_transparency() -> bytes:
@@ -63,3 +74,10 @@ def png_header_claiming(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+
+
+def decoded(data: bytes) -> Image.Image:
+    """Bytes (a thumbnail, say) back into a loaded Pillow image, to look at its pixels."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image

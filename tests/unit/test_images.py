@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import io
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile, features
 
-from core.errors import ImageTooLarge, NotAnImage, UnsupportedImage
+from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
 from core.images import probe, process_image
 from core.settings import Settings
 from tests import imagefactory as make
@@ -17,29 +19,95 @@ SETTINGS = Settings(thumbnail_size=128)
 
 def thumbnail_of(data: bytes, settings: Settings = SETTINGS) -> Image.Image:
     _, thumbnail = process_image(data, settings)
-    return Image.open(io.BytesIO(thumbnail.data))
+    return make.decoded(thumbnail.data)
+
+
+def is_red(pixel: tuple[int, ...]) -> bool:
+    return pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
+
+
+def is_blue(pixel: tuple[int, ...]) -> bool:
+    return pixel[2] > 200 and pixel[0] < 60 and pixel[1] < 60
+
+
+# Given an image of each format we accept
 
 
 def test_a_jpeg_is_probed_and_thumbnailed_to_webp_within_the_size() -> None:
     info, thumbnail = process_image(make.jpeg((1200, 900)), SETTINGS)
     assert (info.format, info.extension, info.content_type) == ("JPEG", "jpg", "image/jpeg")
-    assert (info.width, info.height, info.frame_count) == (1200, 900, 1)
-    small = Image.open(io.BytesIO(thumbnail.data))
+    assert (info.width, info.height, info.mode, info.frame_count) == (1200, 900, "RGB", 1)
+    small = make.decoded(thumbnail.data)
     assert small.format == "WEBP" and small.size == (128, 96) == (thumbnail.width, thumbnail.height)
+    assert thumbnail.content_type == "image/webp"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "extension", "content_type"),
+    [("PNG", "png", "image/png"), ("GIF", "gif", "image/gif"), ("WEBP", "webp", "image/webp"),
+     ("TIFF", "tiff", "image/tiff"), ("BMP", "bmp", "image/bmp"),
+     pytest.param("AVIF", "avif", "image/avif",
+                  marks=pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF"))],
+)
+def test_each_format_is_named_for_its_s3_key_and_thumbnailed(
+    fmt: str, extension: str, content_type: str
+) -> None:
+    info, thumbnail = process_image(make.encode(Image.new("RGB", (300, 150), "red"), fmt), SETTINGS)
+    assert (info.format, info.extension, info.content_type) == (fmt, extension, content_type)
+    assert (info.width, info.height) == (300, 150) and (thumbnail.width, thumbnail.height) == (128, 64)
+    assert is_red(make.decoded(thumbnail.data).convert("RGB").getpixel((64, 32)))
 
 
 def test_small_images_are_not_upscaled() -> None:
     assert thumbnail_of(make.jpeg((60, 40))).size == (60, 40)
 
 
+def test_a_long_thin_image_keeps_at_least_one_pixel_across() -> None:
+    assert thumbnail_of(make.jpeg((4000, 8))).size == (128, 1)
+
+
+def test_jpeg_is_decoded_at_a_reduced_scale_before_resampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    resampled: list[tuple[int, int]] = []
+    thumbnail = Image.Image.thumbnail
+
+    def recording_thumbnail(self: Image.Image, *args: object, **kwargs: object) -> None:
+        resampled.append(self.size)
+        thumbnail(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "thumbnail", recording_thumbnail)
+    _, small = process_image(make.jpeg((4000, 3000)), SETTINGS)
+    # 1/8 scale from the decoder, still at least twice the 128×96 thumbnail for LANCZOS to finish.
+    assert resampled == [(500, 375)] and (small.width, small.height) == (128, 96)
+
+
+def test_progressive_jpeg_is_handled() -> None:
+    assert thumbnail_of(make.jpeg((800, 600), progressive=True)).size == (128, 96)
+
+
+# EXIF orientation and the summary
+
+
 def test_exif_rotated_jpeg_thumbnail_is_upright() -> None:
     info, _ = process_image(make.exif_rotated_jpeg(6), SETTINGS)
     assert (info.width, info.height) == (200, 400)  # as displayed
     small = thumbnail_of(make.exif_rotated_jpeg(6)).convert("RGB")
-    assert small.height > small.width
+    assert small.size == (64, 128)
     # Orientation 6 means "rotate 90° clockwise to view": the red left half ends up on top.
-    top, bottom = small.getpixel((small.width // 2, 5)), small.getpixel((small.width // 2, small.height - 5))
-    assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]
+    assert is_red(small.getpixel((32, 5))) and is_blue(small.getpixel((32, 122)))
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size", "red_at", "blue_at"),
+    [(3, (100, 50), (90, 25), (10, 25)),  # turned half round: red on the right
+     (6, (50, 100), (25, 10), (25, 90)),  # turned clockwise: red on top
+     (8, (50, 100), (25, 90), (25, 10))],  # turned anticlockwise: red at the bottom
+)
+def test_a_big_rotated_jpeg_is_drafted_and_then_turned_upright(
+    orientation: int, size: tuple[int, int], red_at: tuple[int, int], blue_at: tuple[int, int]
+) -> None:
+    data = make.with_exif(make.halves((2400, 1200)), Orientation=orientation)
+    small = thumbnail_of(data, Settings(thumbnail_size=100)).convert("RGB")
+    assert small.size == size and is_red(small.getpixel(red_at)) and is_blue(small.getpixel(blue_at))
 
 
 def test_exif_summary_names_the_camera() -> None:
@@ -47,49 +115,71 @@ def test_exif_summary_names_the_camera() -> None:
     assert info.exif["Make"] == "Canon" and info.exif["Model"] == "EOS R5" and info.exif["Orientation"] == "6"
 
 
+def test_exif_summary_is_short_readable_text() -> None:
+    data = make.with_exif(make.halves(), Make="Nikon\x00", DateTimeOriginal="2024:05:06 07:08:09",
+                          ExposureTime=0.004, FNumber=2.8, LensModel="L" * 500)
+    exif = probe(data, SETTINGS).exif
+    assert exif["Make"] == "Nikon" and exif["DateTimeOriginal"] == "2024:05:06 07:08:09"
+    assert exif["ExposureTime"] == "1/250 s" and exif["FNumber"] == "2.8"
+    assert exif["LensModel"] == "L" * 200
+    assert all(isinstance(value, str) for value in exif.values()) and "ExifOffset" not in exif
+
+
+def test_an_image_without_exif_has_an_empty_summary() -> None:
+    assert probe(make.encode(Image.new("RGB", (10, 10)), "PNG"), SETTINGS).exif == {}
+
+
+# Every common mode becomes RGB, or RGBA where there is transparency
+
+
 def test_cmyk_jpeg_keeps_its_colour() -> None:
     info, _ = process_image(make.cmyk_jpeg(), SETTINGS)
-    red, green, blue = thumbnail_of(make.cmyk_jpeg()).convert("RGB").getpixel((10, 10))
-    assert info.mode == "CMYK" and red > 200 and green < 60 and blue < 60
+    assert info.mode == "CMYK" and is_red(thumbnail_of(make.cmyk_jpeg()).convert("RGB").getpixel((10, 10)))
 
 
-def test_16_bit_gradient_is_scaled_not_clipped_to_white() -> None:
-    small = thumbnail_of(make.gradient_16bit_png()).convert("L")
-    left, right = small.getpixel((2, 10)), small.getpixel((small.width - 3, 10))
-    assert left < 30 and right > 220
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_16_bit_gradient_is_scaled_not_clipped_to_white(fmt: str) -> None:
+    data = make.gradient_16bit(fmt)
+    assert probe(data, SETTINGS).mode == "I;16"
+    small = thumbnail_of(data).convert("L")
+    left, middle, right = (small.getpixel((x, 10)) for x in (2, small.width // 2, small.width - 3))
+    assert left < 30 and 100 < middle < 160 and right > 220
 
 
 def test_palette_image_keeps_its_transparency() -> None:
+    info, _ = process_image(make.palette_with_transparency(), SETTINGS)
     small = thumbnail_of(make.palette_with_transparency())
-    assert small.mode == "RGBA"
+    assert info.mode == "P" and small.mode == "RGBA"
     assert small.getpixel((2, 2))[3] == 0 and small.getpixel((64, 64))[3] == 255
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])
 def test_alpha_is_kept(mode: str) -> None:
-    assert thumbnail_of(make.encode(Image.new(mode, (100, 100)), "PNG")).mode == "RGBA"
+    image = Image.new(mode, (100, 100), 0)
+    image.paste((255,) * len(mode), (50, 0, 100, 100))  # right half opaque white
+    small = thumbnail_of(make.encode(image, "PNG"))
+    assert small.mode == "RGBA" and small.getpixel((10, 50))[3] == 0 and small.getpixel((90, 50))[3] == 255
 
 
 @pytest.mark.parametrize(("mode", "fmt"), [("1", "PNG"), ("L", "PNG"), ("RGB", "BMP"), ("RGB", "TIFF")])
 def test_other_common_modes_and_formats_become_rgb(mode: str, fmt: str) -> None:
-    assert thumbnail_of(make.encode(Image.new(mode, (100, 80)), fmt)).mode == "RGB"
+    assert thumbnail_of(make.encode(Image.new(mode, (100, 80), 1), fmt)).mode == "RGB"
 
 
-def test_progressive_jpeg_is_handled() -> None:
-    assert thumbnail_of(make.jpeg((800, 600), progressive=True)).size == (128, 96)
-
-
-@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
 def test_animated_images_count_frames_and_thumbnail_the_first(fmt: str) -> None:
     info, thumbnail = process_image(make.animated(fmt), SETTINGS)
-    first = Image.open(io.BytesIO(thumbnail.data)).convert("RGB").getpixel((5, 5))
-    assert info.frame_count == 3 and first[0] > 200 and first[1] < 60
+    first = make.decoded(thumbnail.data).convert("RGB").getpixel((5, 5))
+    assert info.frame_count == 3 and is_red(first)
 
 
-def test_jpeg_draft_decodes_at_a_reduced_scale() -> None:
-    image = Image.open(io.BytesIO(make.jpeg((4000, 3000))))
-    image.draft("RGB", (128, 128))
-    assert image.size == (500, 375)  # what process_image relies on: 1/8 scale before any resize
+def test_an_mpo_photo_is_a_still_jpeg() -> None:
+    red, blue = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    info, _ = process_image(make.encode(red, "MPO", save_all=True, append_images=[blue]), SETTINGS)
+    assert (info.extension, info.content_type, info.frame_count) == ("jpg", "image/jpeg", 1)
+
+
+# Limits, checked before anything is decoded
 
 
 def test_a_pixel_bomb_is_refused_from_the_header_alone() -> None:
@@ -98,38 +188,98 @@ def test_a_pixel_bomb_is_refused_from_the_header_alone() -> None:
 
 
 def test_a_huge_bomb_is_refused_before_pillow_reads_further() -> None:
-    with pytest.raises(ImageTooLarge, match="the limit is 50 MP"):
+    # Over Pillow's own ceiling: refused inside Image.open, worded like ours all the same.
+    with pytest.raises(ImageTooLarge, match=r"Image is 1,600 MP; the limit is 50 MP \(MAX_IMAGE_PIXELS\)"):
         process_image(make.png_header_claiming(40_000, 40_000), Settings())
 
 
 def test_the_pixel_limit_comes_from_the_settings() -> None:
-    with pytest.raises(ImageTooLarge, match="MAX_IMAGE_PIXELS"):
-        process_image(make.jpeg((400, 300)), Settings(max_image_pixels=100_000))
+    limit = Settings(max_image_pixels=100_000)
+    with pytest.raises(ImageTooLarge, match=r"400×300 = 120,000 pixels; the limit is 100,000 pixels"):
+        process_image(make.jpeg((400, 300)), limit)
+    with pytest.raises(ImageTooLarge):
+        probe(make.jpeg((400, 300)), limit)
+    assert probe(make.jpeg((400, 250)), limit).width == 400
 
 
 def test_bytes_over_the_limit_are_refused() -> None:
-    with pytest.raises(ImageTooLarge, match="MAX_IMAGE_BYTES"):
+    with pytest.raises(ImageTooLarge, match=r"; the limit is 1,000 bytes \(MAX_IMAGE_BYTES\)"):
         process_image(make.jpeg((400, 300)), Settings(max_image_bytes=1000))
-
-
-def test_a_truncated_jpeg_is_unsupported_not_a_crash() -> None:
-    data = make.jpeg((800, 600))
-    with pytest.raises(UnsupportedImage, match="cannot be decoded"):
-        process_image(data[: len(data) // 2], SETTINGS)
-
-
-@pytest.mark.parametrize(
-    "data",
-    [b"", b"hello, this is text renamed to .jpg",
-     b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'],
-    ids=["zero-bytes", "text", "svg"],
-)
-def test_things_that_are_not_images_say_so(data: bytes) -> None:
-    with pytest.raises(NotAnImage):
-        process_image(data, SETTINGS)
+    with pytest.raises(ImageTooLarge, match=r"Image is 3 MB; the limit is 2 MB \(MAX_IMAGE_BYTES\)"):
+        probe(b"\xff\xd8\xff" + bytes(3 * 2**20 - 3), Settings(max_image_bytes=2 * 2**20))
 
 
 def test_probe_reads_the_header_without_decoding() -> None:
     data = make.jpeg((800, 600))
     info = probe(data[:2000], SETTINGS)  # the pixels are cut off; the header is enough
     assert (info.width, info.height) == (800, 600)
+    data = make.png_header_claiming(100, 100)  # no real pixel data at all
+    assert (probe(data, SETTINGS).width, probe(data, SETTINGS).height) == (100, 100)
+    with pytest.raises(UnsupportedImage):
+        process_image(data, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "data", [make.jpeg(), make.encode(Image.new("RGB", (50, 50)), "PNG"), make.animated("GIF")],
+    ids=["jpeg", "png", "gif"],
+)
+def test_probe_never_decodes_pixels(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str | None] = []
+    load = ImageFile.ImageFile.load
+
+    def recording_load(self: ImageFile.ImageFile) -> object:
+        decoded.append(self.format)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    assert probe(data, SETTINGS).width > 0 and decoded == []
+
+
+# Bad bytes: always one of our errors, never a raw Pillow exception
+
+
+@pytest.mark.parametrize("make_data", [make.jpeg, lambda: make.encode(Image.new("RGB", (400, 300)), "PNG")],
+                         ids=["jpeg", "png"])
+def test_a_truncated_image_is_unsupported_not_a_crash(make_data: Callable[[], bytes]) -> None:
+    data = make_data()
+    with pytest.raises(UnsupportedImage, match="cannot be decoded"):
+        process_image(data[: len(data) // 2], SETTINGS)
+
+
+@pytest.mark.parametrize(("fmt", "keep"), [("PNG", 8), ("JPEG", 3), ("GIF", 6), ("WEBP", 12), ("TIFF", 8)])
+def test_a_file_cut_inside_its_header_is_damaged_not_unknown(fmt: str, keep: int) -> None:
+    data = make.encode(Image.new("RGB", (9, 9)), fmt)[:keep] + b"\x00" * 20
+    with pytest.raises(UnsupportedImage, match=f"(?i){fmt} file is damaged or cut short"):
+        process_image(data, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello, this is text renamed to .jpg",
+     b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>',
+     make.encode(Image.new("RGB", (16, 16)), "ICO")],
+    ids=["zero-bytes", "text", "svg", "icon"],
+)
+def test_things_that_are_not_images_we_read_say_so(data: bytes) -> None:
+    with pytest.raises(NotAnImage):
+        process_image(data, SETTINGS)
+    with pytest.raises(NotAnImage):
+        probe(data, SETTINGS)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP"])
+def test_damaged_files_raise_only_our_errors(fmt: str) -> None:
+    data = make.encode(make.halves((64, 48)), fmt)
+    for position in range(0, len(data), max(1, len(data) // 40)):
+        damaged = data[:position] + b"\xff\x00\x7f" * 4 + data[position + 12:]
+        for call in (probe, process_image):
+            with contextlib.suppress(ImageError):  # a refusal with a reason is the contract; success too
+                call(damaged, SETTINGS)
+
+
+def test_concurrent_calls_give_the_same_results_as_one_at_a_time() -> None:
+    inputs = [make.jpeg((900, 600)), make.cmyk_jpeg(), make.gradient_16bit_png(),
+              make.palette_with_transparency(), make.animated("GIF"), make.exif_rotated_jpeg()] * 4
+    alone = [process_image(data, SETTINGS) for data in inputs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(lambda data: process_image(data, SETTINGS), inputs)) == alone
