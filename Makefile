@@ -9,7 +9,7 @@ DASHBOARD_PORT ?= 8501
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
-.PHONY: run stack test lint venv clean deploy destroy lint-infra
+.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64) in dist/lambda_consumer.zip; prints its size
+lambda-zip: $(STAMP)
+	$(BIN)/python -m lambda_consumer.package --arch $(ARCH)
 
 ## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (README, "Deploy to AWS")
 deploy: $(STAMP) lambda-zip
