@@ -1,0 +1,242 @@
+"""The dashboard in Debian's Chromium, against `make run`'s embedded stack.
+
+The tests share one app process, so they run in file order: the first sees only the sample images.
+Every page's screenshot lands in test-artifacts/screenshots/<page>.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import Locator, Page, expect
+
+from core.aws import AwsClients
+from core.ingest import stream_event_id
+from core.queries import last_hour_count
+from core.samples import sample_images
+from tests.e2e.conftest import SCREENSHOTS, Tab
+
+pytestmark = pytest.mark.e2e
+
+# Script and markdown in one: shown literally, it proves the description is never HTML nor markdown.
+HOSTILE_DESCRIPTION = "<script>alert(1)</script> **bold?**"
+SOON_MS = 10_000  # "within 10 s" on the pages
+# page -> (URL path, title). Live is the default page: Streamlit serves it at the root, whatever its url_path.
+PAGES = {"live": ("", "Live"), "gallery": ("gallery", "Gallery"), "upload": ("upload", "Upload"),
+         "send": ("send", "Send test event"), "logs": ("logs", "Logs"), "health": ("health", "Health")}
+
+
+# -- helpers: open a page the way a person does, and read what Streamlit drew ---------------------------
+
+def open_page(tab: Tab, name: str) -> Page:
+    """Load the page by its URL and wait until Streamlit has drawn its title and is idle, with no error."""
+    path, title = PAGES[name]
+    page = tab.page
+    page.goto(f"{tab.app.url}/{path}")
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    return page
+
+
+# While Streamlit runs a script it shows its status widget, skeletons where elements will go, and marks
+# the elements of the previous run stale.
+BUSY = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
+SETTLED = """([busy, quietMs]) => {
+    const now = performance.now();
+    if (document.querySelector(busy) || window.__lastBusy === undefined) window.__lastBusy = now;
+    return now - window.__lastBusy >= quietMs;
+}"""
+
+
+def wait_idle(page: Page, quiet_ms: int = 300) -> None:
+    """Wait until nothing has been in progress for `quiet_ms` (Live reruns its panel every second)."""
+    page.evaluate("() => { delete window.__lastBusy; }")
+    page.wait_for_function(SETTLED, arg=[BUSY, quiet_ms], polling=50)
+
+
+def screenshot(page: Page, name: str) -> None:
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def wait_images_loaded(page: Page) -> None:
+    """Images are presigned links to the emulator: the browser itself must be able to load them."""
+    expect(page.get_by_test_id("stImage").first).to_be_visible()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+                 .every(img => img.complete && img.naturalWidth > 0)"""
+    )
+
+
+def metric(page: Page, label: str) -> Locator:
+    """The value of the st.metric labelled exactly `label`."""
+    label_element = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
+
+
+def last_hour_metric(page: Page) -> Locator:
+    return metric(page, "Events in the last hour")
+
+
+def grid(page: Page, header: str) -> Locator:
+    """The st.dataframe that has a column `header`: glide-data-grid draws on a canvas and mirrors the
+    visible cells in an accessible <table> inside it, which is what these tests read."""
+    tables = page.locator('[data-testid="stDataFrame"] table[role="grid"]')
+    return tables.filter(has=page.locator("th", has_text=header)).first
+
+
+def column(table: Locator, header: str) -> Locator:
+    """The body cells of the column whose header is exactly `header`."""
+    expect(table.locator("th").first).to_be_attached()
+    headers = [text.strip() for text in table.locator("thead th").all_text_contents()]
+    return table.locator(f'tbody td[aria-colindex="{headers.index(header) + 1}"]')
+
+
+def a_jpeg(path: Path) -> Path:
+    """A real photo-like JPEG: a gradient with shapes, so Pillow's probe and thumbnail do real work."""
+    image = Image.linear_gradient("L").resize((640, 480)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((200, 120, 440, 360), fill=(230, 120, 40))
+    draw.rectangle((40, 380, 600, 440), fill=(30, 90, 160))
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def record_on_stream(store: AwsClients, description: str, timeout: float = 10) -> tuple[str, str]:
+    """(shard id, sequence number) of the record whose payload carries `description`, read from Kinesis."""
+    stream = store.settings.stream_name
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for shard in store.kinesis.list_shards(StreamName=stream)["Shards"]:
+            iterator = store.kinesis.get_shard_iterator(
+                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for record in store.kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+                if description.encode() in record["Data"]:
+                    return shard["ShardId"], record["SequenceNumber"]
+        time.sleep(0.5)
+    pytest.fail(f"No record with {description!r} reached the stream within {timeout} s")
+
+
+# -- the tests, in the order a person would try the dashboard --------------------------------------------
+
+def test_a_link_to_a_page_opened_first_on_a_fresh_server_runs_the_app_with_its_navigation(tab: Tab) -> None:
+    """Must run first: a deep link that bypassed app.py would skip its login gate and page config."""
+    page = open_page(tab, "upload")
+
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link")).to_have_text([re.compile(title) for _, title in PAGES.values()])
+    expect(page).to_have_title(re.compile("Image Processor"))
+
+
+def test_live_shows_a_sample_image_and_the_sample_count(tab: Tab) -> None:
+    samples = sample_images()
+    page = open_page(tab, "live")
+
+    expect(last_hour_metric(page)).to_have_text(str(len(samples)))
+    expect(metric(page, "Stored")).to_have_text(str(len(samples)))
+    expect(metric(page, "Failed")).to_have_text("0")
+    descriptions = "|".join(re.escape(sample.description) for sample in samples)
+    expect(page.get_by_test_id("stText")).to_have_text(re.compile(f"^({descriptions})$"))
+    wait_images_loaded(page)
+    screenshot(page, "live-samples")
+
+
+def test_an_uploaded_image_shows_on_live_with_its_description_as_plain_text(
+    tab: Tab, app_store: AwsClients, tmp_path: Path
+) -> None:
+    before = last_hour_count(app_store)
+    image = a_jpeg(tmp_path / "e2e-upload.jpg")
+    page = open_page(tab, "upload")
+
+    page.locator('input[type="file"]').set_input_files(image)
+    # The browser sends the file to the server as soon as it is chosen; it is listed once it arrived.
+    expect(page.get_by_role("button", name=f"Remove {image.name}")).to_be_visible()
+    page.get_by_label("Description").fill(HOSTILE_DESCRIPTION)
+    page.get_by_role("button", name="Upload", exact=True).click()
+
+    expect(page.get_by_test_id("stAlert").filter(has_text="stored")).to_contain_text("1 stored, 0 refused")
+    results = grid(page, "result")
+    expect(column(results, "result")).to_have_text(["stored"])
+    expect(column(results, "file")).to_have_text([image.name])
+    screenshot(page, "upload-result")
+
+    page = open_page(tab, "live")
+    shown = page.get_by_text(HOSTILE_DESCRIPTION, exact=True)
+    expect(shown).to_be_visible(timeout=SOON_MS)
+    expect(page.get_by_test_id("stText")).to_have_text(HOSTILE_DESCRIPTION)
+    expect(last_hour_metric(page)).to_have_text(str(before + 1), timeout=SOON_MS)
+    expect(page.locator("strong", has_text="bold?")).to_have_count(0)
+    expect(page.locator("script", has_text="alert(1)")).to_have_count(0)
+
+    page = open_page(tab, "gallery")
+    expect(page.get_by_text(HOSTILE_DESCRIPTION, exact=True)).to_be_visible()
+    expect(page.locator("strong", has_text="bold?")).to_have_count(0)
+    assert tab.dialogs == [], f"the description ran as script: {tab.dialogs}"
+
+
+def test_a_sent_event_is_processed_then_shows_on_live_and_in_the_consumer_logs(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    before = last_hour_count(app_store)
+    description = f"Test image event from the browser test {uuid.uuid4().hex[:8]}"
+    page = open_page(tab, "send")
+
+    # The default template (a good event) and the default sample image; only the description is ours.
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Send", exact=True).click()
+    shard, sequence = record_on_stream(app_store, description)
+    results = grid(page, "sequence number")
+    expect(column(results, "sequence number")).to_have_text([sequence])
+    expect(column(results, "status")).to_have_text(["stored"], timeout=SOON_MS)
+    screenshot(page, "send-result")
+
+    page = open_page(tab, "live")
+    expect(page.get_by_test_id("stText")).to_have_text(description, timeout=SOON_MS)
+    expect(last_hour_metric(page)).to_have_text(str(before + 1), timeout=SOON_MS)
+
+    event_id = stream_event_id(shard, sequence)
+    page = open_page(tab, "logs")
+    search = page.get_by_label("Request id or event id")
+    search.fill(event_id)
+    search.press("Enter")
+    # Filtered to the event, the consumer's one line for it is left.
+    expect(column(grid(page, "message"), "message")).to_have_text(["record processed"], timeout=SOON_MS)
+    wait_idle(page)
+    screenshot(page, "logs-event")
+    # The grid draws only the columns in view; the CSV has them all, the event id among them.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(Path(download.value.path()).read_text(encoding="utf-8").splitlines()))
+    assert [(row["message"], row["event id"]) for row in rows] == [("record processed", event_id)]
+
+
+def test_health_shows_the_embedded_emulator_and_every_resource_answering(tab: Tab) -> None:
+    page = open_page(tab, "health")
+
+    expect(page.get_by_text("embedded emulator")).to_be_visible()
+    resources = grid(page, "resource")
+    names = column(resources, "resource")
+    expect(names).to_have_text(["S3 bucket", "DynamoDB table", "Kinesis stream", "Log group",
+                                "On-failure queue"])
+    expect(column(resources, "")).to_have_text(["✅"] * names.count())
+    expect(page.get_by_text("Some resources do not answer")).to_have_count(0)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_without_an_error(tab: Tab, name: str) -> None:
+    page = open_page(tab, name)
+    if name in ("live", "gallery"):
+        wait_images_loaded(page)
+    if name == "live":
+        expect(page.get_by_test_id("stVegaLiteChart").locator("svg, canvas").first).to_be_visible()
+    wait_idle(page)
+    screenshot(page, name)
