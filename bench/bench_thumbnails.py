@@ -71,7 +71,8 @@ def report(results: dict[str, dict[str, Timing]]) -> str:
     jpeg = results["12 MP JPEG"]
     core = jpeg["core (draft + thumbnail)"].median
     lines.append(
-        f"\n12 MP JPEG: core is {core / jpeg['decode floor (draft decode only)'].median:.2f}× the decode floor "
+        f"\n12 MP JPEG: core is {core / jpeg['decode floor (draft decode only)'].median:.2f}× "
+        "the decode floor "
         f"(target ≤ 1.25×), {core / jpeg['pyvips thumbnail_buffer'].median:.2f}× pyvips (target ≤ 1.1×), "
         f"{jpeg['naive (full decode + resize)'].median / core:.1f}× faster than naive (target ≥ 4×).")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Photo-like test images for the benchmarks: noise and gradients compress like photographs, flat colour doesn't."""
+"""Photo-like benchmark images: noise and gradients compress like photographs; flat colour doesn't."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from PIL import Image
 
 
 def photo(size: tuple[int, int]) -> Image.Image:
-    width, height = size
     red = Image.effect_noise(size, 48).point(lambda v: v // 2 + 60)
     green = Image.linear_gradient("L").resize(size)
     blue = Image.radial_gradient("L").resize(size)

@@ -24,7 +24,7 @@ LOCAL_CREDENTIALS = {
 @contextmanager
 def embedded_aws(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run moto's server on host:port (0: any free port); yields its endpoint URL."""
-    _check_free(host, port)
+    check_free(host, port)
     # One access-log line per API call would drown everything else the stack prints.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _serialized_server(host, port)
@@ -74,7 +74,7 @@ def _serialized_server(host: str, port: int) -> Any:
     return SerializedMotoServer(ip_address=host, port=port, verbose=False)
 
 
-def _check_free(host: str, port: int) -> None:
+def check_free(host: str, port: int) -> None:
     """Raise OSError now: moto's server thread would die on a taken port and leave start() waiting."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

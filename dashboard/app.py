@@ -7,12 +7,15 @@ from dashboard.auth import require_login
 st.set_page_config(page_title="Image Processor", page_icon="🖼️", layout="wide")
 require_login()
 
+# The scripts live in screens/, not pages/: a pages/ folder makes Streamlit serve its scripts directly
+# on a deep link (e.g. /upload) until someone opens /, skipping this file and its login gate.
 PAGES = [
-    st.Page("pages/live.py", title="Live", icon="📡", default=True, url_path="live"),
-    st.Page("pages/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
-    st.Page("pages/upload.py", title="Upload", icon="⬆️", url_path="upload"),
-    st.Page("pages/send.py", title="Send test event", icon="📨", url_path="send"),
-    st.Page("pages/logs.py", title="Logs", icon="📜", url_path="logs"),
-    st.Page("pages/health.py", title="Health", icon="🩺", url_path="health"),
+    # The default page is served at / (it has no path of its own).
+    st.Page("screens/live.py", title="Live", icon="📡", default=True),
+    st.Page("screens/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
+    st.Page("screens/upload.py", title="Upload", icon="⬆️", url_path="upload"),
+    st.Page("screens/send.py", title="Send test event", icon="📨", url_path="send"),
+    st.Page("screens/logs.py", title="Logs", icon="📜", url_path="logs"),
+    st.Page("screens/health.py", title="Health", icon="🩺", url_path="health"),
 ]
 st.navigation(PAGES).run()

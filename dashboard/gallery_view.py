@@ -64,7 +64,7 @@ def details(event: StoredEvent) -> None:
         st.dataframe(pd.DataFrame(event.exif.items(), columns=["tag", "value"]), hide_index=True)
     if st.button("Show this event's logs"):
         st.session_state.logs_search = event.event_id
-        st.switch_page("pages/logs.py")
+        st.switch_page("screens/logs.py")
     confirm_delete(event)
 
 

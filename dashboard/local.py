@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from core.emulator import local_environment
+from core.emulator import check_free, local_environment
 from dashboard.command import streamlit_command
 from lambda_consumer.local_stack import local_stack
 
@@ -17,16 +17,21 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4566, help="emulator port (default 4566)")
     parser.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (default 8501)")
     args = parser.parse_args()
+    try:
+        check_free("127.0.0.1", args.dashboard_port)
+    except OSError:
+        raise SystemExit(f"Port {args.dashboard_port} is taken; use `make run DASHBOARD_PORT=…`") from None
     with local_stack(args.port) as endpoint:
         print(f"export AWS_ENDPOINT_URL={endpoint}   # for the AWS CLI in another terminal")
         print(f"Dashboard: http://localhost:{args.dashboard_port}", flush=True)
         env = os.environ | local_environment(endpoint)
         try:
             command = streamlit_command(args.dashboard_port, "127.0.0.1")
-            subprocess.run([sys.executable, *command[1:]], env=env, check=False)
+            code = subprocess.run([sys.executable, *command[1:]], env=env, check=False).returncode
         except KeyboardInterrupt:
-            pass
+            code = 0
     print("Stopped; the emulator's data is gone.")
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

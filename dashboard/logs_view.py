@@ -22,8 +22,9 @@ def table(entries: list[LogEntry]) -> pd.DataFrame:
             "time": [e.timestamp for e in entries],
             "level": [e.level or e.kind.upper() for e in entries],
             "message": [str(e.fields.get("message", e.message)) for e in entries],
-            "request id": [e.request_id or "" for e in entries],
             "event id": [e.event_id or "" for e in entries],
+            "status": [str(e.fields.get("status", "")) for e in entries],
+            "request id": [e.request_id or "" for e in entries],
         }
     )
 

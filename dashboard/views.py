@@ -1,8 +1,9 @@
-"""Small view helpers shared by pages: times, store errors, event details."""
+"""Small view helpers shared by the screens: times, store errors, event details."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +22,15 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 
 
 def local_time(moment: datetime) -> str:
-    return f"{moment.astimezone():%Y-%m-%d %H:%M:%S %Z}"
+    """The moment in the viewer's time zone (from the browser), else the server's."""
+    return f"{moment.astimezone(viewer_zone()):%Y-%m-%d %H:%M:%S %Z}"
+
+
+def viewer_zone() -> ZoneInfo | None:
+    try:
+        return ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:

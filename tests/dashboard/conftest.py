@@ -29,7 +29,7 @@ def open_page(aws: AwsClients) -> Callable[[str], AppTest]:
 
     def opener(page: str) -> AppTest:
         app = AppTest.from_file(APP, default_timeout=30).run()
-        if page != "pages/live.py":
+        if page != "screens/live.py":
             app.switch_page(page).run()
         assert not app.exception, app.exception
         return app

@@ -43,7 +43,7 @@ def texts(app: AppTest) -> list[str]:
 # Live -------------------------------------------------------------------------------------------
 
 def test_live_shows_a_clear_empty_state(open_page: Open) -> None:
-    app = open_page("pages/live.py")
+    app = open_page("screens/live.py")
     assert "No images yet" in app.info[0].value
     assert app.metric[0].value == "0"
 
@@ -54,7 +54,7 @@ def test_live_shows_the_latest_image_its_text_literally_and_the_count(
     upload(aws, "older", timedelta(minutes=2), "red")
     upload(aws, HOSTILE)
     failed_event(aws)
-    app = open_page("pages/live.py")
+    app = open_page("screens/live.py")
     assert [m.value for m in app.metric] == ["3", "2", "1"]
     assert HOSTILE in texts(app)  # st.text: shown as typed, never rendered as HTML or markdown
     assert "Next refresh in" in app.caption[-1].value
@@ -62,7 +62,7 @@ def test_live_shows_the_latest_image_its_text_literally_and_the_count(
 
 
 def test_live_refresh_now_reloads_the_data(open_page: Open, aws: AwsClients) -> None:
-    app = open_page("pages/live.py")
+    app = open_page("screens/live.py")
     upload(aws, "arrived after the page loaded")
     next(b for b in app.button if b.label == "Refresh now").click().run()
     assert "arrived after the page loaded" in texts(app)
@@ -72,7 +72,7 @@ def test_live_says_what_to_check_when_the_store_is_down(
     open_page: Open, aws: AwsClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", "missing-table")
-    app = open_page("pages/live.py")
+    app = open_page("screens/live.py")
     assert "missing-table" in app.error[0].value
     assert any(b.label == "Retry" for b in app.button)
 
@@ -80,13 +80,13 @@ def test_live_says_what_to_check_when_the_store_is_down(
 # Gallery ----------------------------------------------------------------------------------------
 
 def test_gallery_empty_state(open_page: Open) -> None:
-    assert "No events match" in open_page("pages/gallery.py").info[0].value
+    assert "No events match" in open_page("screens/gallery.py").info[0].value
 
 
 def test_gallery_pages_with_a_cursor(open_page: Open, aws: AwsClients) -> None:
     for n in range(14):
         upload(aws, f"picture {n}", timedelta(minutes=n), colour=(n * 15, 100, 100))
-    app = open_page("pages/gallery.py")
+    app = open_page("screens/gallery.py")
     assert len(app.get("image")) == 12
     next_button = next(b for b in app.button if b.label == "Next →")
     next_button.click().run()
@@ -99,7 +99,7 @@ def test_gallery_filters_by_status_and_description(open_page: Open, aws: AwsClie
     upload(aws, "a red fox")
     upload(aws, "a blue whale", colour="blue")
     failed_event(aws)
-    app = open_page("pages/gallery.py")
+    app = open_page("screens/gallery.py")
     app.selectbox[1].set_value("Failed").run()
     assert len(app.get("image")) == 0 and any(e.value == "Failed" for e in app.error)
     app.selectbox[1].set_value("All").run()
@@ -109,7 +109,7 @@ def test_gallery_filters_by_status_and_description(open_page: Open, aws: AwsClie
 
 def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, aws: AwsClients) -> None:
     upload(aws, "to be deleted")
-    app = open_page("pages/gallery.py")
+    app = open_page("screens/gallery.py")
     next(b for b in app.button if b.label == "Details").click().run()
     trace = app.dataframe[0].value
     assert "Event id" in list(trace["field"]) and "upload" in list(trace["value"])
@@ -118,7 +118,7 @@ def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, a
     next(c for c in app.checkbox if c.label.startswith("Yes, delete")).check().run()
     next(b for b in app.button if b.label == "Delete event").click().run()
     assert not app.exception
-    assert "No events match" in open_page("pages/gallery.py").info[0].value
+    assert "No events match" in open_page("screens/gallery.py").info[0].value
 
 
 # Upload -----------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, a
 def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
     open_page: Open, aws: AwsClients
 ) -> None:
-    app = open_page("pages/upload.py")
+    app = open_page("screens/upload.py")
     app.file_uploader[0].set_value([("good.jpg", jpeg(), "image/jpeg"),
                                     ("notes.jpg", b"plain text", "image/jpeg")])
     app.text_input[0].set_value("Holiday")
@@ -138,7 +138,7 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
 
 
 def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsClients) -> None:
-    app = open_page("pages/upload.py")
+    app = open_page("screens/upload.py")
     app.file_uploader[0].set_value(("good.jpg", jpeg(), "image/jpeg"))
     app.button[0].click().run()
     assert "Add a description" in app.warning[0].value
@@ -149,7 +149,7 @@ def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsCl
 
 def test_send_puts_the_event_on_the_stream_and_shows_its_result(open_page: Open, aws: AwsClients) -> None:
     upload_samples(aws)
-    app = open_page("pages/send.py")
+    app = open_page("screens/send.py")
     assert app.selectbox[1].options[0].startswith("s3://") and app.selectbox[1].options[-1] == "Other URL…"
     app.selectbox[0].set_value("Malformed JSON")
     app.button[0].click().run()
@@ -196,12 +196,12 @@ LINES = [
 
 
 def test_logs_empty_state(open_page: Open) -> None:
-    assert "No log lines" in open_page("pages/logs.py").info[0].value
+    assert "No log lines" in open_page("screens/logs.py").info[0].value
 
 
 def test_logs_table_filters_chart_and_csv(open_page: Open, aws: AwsClients) -> None:
     put_logs(aws, LINES)
-    app = open_page("pages/logs.py")
+    app = open_page("screens/logs.py")
     assert len(app.dataframe[0].value) == 5
     assert app.get("download_button") and app.get("vega_lite_chart")  # CSV and the durations chart
     app.selectbox[2].set_value("ERROR").run()
@@ -214,17 +214,17 @@ def test_logs_table_filters_chart_and_csv(open_page: Open, aws: AwsClients) -> N
 # Health -----------------------------------------------------------------------------------------
 
 def test_health_names_the_emulator_and_checks_every_resource(open_page: Open, aws: AwsClients) -> None:
-    app = open_page("pages/health.py")
+    app = open_page("screens/health.py")
     assert "embedded emulator" in app.markdown[0].value
     checks = app.dataframe[0].value
-    assert list(checks[""]) == ["✅"] * 5
+    assert list(checks["state"]) == ["ok"] * 5
 
 
 def test_health_flags_a_missing_resource(open_page: Open, aws: AwsClients) -> None:
     url = aws.sqs.get_queue_url(QueueName=aws.settings.failure_queue_name)["QueueUrl"]
     aws.sqs.delete_queue(QueueUrl=url)
-    app = open_page("pages/health.py")
-    assert "❌" in list(app.dataframe[0].value[""])
+    app = open_page("screens/health.py")
+    assert "FAILING" in list(app.dataframe[0].value["state"])
     assert "Some resources do not answer" in app.warning[0].value
 
 

@@ -161,7 +161,7 @@ def test_an_uploaded_image_shows_on_live_with_its_description_as_plain_text(
     # The browser sends the file to the server as soon as it is chosen; it is listed once it arrived.
     expect(page.get_by_role("button", name=f"Remove {image.name}")).to_be_visible()
     page.get_by_label("Description").fill(HOSTILE_DESCRIPTION)
-    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_role("button", name="Store images", exact=True).click()
 
     expect(page.get_by_test_id("stAlert").filter(has_text="stored")).to_contain_text("1 stored, 0 refused")
     results = grid(page, "result")
@@ -227,7 +227,7 @@ def test_health_shows_the_embedded_emulator_and_every_resource_answering(tab: Ta
     names = column(resources, "resource")
     expect(names).to_have_text(["S3 bucket", "DynamoDB table", "Kinesis stream", "Log group",
                                 "On-failure queue"])
-    expect(column(resources, "")).to_have_text(["✅"] * names.count())
+    expect(column(resources, "state")).to_have_text(["ok"] * names.count())
     expect(page.get_by_text("Some resources do not answer")).to_have_count(0)
 
 

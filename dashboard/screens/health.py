@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from botocore.exceptions import BotoCoreError, ClientError
 
 from core import health
 from core.errors import StoreUnavailable
@@ -21,8 +22,8 @@ st.write(f"**{where.kind}** at `{where.endpoint}` in {where.region}"
 st.subheader("Resources")
 checks = health.check_resources(clients)
 st.dataframe(
-    pd.DataFrame([{"": "✅" if c.ok else "❌", "resource": c.resource, "name": c.name, "detail": c.detail}
-                  for c in checks]),
+    pd.DataFrame([{"state": "ok" if c.ok else "FAILING", "resource": c.resource, "name": c.name,
+                   "detail": c.detail} for c in checks]),
     hide_index=True,
 )
 if not all(c.ok for c in checks):
@@ -37,8 +38,10 @@ try:
     failed_col.metric("Failed events, last hour", live_snapshot().failed_last_hour)
 except StoreUnavailable as exc:
     show_store_error(exc)
-queue_ok = next((c for c in checks if c.resource == "On-failure queue" and c.ok), None)
-queue_col.metric("On-failure queue", queue_ok.detail if queue_ok else "unreachable")
+try:
+    queue_col.metric("Messages on the on-failure queue", health.queue_depth(clients))
+except (BotoCoreError, ClientError):
+    queue_col.metric("Messages on the on-failure queue", "unreachable")
 
 if st.button("Check again"):
     st.rerun()

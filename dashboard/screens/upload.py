@@ -23,7 +23,7 @@ with st.form("upload", clear_on_submit=True):
     files = st.file_uploader("Images", type=TYPES, accept_multiple_files=True,
                              max_upload_size=max(1, round(limit_mb)))
     description = st.text_input("Description", max_chars=500, placeholder="What is in these images?")
-    submitted = st.form_submit_button("Upload", type="primary")
+    submitted = st.form_submit_button("Store images", type="primary")
 
 
 def upload_one(file: st.runtime.uploaded_file_manager.UploadedFile, text: str) -> dict[str, str]:

@@ -41,6 +41,8 @@ if sent:
         records = send_events(clients, [data] * int(count), partition_key.strip() or None,
                               on_progress=lambda done, total: progress.progress(done / total))
         st.session_state.sent_records = records
+        progress.empty()
+        st.success(f"Sent {len(records)} record(s) to {clients.settings.stream_name}.")
     except ImageProcessorError as exc:
         st.error(f"Not sent: {exc}")
 
