@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,20 +34,25 @@ def dependencies(arch: str, python_version: str, build_root: Path, python: str |
     """The wheels installed (and compiled by `python`) into build/, reused while nothing changes."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes() + f"{arch}/{python_version}/{bool(python)}".encode())
     target = build_root / f"lambda-deps-{arch}-py{python_version}-{digest.hexdigest()[:12]}"
-    if (target / ".complete").exists():
+    if target.exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
+    build_root.mkdir(parents=True, exist_ok=True)
+    # Installed aside, then renamed: a build running at the same time never sees half a folder.
+    fresh = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=build_root))
     platforms = [arg for tag in GLIBC_TAGS for arg in ("--platform", f"{tag}_{ARCHES[arch]}")]
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
          *platforms, "--implementation", "cp", "--python-version", python_version,
-         "--only-binary=:all:", "--target", str(target), "-r", str(REQUIREMENTS)],
+         "--only-binary=:all:", "--target", str(fresh), "-r", str(REQUIREMENTS)],
         check=True,
     )
-    shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: of no use in Lambda
+    shutil.rmtree(fresh / "bin", ignore_errors=True)  # console scripts: of no use in Lambda
     if python:
-        compile_bytecode(target, python)
-    (target / ".complete").touch()
+        compile_bytecode(fresh, python, fresh)
+    try:
+        fresh.rename(target)
+    except OSError:  # another build got there first; its folder is as good as ours
+        shutil.rmtree(fresh)
     return target
 
 
@@ -63,26 +70,27 @@ def _reports_version(python: str, python_version: str) -> bool:
     return done.returncode == 0 and done.stdout.strip() == python_version
 
 
-def compile_bytecode(folder: Path, python: str) -> None:
+def compile_bytecode(folder: Path, python: str, root: Path) -> None:
     """Lambda's /var/task is read-only: without bytecode in the zip, every cold start compiles
-    pydantic, Powertools and the rest again. Hash-based .pyc stay valid whatever the zip does to mtimes."""
+    pydantic, Powertools and the rest again. Hash-based .pyc stay valid whatever the zip does to mtimes;
+    file names inside are those under /var/task, so the same inputs give the same zip."""
     subprocess.run(
-        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(folder)],
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+         "-s", str(root), "-p", "/var/task", str(folder)],
         check=True, stdout=subprocess.DEVNULL,
     )
 
 
 def stage(arch: str, python_version: str, build_root: Path) -> tuple[Path, bool]:
-    """build/lambda-<arch>-py<version>: the zip's tree; True if it holds bytecode."""
-    staged = build_root / f"lambda-{arch}-py{python_version}"
-    shutil.rmtree(staged, ignore_errors=True)
+    """A fresh folder holding the zip's tree; True if it holds bytecode."""
     python = interpreter(python_version)
-    shutil.copytree(dependencies(arch, python_version, build_root, python), staged)
-    (staged / ".complete").unlink()
+    deps = dependencies(arch, python_version, build_root, python)
+    staged = Path(tempfile.mkdtemp(prefix=f"lambda-{arch}-py{python_version}.", dir=build_root)) / "task"
+    shutil.copytree(deps, staged)
     for package in SOURCES:
         shutil.copytree(ROOT / package, staged / package, ignore=_not_source)
         if python:
-            compile_bytecode(staged / package, python)
+            compile_bytecode(staged / package, python, staged)
     return staged, python is not None
 
 
@@ -94,13 +102,23 @@ def build_zip(
     staged, compiled = stage(arch, python_version, ROOT / build_root)
     zip_path = ROOT / output
     zip_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = zip_path.with_name(f"{zip_path.name}.{os.getpid()}.partial")
+    try:
+        _write_zip(staged, partial)
+        partial.replace(zip_path)
+    finally:
+        shutil.rmtree(staged.parent, ignore_errors=True)
+        partial.unlink(missing_ok=True)
+    return zip_path, compiled
+
+
+def _write_zip(folder: Path, zip_path: Path) -> None:
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for path, name in _files(staged):
+        for path, name in _files(folder):
             info = zipfile.ZipInfo(name, _FIXED_TIME)
             info.external_attr = 0o100644 << 16  # a regular file Lambda's sandbox user can read
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes(), compresslevel=6)
-    return zip_path, compiled
 
 
 def _files(folder: Path) -> Iterator[tuple[Path, str]]:
