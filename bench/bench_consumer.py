@@ -9,18 +9,15 @@ RSS are the consumer's own (on one machine they still share its CPUs with the em
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
-import sys
-import tempfile
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.consumer_data import jpegs, prepare
+from bench.consumer_child import child, run_child
+from bench.consumer_data import clear_bucket, jpegs, prepare
 from bench.consumer_startup import cold_import_ms, zip_figures
 from bench.images import TWELVE_MP, TWO_MP
 from bench.naive_consumer import naive_thumbnail
@@ -31,82 +28,37 @@ from core.emulator import embedded_aws, use_endpoint
 from core.images import process_image
 from core.settings import Settings
 
-# (label, consumer, workers, image size)
+# (label, consumer, workers, image size, ms added to each AWS call)
 THROUGHPUT = [
-    ("naive: serial, full decode + resize", "naive", 1, TWO_MP),
-    ("handler, 1 worker", "handler", 1, TWO_MP),
-    ("handler, 8 workers (WORKER_COUNT default)", "handler", 8, TWO_MP),
-    ("handler, 8 workers, 64x48 images (the emulator's floor)", "handler", 8, (64, 48)),
+    ("naive: serial, full decode + resize", "naive", 1, TWO_MP, 0),
+    ("handler, 1 worker", "handler", 1, TWO_MP, 0),
+    ("handler, 8 workers (WORKER_COUNT default)", "handler", 8, TWO_MP, 0),
+    ("handler, 8 workers, 64x48 images (the emulator's floor)", "handler", 8, (64, 48), 0),
+    # The emulator answers on loopback at once; AWS takes milliseconds a call, which a serial loop
+    # waits out one call at a time. A botocore before-send hook sleeps that long in the consumer.
+    ("naive, 15 ms network per AWS call", "naive", 1, TWO_MP, 15),
+    ("handler, 8 workers, 15 ms network per AWS call", "handler", 8, TWO_MP, 15),
 ]
 
 
-def run_child(consumer: str, workers: int, event: dict[str, Any]) -> dict[str, Any]:
-    """One consumer on `event` in a fresh process: seconds, peak RSS (MB), batch item failures."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(event, file)
-    env = os.environ | {"WORKER_COUNT": str(workers)}
-    command = [sys.executable, "-m", "bench.bench_consumer", "--child", consumer, "--event", file.name]
-    emulator_cpu = cpu_seconds()  # this process serves the emulator and does nothing else meanwhile
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    emulator_cpu = cpu_seconds() - emulator_cpu
-    os.unlink(file.name)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1])) | {"emulator_cpu": emulator_cpu}
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def child(consumer: str, event_path: str) -> None:
-    """Runs in the child: clients built first (a warm container), then one timed invocation."""
-    with open(event_path) as file:
-        event = json.load(file)
-    clients = AwsClients(Settings())
-    clients.s3, clients.dynamodb  # noqa: B018 - build both clients before timing, as a warm container has
-    started, cpu = time.perf_counter(), cpu_seconds()
-    response = invoke(consumer, event, clients)
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    failures = len(response["batchItemFailures"])
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mb": peak_rss_mb(), "failures": failures}))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. Linux carries ru_maxrss across exec, so a child started from this
-    (large) emulator process would report the parent's size: VmHWM belongs to the new image alone."""
-    try:
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def invoke(consumer: str, event: dict[str, Any], clients: AwsClients) -> dict[str, Any]:
-    if consumer == "naive":
-        from bench.naive_consumer import naive_handler
-
-        return naive_handler(event, clients)
-    from lambda_consumer import handler
-    from lambda_consumer.invoke import LocalContext
-
-    handler.aws_clients = lambda: clients  # the handler's own getter would build the same clients
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    context = LocalContext("bench", arn, 1024, "bench", "", "", time.monotonic() + 900)
-    return dict(handler.handler(event, context))
-
-
-def throughput(clients: AwsClients, count: int) -> None:
-    print(f"\n{count} records of {TWO_MP[0]}x{TWO_MP[1]} JPEGs in S3, one invocation each "
-          "(CPU ms per record: the consumer's, the emulator's):")
-    baseline = None
-    for number, (label, consumer, workers, size) in enumerate(THROUGHPUT):
-        result = run_child(consumer, workers, prepare(clients, size, count, f"t{number}"))
+def throughput(clients: AwsClients, count: int, repeats: int) -> None:
+    """Each variant `repeats` times, interleaved so a busy moment of the machine hits them all alike."""
+    print(f"\n{count} records of {TWO_MP[0]}x{TWO_MP[1]} JPEGs in S3, one invocation each, median of "
+          f"{repeats} (CPU ms per record: the consumer's + the emulator's):")
+    runs: dict[int, list[dict[str, Any]]] = {number: [] for number in range(len(THROUGHPUT))}
+    for repeat in range(repeats):
+        for number, (_, consumer, workers, size, latency) in enumerate(THROUGHPUT):
+            event = prepare(clients, size, count, f"t{repeat}-{number}")
+            runs[number].append(run_child(consumer, workers, event, latency))
+            clear_bucket(clients)
+    baselines: dict[int, float] = {}  # naive's rate, for each added latency
+    for number, (label, _, _, _, latency) in enumerate(THROUGHPUT):
+        result = {key: statistics.median(run[key] for run in runs[number]) for key in runs[number][0]}
         rate = count / result["seconds"]
-        baseline = baseline or rate
+        baseline = baselines.setdefault(latency, rate)
         print(f"  {label:56} {result['seconds']:5.2f} s {rate:5.1f}/s x{rate / baseline:4.1f}  CPU "
               f"{result['cpu'] * 1000 / count:3.0f} + {result['emulator_cpu'] * 1000 / count:3.0f} ms  "
-              f"peak RSS {result['rss_mb']:.0f} MB  failures {result['failures']}")
+              f"peak RSS {result['rss_mb']:.0f} MB  failures {result['failures']:.0f}")
 
 
 def peak_memory(clients: AwsClients, count: int) -> None:
@@ -136,19 +88,21 @@ def timed(work: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each variant (median shown)")
     parser.add_argument("--child", choices=("naive", "handler"), help=argparse.SUPPRESS)
     parser.add_argument("--event", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.event)
-    print(machine())
+        return child(args.child, args.event, args.latency_ms)
+    print(f"{machine()}; load average {os.getloadavg()[0]:.1f} at start")
     cold_import_ms()
     zip_figures()
     with embedded_aws() as endpoint:
         use_endpoint(endpoint)
         clients = AwsClients(Settings())
         bootstrap(clients)
-        throughput(clients, args.records)
+        throughput(clients, args.records, args.repeats)
         peak_memory(clients, args.records)
     imaging_alone(args.records)
     return None
