@@ -65,11 +65,20 @@ def test_the_stack_starts_with_the_sample_images_as_events(stack_env: dict[str, 
 
 
 def put_record(env: dict[str, str], payload: bytes) -> dict:
-    """The seed's exact command; the venv's `aws` is AWS CLI v1, which sends the base64 text as-is."""
+    """put-record as the seed does it; the venv's `aws` is AWS CLI v1, which sends the base64 text as-is."""
     data = base64.b64encode(payload).decode()
     aws = str(Path(sys.executable).with_name("aws"))
     return cli(env, aws, "--endpoint-url", env["AWS_ENDPOINT_URL"], "kinesis", "put-record",
                "--stream-name", "image-processor-events", "--partition-key", "testKey", "--data", data)
+
+
+def wait_for_latest(env: dict[str, str], sequence: str, seconds: float = 5) -> dict:
+    """`python -m core latest` until it shows the record with `sequence`, for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    latest: dict = {}
+    while time.monotonic() < deadline and latest.get("sequence_number") != sequence:
+        latest = cli(env, sys.executable, "-m", "core", "latest")["latest"] or {}
+    return latest
 
 
 def test_the_seed_put_record_command_is_accepted_by_the_stream(stack_env: dict[str, str]) -> None:
@@ -81,10 +90,7 @@ def test_a_put_record_event_is_the_latest_within_five_seconds_with_its_log_lines
     stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sequence = put_record(stack_env, SEED_PAYLOAD)["SequenceNumber"]
-    deadline = time.monotonic() + 5
-    latest: dict = {}
-    while time.monotonic() < deadline and latest.get("sequence_number") != sequence:
-        latest = cli(stack_env, sys.executable, "-m", "core", "latest")["latest"] or {}
+    latest = wait_for_latest(stack_env, sequence)
     assert latest.get("sequence_number") == sequence, "not consumed within 5 seconds"
     assert (latest["status"], latest["description"]) == ("stored", "Test image event from Kinesis")
     for name, value in stack_env.items():
@@ -95,3 +101,22 @@ def test_a_put_record_event_is_the_latest_within_five_seconds_with_its_log_lines
     line = next(e for e in entries if e.event_id == latest["event_id"])
     assert (line.level, line.fields["status"], line.request_id) == ("INFO", "stored", latest["request_id"])
     assert {"start", "end", "report"} <= {e.kind for e in entries if e.request_id == line.request_id}
+
+
+# The README's command, word for word; GNU base64 wraps its output at 76 columns.
+SEED_COMMAND = (
+    "aws --endpoint-url $AWS_ENDPOINT_URL kinesis put-record --stream-name image-processor-events \\\n"
+    "  --partition-key testKey \\\n"
+    f"  --data \"$(echo -n '{SEED_PAYLOAD.decode()}' | base64)\""
+)
+
+
+@pytest.mark.xfail(strict=True, reason="AWS CLI v1 sends base64's line break as it is, and core.wire's "
+                   "base64 check (validate=True) refuses it; strict, so it fails once core/wire.py is fixed")
+def test_the_seeds_exact_shell_command_is_the_latest_within_five_seconds(stack_env: dict[str, str]) -> None:
+    env = stack_env | {"PATH": f"{Path(sys.executable).parent}:{stack_env.get('PATH', '')}"}
+    done = subprocess.run(["bash", "-c", SEED_COMMAND], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    sequence = json.loads(done.stdout)["SequenceNumber"]
+    latest = wait_for_latest(stack_env, sequence)
+    assert latest.get("sequence_number") == sequence, "not stored within 5 seconds"
