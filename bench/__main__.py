@@ -1,0 +1,57 @@
+"""`make bench`: every benchmark in one run, written to bench/RESULTS.md.
+
+`python -m bench [--smoke] [--output PATH]`; --smoke runs each once on tiny inputs (the test suite
+does, so the benchmarks cannot rot) and writes nowhere unless --output is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.stats import machine
+
+# title -> (module, full-size arguments, smoke arguments)
+BENCHMARKS = {
+    "Thumbnails": ("bench.bench_thumbnails", [], ["--runs", "1", "--scale", "0.05"]),
+    "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
+    "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),
+}
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def run(module: str, args: list[str]) -> str:
+    """The benchmark's own report (its stdout); its first line, the machine, is said once at the top."""
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{module} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout.split("\n", 1)[1].strip() if "\n" in done.stdout else done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs, one run each")
+    parser.add_argument("--output", type=Path, default=None, help=f"default: {RESULTS} (not with --smoke)")
+    args = parser.parse_args()
+    sections = [f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `make bench`. {machine()}.\n"
+                "Figures are medians after a warm-up, with min–max; ratios come from the same run."]
+    for title, (module, full, smoke) in BENCHMARKS.items():
+        started = time.perf_counter()
+        print(f"{title}…", flush=True)
+        report = run(module, smoke if args.smoke else full)
+        sections.append(f"## {title}\n\n{report}\n\n_{time.perf_counter() - started:.0f} s_")
+    text = "\n\n".join(sections) + "\n"
+    output = args.output or (None if args.smoke else RESULTS)
+    if output:
+        output.write_text(text)
+        print(f"Wrote {output}")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
