@@ -67,7 +67,8 @@ def _loads(data: bytes) -> Any:
 
 def _base64_text(data: bytes) -> bytes | None:
     try:
-        return base64.b64decode(data.strip(), validate=True)
+        # GNU base64 wraps at 76 columns and AWS CLI v1 sends those line breaks as they are.
+        return base64.b64decode(b"".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         return None
 

@@ -111,8 +111,6 @@ SEED_COMMAND = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason="AWS CLI v1 sends base64's line break as it is, and core.wire's "
-                   "base64 check (validate=True) refuses it; strict, so it fails once core/wire.py is fixed")
 def test_the_seeds_exact_shell_command_is_the_latest_within_five_seconds(stack_env: dict[str, str]) -> None:
     env = stack_env | {"PATH": f"{Path(sys.executable).parent}:{stack_env.get('PATH', '')}"}
     done = subprocess.run(["bash", "-c", SEED_COMMAND], env=env, capture_output=True, text=True, timeout=60)

@@ -35,6 +35,12 @@ def test_aws_cli_v1_base64_text_of_the_json_is_the_same_event() -> None:
     assert parse_payload(base64.b64encode(raw)) == parse_payload(raw)
 
 
+def test_base64_wrapped_at_76_columns_like_gnu_base64_is_the_same_event() -> None:
+    raw = payload(ImageUrl=URL, Description="Test image event from Kinesis")
+    wrapped = base64.encodebytes(raw)  # line breaks every 76 characters, as `base64` prints
+    assert b"\n" in wrapped.strip() and parse_payload(wrapped) == parse_payload(raw)
+
+
 @pytest.mark.parametrize("url", [URL, "http://example.com/a.png", "s3://bucket/key/a.webp"])
 def test_http_https_and_s3_urls_are_accepted(url: str) -> None:
     assert parse_payload(payload(ImageUrl=url, Description="ok")).image_url == url
