@@ -128,7 +128,8 @@ def consumer_lag_seconds(clients: AwsClients, window: timedelta = timedelta(minu
         response = clients.cloudwatch.get_metric_statistics(
             Namespace="AWS/Lambda", MetricName="IteratorAge",
             Dimensions=[{"Name": "FunctionName", "Value": clients.settings.consumer_function_name}],
-            StartTime=end - window, EndTime=end, Period=60, Statistics=["Maximum"],
+            # End a minute ahead: the current minute's datapoints count too.
+            StartTime=end - window, EndTime=end + timedelta(minutes=1), Period=60, Statistics=["Maximum"],
         )
     except (ClientError, BotoCoreError):
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from core.aws import AwsClients
@@ -94,6 +95,7 @@ class LocalEventSource:
 
     def _deliver(self, cursor: ShardCursor, records: list[dict[str, Any]], next_iterator: str | None) -> None:
         source, function, writer, _ = self._wiring()
+        self._publish_lag(records)
         invocation = function.invoke(lambda_event(records, cursor.shard_id, source))
         self._write_logs(writer, invocation)
         sequences = [str(record["SequenceNumber"]) for record in records]
@@ -114,6 +116,18 @@ class LocalEventSource:
         send_failure(self.clients, queue_url, record)
         log.warning("Local event source: gave up on %d record(s) of %s from %s after %d attempts",
                     len(records), cursor.shard_id, records[0]["SequenceNumber"], cursor.attempts)
+
+    def _publish_lag(self, records: list[dict[str, Any]]) -> None:
+        """IteratorAge, as Lambda reports it in AWS, so the Health page reads lag the same way here."""
+        oldest = min(record["ApproximateArrivalTimestamp"] for record in records)
+        age_ms = max(0.0, (datetime.now(UTC) - oldest).total_seconds() * 1000)
+        function = [{"Name": "FunctionName", "Value": self.clients.settings.consumer_function_name}]
+        try:
+            self.clients.cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=[{
+                "MetricName": "IteratorAge", "Unit": "Milliseconds", "Value": age_ms, "Dimensions": function,
+            }])
+        except Exception:  # a missing metric must not hold the stream back
+            log.exception("Local event source: could not publish IteratorAge")
 
     def _write_logs(self, writer: LogWriter, invocation: Invocation) -> None:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
+from core.health import consumer_lag_seconds
 from core.ingest import stream_event_id
 from core.logs import LogEntry, read_logs
 from core.models import EventStatus
@@ -81,6 +82,16 @@ def test_records_are_delivered_with_lambdas_log_lines(aws: AwsClients, runner: L
     }
     assert entries[3].fields["message"] == "batch processed" and entries[3].fields["stored"] == 2
     assert {"duration_ms", "memory_size_mb", "init_duration_ms"} <= set(entries[-1].fields)
+
+
+def test_the_runner_publishes_iterator_age_where_health_reads_lag(
+    aws: AwsClients, runner: LocalEventSource
+) -> None:
+    assert consumer_lag_seconds(aws) is None
+    send_images(aws, 1)
+    runner.poll_once()
+    lag = consumer_lag_seconds(aws)
+    assert lag is not None and 0 <= lag < 60
 
 
 def test_a_failed_record_is_redelivered_from_its_sequence_number(
