@@ -9,7 +9,7 @@ DASHBOARD_PORT ?= 8501
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
-.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip
+.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## bench: every benchmark (thumbnails, consumer, dashboard) into bench/RESULTS.md; about 10 minutes
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m bench
+
 ## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64) in dist/lambda_consumer.zip; prints its size
 lambda-zip: $(STAMP)
 	$(BIN)/python -m lambda_consumer.package --arch $(ARCH)
@@ -52,4 +57,4 @@ lint-infra: $(STAMP)
 	$(BIN)/shellcheck infra/*.sh
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts
