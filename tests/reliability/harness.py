@@ -1,0 +1,219 @@
+"""The reliability suite's harness: sizes, a fresh emulator per batch, real Kinesis events, and what
+the store holds afterwards (read back from DynamoDB and SQS, never from the code under test)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from core import schema
+from core.aws import AwsClients
+from core.bootstrap import bootstrap
+from core.ingest import stream_event_id
+from core.models import StoredEvent
+from core.objects import put_once
+from core.producer import SentRecord, send_events
+from core.queries import get_event
+from core.settings import Settings
+from lambda_consumer import handler as consumer
+from lambda_consumer.kinesis import lambda_event
+from lambda_consumer.shards import stream_source
+from tests import imagefactory as make
+from tests.integration.test_handler import context
+
+SOAK = os.environ.get("SOAK") == "1"
+PARTITION_KEY = "reliability"  # one key: the records of a test keep their order on one shard
+
+
+def size(fast: int, soak: int) -> int:
+    """`fast` in `make test`; `soak` under `make soak` (SOAK=1)."""
+    return soak if SOAK else fast
+
+
+# --- the emulator -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_emulator(endpoint: str, settings: Settings) -> Iterator[AwsClients]:
+    """The session's emulator, reset, with every resource, and the handler using these clients.
+
+    For module-scoped fixtures that run a whole batch once and keep only plain results.
+    """
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        clients = AwsClients(settings)
+        bootstrap(clients)
+        patch.setattr(consumer, "aws_clients", lambda: clients)
+        yield clients
+
+
+def image_in_bucket(clients: AwsClients, name: str, data: bytes, content_type: str = "image/jpeg") -> str:
+    put_once(clients, f"incoming/{name}", data, content_type)
+    return f"s3://{clients.settings.bucket_name}/incoming/{name}"
+
+
+def small_jpeg(index: int) -> bytes:
+    """A 32×24 JPEG whose colour (so its content hash) is different for each index below 65,536."""
+    return make.jpeg((32, 24), f"#{index % 256:02x}{index // 256 % 256:02x}80")
+
+
+def payload(url: str, description: str) -> bytes:
+    return json.dumps({"ImageUrl": url, "Description": description}).encode()
+
+
+# --- the stream -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """One batch: what was put on the stream, the Lambda event read back, the handler's answer."""
+
+    sent: list[SentRecord]
+    event: dict[str, Any]
+    response: Any = None
+    stored: list[StoredEvent | None] = field(default_factory=list)
+
+
+def put_on_stream(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]:
+    return send_events(clients, payloads, partition_key=PARTITION_KEY)
+
+
+def read_back(clients: AwsClients, sent: list[SentRecord]) -> dict[str, Any]:
+    """The records as Lambda's event source mapping would deliver them: one event, GetRecords order."""
+    shard = sent[0].shard_id
+    assert {record.shard_id for record in sent} == {shard}
+    iterator = clients.kinesis.get_shard_iterator(
+        StreamName=clients.settings.stream_name, ShardId=shard,
+        ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=sent[0].sequence_number,
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while len(records) < len(sent):
+        page = clients.kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, len(sent)))
+        records += page["Records"]
+        iterator = page["NextShardIterator"]
+    records = records[: len(sent)]
+    assert [r["SequenceNumber"] for r in records] == [s.sequence_number for s in sent]
+    return lambda_event(records, shard, stream_source(clients))
+
+
+def deliver(clients: AwsClients, payloads: Sequence[bytes]) -> Delivery:
+    """Put the payloads on the stream, read them back as one Lambda event, run the real handler once."""
+    sent = put_on_stream(clients, payloads)
+    delivery = Delivery(sent, read_back(clients, sent))
+    delivery.response = consumer.handler(delivery.event, context())
+    delivery.stored = [get_event(clients, event_id(record)) for record in sent]
+    return delivery
+
+
+def event_id(record: SentRecord) -> str:
+    return stream_event_id(record.shard_id, record.sequence_number)
+
+
+# --- what the store holds ---------------------------------------------------------------------------
+
+
+def event_ids_in_table(clients: AwsClients, hours: int = 2) -> list[str]:
+    """The event id of every event item in the recent hour buckets, duplicates included."""
+    now = datetime.now(UTC)
+    ids: list[str] = []
+    for back in range(hours):
+        kwargs: dict[str, Any] = {
+            "TableName": clients.settings.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": schema.hour_bucket(now - timedelta(hours=back))}},
+            "ProjectionExpression": "event_id",
+        }
+        while True:
+            page = clients.dynamodb.query(**kwargs)
+            ids += [item["event_id"]["S"] for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return ids
+
+
+def object_keys(clients: AwsClients) -> list[str]:
+    paginator = clients.s3.get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=clients.settings.bucket_name)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def failure_messages(clients: AwsClients) -> list[dict[str, Any]]:
+    """Every message on the consumer's on-failure queue (drained)."""
+    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        messages = answer.get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            clients.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def failed_over(messages: list[dict[str, Any]], sent: list[SentRecord]) -> set[str]:
+    """The event ids of the sent records that on-failure messages name (shard and sequence range)."""
+    named: set[str] = set()
+    for message in messages:
+        batch = message["KinesisBatchInfo"]
+        low, high = int(batch["startSequenceNumber"]), int(batch["endSequenceNumber"])
+        named |= {
+            event_id(r) for r in sent
+            if r.shard_id == batch["shardId"] and low <= int(r.sequence_number) <= high
+        }
+    return named
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of a non-empty sample."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+
+
+# --- the network ------------------------------------------------------------------------------------
+
+RealGetaddrinfo = socket.getaddrinfo
+
+
+@contextmanager
+def fake_dns(names: dict[str, list[str]]) -> Iterator[None]:
+    """DNS as a test needs it: `names` resolve to the given addresses; addresses and localhost resolve as
+    they do; any other name fails at once, so no test waits on, or leaks to, a real resolver."""
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in names:
+            return [_addrinfo(address, port) for address in names[name]]
+        if name == "localhost" or _is_address(name):
+            return RealGetaddrinfo(host, port, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _addrinfo(address: str, port: Any) -> tuple[Any, ...]:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    where = (address, int(port or 0), 0, 0) if family == socket.AF_INET6 else (address, int(port or 0))
+    return (family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", where)
