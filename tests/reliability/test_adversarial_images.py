@@ -1,0 +1,233 @@
+"""Hostile and unusual images, as s3:// events through the handler and as uploads: each is stored with an
+upright, viewable thumbnail or failed with a reason; a refused upload writes nothing at all."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from PIL import Image
+
+from core.aws import AwsClients
+from core.errors import EventRejected
+from core.ingest import ingest_upload
+from core.models import EventStatus, StoredEvent
+from core.queries import last_hour_count
+from core.settings import Settings
+from tests import imagefactory as make
+from tests.reliability.harness import (
+    deliver,
+    event_ids_in_table,
+    fresh_emulator,
+    image_in_bucket,
+    object_keys,
+    payload,
+)
+
+MAX_BYTES = 1024 * 1024  # small, so "over the byte limit" costs 1 MB, not 20
+# Pillow warns before our own limit refuses the bombs; pytest resets the filter core.images sets once.
+pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+SETTINGS = Settings(worker_count=4, max_image_bytes=MAX_BYTES, thumbnail_size=128)
+Pixel = tuple[int, ...]
+
+
+def red(p: Pixel) -> bool:
+    return p[0] > 200 and p[1] < 60 and p[2] < 60
+
+
+def blue(p: Pixel) -> bool:
+    return p[2] > 200 and p[0] < 60 and p[1] < 60
+
+
+def upright_halves(t: Image.Image) -> bool:
+    """The EXIF-rotated picture (red left half, blue right, orientation 6) shown upright: red on top."""
+    rgb = t.convert("RGB")
+    return t.size == (64, 128) and red(rgb.getpixel((32, 5))) and blue(rgb.getpixel((32, 122)))
+
+
+def grey_ramp(t: Image.Image) -> bool:
+    """A 16-bit ramp scaled to 8 bits, not clipped: dark left, mid grey middle, light right."""
+    grey = t.convert("L")
+    left, middle, right = (grey.getpixel((x, 10)) for x in (1, grey.width // 2, grey.width - 2))
+    return left < 20 and 100 < middle < 160 and right > 230  # type: ignore[operator]
+
+
+def see_through_corner(t: Image.Image) -> bool:
+    rgba = t.convert("RGBA")
+    return t.mode == "RGBA" and rgba.getpixel((2, 2))[3] == 0 and rgba.getpixel((64, 64))[3] == 255
+
+
+def first_frame_red(t: Image.Image) -> bool:
+    return red(t.convert("RGB").getpixel((5, 5)))
+
+
+def red_corner(t: Image.Image) -> bool:
+    return red(t.convert("RGB").getpixel((10, 10)))
+
+
+def orange(t: Image.Image) -> bool:
+    r, g, b = t.convert("RGB").getpixel((10, 10))[:3]
+    return r > 200 and 100 < g < 200 and b < 60
+
+
+def truncated_jpeg() -> bytes:
+    data = make.jpeg((400, 300))
+    return data[: len(data) // 2]
+
+
+def noise_png() -> bytes:
+    """Over MAX_BYTES: random pixels do not compress."""
+    return make.encode(Image.frombytes("RGB", (700, 600), os.urandom(700 * 600 * 3)), "PNG")
+
+
+def gif_header_claiming(width: int, height: int) -> bytes:
+    """A 9-byte-per-frame GIF whose screen and one frame claim width×height."""
+    size = width.to_bytes(2, "little") + height.to_bytes(2, "little")
+    frame = b"," + b"\x00\x00\x00\x00" + size + b"\x00" + b"\x02\x02\x4c\x01\x00"
+    return b"GIF89a" + size + b"\x00\x00\x00" + frame + b";"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # the object's name: its extension is what the sender claimed
+    data: Callable[[], bytes]
+    expect: str  # "stored", or a pattern the failure reason must match
+    looks_right: Callable[[Image.Image], bool] | None = None  # for stored images: the thumbnail's pixels
+    size: tuple[int, int] | None = None  # as displayed
+    frames: int = 1
+
+
+CASES = {case.name: case for case in [
+    Case("cmyk.jpg", make.cmyk_jpeg, "stored", red_corner, (300, 200)),
+    Case("gradient-16bit.png", make.gradient_16bit_png, "stored", grey_ramp, (256, 64)),
+    Case("gradient-16bit.tiff", lambda: make.gradient_16bit("TIFF"), "stored", grey_ramp, (256, 64)),
+    Case("palette-transparent.png", make.palette_with_transparency, "stored", see_through_corner, (200, 200)),
+    Case("exif-rotated.jpg", make.exif_rotated_jpeg, "stored", upright_halves, (200, 400)),
+    Case("progressive.jpg", lambda: make.jpeg(progressive=True), "stored", orange, (400, 300)),
+    Case("animated.gif", lambda: make.animated("GIF"), "stored", first_frame_red, (120, 80), 3),
+    Case("animated.webp", lambda: make.animated("WEBP"), "stored", first_frame_red, (120, 80), 3),
+    Case("jpeg-named.png", make.jpeg, "stored", orange, (400, 300)),
+    Case("truncated.jpg", truncated_jpeg, "cannot be decoded: damaged, cut short"),
+    Case("zero-bytes.jpg", lambda: b"", r"empty \(0 bytes\)"),
+    Case("text-renamed.jpg", lambda: b"just some notes, renamed to .jpg\n", "Not an image we read.*text"),
+    Case("drawing.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect/></svg>',
+         "Not an image we read.*SVG"),
+    Case("html-renamed.png", lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+         "Not an image we read.*HTML"),
+    Case("pixel-bomb.png", lambda: make.png_header_claiming(10_000, 10_000),
+         r"10000×10000 = 100 MP; the limit is 50 MP \(MAX_IMAGE_PIXELS\)"),
+    Case("gif-bomb.gif", lambda: gif_header_claiming(65_535, 65_535),
+         r"the limit is 50 MP \(MAX_IMAGE_PIXELS\)"),
+    Case("over-the-byte-limit.png", noise_png, r"the limit is 1(,048,576 bytes| MB) \(MAX_IMAGE_BYTES\)"),
+]}
+
+
+@dataclass(frozen=True)
+class Result:
+    stored: StoredEvent | None
+    refusal: str | None  # uploads: the refusal's message
+    thumbnail: Image.Image | None
+    original_matches: bool  # the original in S3 holds exactly the bytes sent, under its content hash
+    keys_before: list[str]
+    keys_after: list[str]
+    counts: tuple[int, int]  # last-hour count before and after
+    records: tuple[int, int]  # event items in the table before and after
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    return {name: case.data() for name, case in CASES.items()}
+
+
+@pytest.fixture(scope="module")
+def via_stream(moto_endpoint: str, files: dict[str, bytes]) -> Iterator[dict[str, Result]]:
+    """Each file in the bucket, then one batch of s3:// events pointing at them, through the handler."""
+    with fresh_emulator(moto_endpoint, SETTINGS) as clients:
+        urls = [image_in_bucket(clients, name, data) for name, data in files.items()]
+        delivery = deliver(clients, [payload(url, f"adversarial image {url}") for url in urls])
+        assert delivery.response == {"batchItemFailures": []}
+        yield {
+            name: _result(clients, kept, None, files[name], ([], 0, 0))
+            for name, kept in zip(files, delivery.stored, strict=True)
+        }
+
+
+@pytest.fixture(scope="module")
+def via_upload(moto_endpoint: str, files: dict[str, bytes]) -> Iterator[dict[str, Result]]:
+    """Each file through the upload path, one after another, noting what each left in the store."""
+    with fresh_emulator(moto_endpoint, SETTINGS) as clients:
+        results = {}
+        for name, data in files.items():
+            before = object_keys(clients), last_hour_count(clients), len(event_ids_in_table(clients))
+            try:
+                kept, refusal = ingest_upload(clients, data, name, "uploaded", datetime.now(UTC)), None
+            except EventRejected as exc:
+                kept, refusal = None, str(exc)
+            results[name] = _result(clients, kept, refusal, data, before)
+        yield results
+
+
+def _result(
+    clients: AwsClients, kept: StoredEvent | None, refusal: str | None, data: bytes,
+    before: tuple[list[str], int, int],
+) -> Result:
+    thumbnail, original_matches = None, False
+    if kept is not None and kept.status is EventStatus.STORED:
+        thumbnail = make.decoded(_read(clients, kept.thumbnail_key or ""))
+        original = _read(clients, kept.original_key or "")
+        original_matches = original == data and kept.sha256 == hashlib.sha256(data).hexdigest()
+    keys, count, records = before
+    return Result(kept, refusal, thumbnail, original_matches, keys, object_keys(clients),
+                  (count, last_hour_count(clients)), (records, len(event_ids_in_table(clients))))
+
+
+def _read(clients: AwsClients, key: str) -> bytes:
+    return bytes(clients.s3.get_object(Bucket=clients.settings.bucket_name, Key=key)["Body"].read())
+
+
+def check_stored(result: Result, case: Case) -> None:
+    kept = result.stored
+    assert kept is not None and kept.status is EventStatus.STORED, kept and kept.failure_reason
+    assert (kept.width, kept.height, kept.frame_count) == (*case.size, case.frames)  # type: ignore[misc]
+    assert result.original_matches
+    thumbnail = result.thumbnail
+    assert thumbnail is not None and thumbnail.format == "WEBP"
+    assert max(thumbnail.size) == min(SETTINGS.thumbnail_size, max(case.size or (0, 0)))
+    # Same shape as the picture as displayed (so turned upright), and the right pixels.
+    assert (thumbnail.width >= thumbnail.height) == (kept.width >= kept.height)  # type: ignore[operator]
+    assert case.looks_right is not None and case.looks_right(thumbnail)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_an_image_sent_as_an_s3_event_is_stored_upright_or_failed_with_a_reason(
+    via_stream: dict[str, Result], name: str
+) -> None:
+    case, result = CASES[name], via_stream[name]
+    if case.expect == "stored":
+        check_stored(result, case)
+    else:
+        kept = result.stored
+        assert kept is not None and kept.status is EventStatus.FAILED
+        assert re.search(case.expect, kept.failure_reason or ""), kept.failure_reason
+        assert kept.original_key is None and kept.thumbnail_key is None
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_an_uploaded_image_is_stored_upright_or_refused_writing_nothing(
+    via_upload: dict[str, Result], name: str
+) -> None:
+    case, result = CASES[name], via_upload[name]
+    if case.expect == "stored":
+        check_stored(result, case)
+        assert result.counts[1] == result.counts[0] + 1 and result.records[1] == result.records[0] + 1
+    else:
+        assert result.stored is None and re.search(case.expect, result.refusal or ""), result.refusal
+        assert result.keys_after == result.keys_before  # no original, no thumbnail
+        assert result.records[1] == result.records[0]  # no event record
+        assert result.counts[1] == result.counts[0]  # nothing counted
+
