@@ -123,24 +123,28 @@ def event_id(record: SentRecord) -> str:
 # --- what the store holds ---------------------------------------------------------------------------
 
 
-def event_ids_in_table(clients: AwsClients, hours: int = 2) -> list[str]:
-    """The event id of every event item in the recent hour buckets, duplicates included."""
+def event_items_in_table(clients: AwsClients, hours: int = 2) -> list[dict[str, Any]]:
+    """Every event item in the recent hour buckets, as DynamoDB holds it, duplicates included."""
     now = datetime.now(UTC)
-    ids: list[str] = []
+    items: list[dict[str, Any]] = []
     for back in range(hours):
         kwargs: dict[str, Any] = {
             "TableName": clients.settings.table_name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": schema.hour_bucket(now - timedelta(hours=back))}},
-            "ProjectionExpression": "event_id",
         }
         while True:
             page = clients.dynamodb.query(**kwargs)
-            ids += [item["event_id"]["S"] for item in page["Items"]]
+            items += page["Items"]
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return ids
+    return items
+
+
+def event_ids_in_table(clients: AwsClients, hours: int = 2) -> list[str]:
+    """The event id of every event item in the recent hour buckets, duplicates included."""
+    return [item["event_id"]["S"] for item in event_items_in_table(clients, hours)]
 
 
 def object_keys(clients: AwsClients) -> list[str]:

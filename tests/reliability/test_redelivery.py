@@ -1,0 +1,85 @@
+"""Redelivery: Lambda delivers a batch again after any failure, so the same records must change nothing.
+One batch of N records (stored and failed ones) delivered three times, one after another and at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from core.aws import AwsClients
+from core.queries import last_hour_minutes, latest_event
+from core.settings import Settings
+from lambda_consumer import handler as consumer
+from tests.integration.test_handler import context
+from tests.reliability.harness import (
+    Delivery,
+    event_ids_in_table,
+    event_items_in_table,
+    image_in_bucket,
+    object_keys,
+    payload,
+    put_on_stream,
+    read_back,
+    size,
+    small_jpeg,
+)
+from tests.reliability.harness import event_id as id_of
+
+N = size(100, 1_000)
+N_AT_ONCE = size(50, 1_000)
+FAILED_EVERY = 5  # every fifth record is not a valid event: the failed path is redelivered too
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    return Settings(allow_loopback_fetch=True, worker_count=8)  # the consumer's default pool
+
+
+def batch(aws: AwsClients, n: int) -> Delivery:
+    """n records on the stream, read back as the one Lambda event that carries them all."""
+    url = image_in_bucket(aws, "shared.jpg", small_jpeg(1))  # shared: cheap records, one image stored
+    payloads = [
+        b'{"ImageUrl": "ftp://example.com/x.jpg"}' if i % FAILED_EVERY == 0 else payload(url, f"record {i}")
+        for i in range(n)
+    ]
+    sent = put_on_stream(aws, payloads)
+    return Delivery(sent, read_back(aws, sent))
+
+
+def snapshot(aws: AwsClients) -> tuple[Any, ...]:
+    items = sorted(event_items_in_table(aws), key=lambda item: item["sk"]["S"])
+    minutes = last_hour_minutes(aws)
+    counts = (sum(m.events for m in minutes), sum(m.failed for m in minutes))
+    return items, counts, latest_event(aws), object_keys(aws)
+
+
+def check_exactly_once(aws: AwsClients, delivery: Delivery) -> None:
+    n = len(delivery.sent)
+    ids = event_ids_in_table(aws)
+    assert len(ids) == n and set(ids) == {id_of(r) for r in delivery.sent}
+    assert snapshot(aws)[1] == (n, len(range(0, n, FAILED_EVERY)))  # last-hour count n, failed counted once
+
+
+def test_the_same_batch_delivered_three_times_keeps_exactly_one_event_per_record(
+    handler_aws: AwsClients,
+) -> None:
+    delivery = batch(handler_aws, N)
+    assert consumer.handler(delivery.event, context()) == {"batchItemFailures": []}
+    first = snapshot(handler_aws)
+    for _ in range(2):
+        assert consumer.handler(delivery.event, context()) == {"batchItemFailures": []}
+    check_exactly_once(handler_aws, delivery)
+    assert snapshot(handler_aws) == first  # items, counters, latest and objects all unchanged
+
+
+def test_the_same_batch_delivered_three_times_at_once_keeps_exactly_one_event_per_record(
+    handler_aws: AwsClients,
+) -> None:
+    # As when an invocation overruns and its retry starts, or two consumers read one shard.
+    delivery = batch(handler_aws, N_AT_ONCE)
+    with ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(lambda _: consumer.handler(delivery.event, context()), range(3)))
+    assert responses == [{"batchItemFailures": []}] * 3
+    check_exactly_once(handler_aws, delivery)
