@@ -17,9 +17,14 @@ _NEW = f"attribute_not_exists({schema.PK})"
 
 def save_event(clients: AwsClients, event: StoredEvent) -> bool:
     """Store the event and count it; False (and nothing changed) when its id is already stored."""
+    return _transact(clients, _transaction(clients.settings.table_name, event))
+
+
+def _transact(clients: AwsClients, items: list[dict[str, Any]]) -> bool:
+    """Run one transaction; False when only an item's condition cancelled it (a repeat, not a fault)."""
     table = clients.settings.table_name
     try:
-        clients.dynamodb.transact_write_items(TransactItems=_transaction(table, event))
+        clients.dynamodb.transact_write_items(TransactItems=items)
     except ClientError as exc:
         if _is_duplicate(exc):
             return False
@@ -97,15 +102,7 @@ def delete_event(clients: AwsClients, event: StoredEvent) -> bool:
             "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":failed": {"N": str(-failed)}},
         }},
     ]
-    try:
-        clients.dynamodb.transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if _is_duplicate(exc):
-            return False
-        raise store_error(exc, f"table {table}") from exc
-    except BotoCoreError as exc:
-        raise store_error(exc, f"table {table}") from exc
-    return True
+    return _transact(clients, items)
 
 
 def replace_latest(clients: AwsClients, event: StoredEvent | None) -> None:
