@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.aws import AwsClients
+from core.batching import runs
 from core.errors import ImageProcessorError, StoreMisconfigured, StoreUnavailable
 
 MAX_RECORDS_PER_CALL = 500
@@ -112,18 +113,12 @@ def _put_records(clients: AwsClients, records: list[tuple[bytes, str]]) -> list[
 
 
 def _chunks(records: list[tuple[bytes, str]]) -> Iterator[list[int]]:
-    """Indices in runs Kinesis takes in one call; an oversized record goes alone (Kinesis judges it)."""
-    chunk: list[int] = []
-    size = 0
-    for index, (data, key) in enumerate(records):
-        record_size = len(data) + len(key.encode("utf-8"))
-        if chunk and (len(chunk) == MAX_RECORDS_PER_CALL or size + record_size > MAX_BYTES_PER_CALL):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(index)
-        size += record_size
-    if chunk:
-        yield chunk
+    """Indices in runs Kinesis takes in one call (data and partition key count towards the bytes)."""
+    def size_of(index: int) -> int:
+        data, key = records[index]
+        return len(data) + len(key.encode("utf-8"))
+
+    return runs(range(len(records)), size_of, MAX_RECORDS_PER_CALL, MAX_BYTES_PER_CALL)
 
 
 def _backoff(attempt: int) -> float:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
+from core.batching import runs
 
 LogLine = tuple[int, str]  # (epoch milliseconds, message), as put_log_events takes them
 MAX_EVENTS_PER_CALL = 10_000
@@ -121,14 +122,6 @@ def _time(line: LogLine) -> int:
 
 
 def _chunks(events: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
-    chunk: list[dict[str, object]] = []
-    size = 0
-    for event in events:
-        event_size = len(str(event["message"]).encode()) + 26
-        if chunk and (len(chunk) == MAX_EVENTS_PER_CALL or size + event_size > MAX_BYTES_PER_CALL):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(event)
-        size += event_size
-    if chunk:
-        yield chunk
+    # CloudWatch Logs counts each event's UTF-8 message plus 26 bytes.
+    return runs(events, lambda event: len(str(event["message"]).encode()) + 26,
+                MAX_EVENTS_PER_CALL, MAX_BYTES_PER_CALL)
