@@ -1,0 +1,97 @@
+"""Faults: a seeded 20 % of S3 and DynamoDB calls fail (throttling, 5xx, timeouts, lost answers) while
+N events go through the local runner. Nothing is stored twice and nothing is lost: every record is
+stored, or named on the on-failure queue when the runner gives up on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import pytest
+from botocore.retries.standard import ExponentialBackoff
+
+from core.aws import AwsClients
+from core.queries import last_hour_count
+from core.settings import Settings
+from lambda_consumer.runner import LocalEventSource, RunnerConfig
+from tests.reliability import counted_handler
+from tests.reliability.faults import FaultInjector
+from tests.reliability.harness import (
+    event_id,
+    event_ids_in_table,
+    failed_over,
+    failure_messages,
+    image_in_bucket,
+    payload,
+    put_on_stream,
+    size,
+    small_jpeg,
+)
+
+N = size(100, 1_000)
+# Lambda's batch size in the deploy template is 100. A failed record makes the runner, like Lambda,
+# deliver it and every later record of its batch again, so small batches keep `make test` quick.
+BATCH_SIZE = size(10, 100)
+SEED = 7
+# botocore's real backoff (up to 1 s, 2 s, 4 s for throttling) scaled down: same retries, less waiting.
+BACKOFF_SCALE = 0.02
+COUNTED_HANDLER = "tests.reliability.counted_handler.handler"
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    return Settings(allow_loopback_fetch=True, worker_count=8)
+
+
+@pytest.fixture()
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ExponentialBackoff.delay_amount
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount",
+                        lambda self, context: real(self, context) * BACKOFF_SCALE)
+
+
+@pytest.fixture()
+def tally() -> Iterator[counted_handler.Tally]:
+    counted_handler.TALLY = counted_handler.Tally()
+    yield counted_handler.TALLY
+
+
+def drain(runner: LocalEventSource, limit: int = 100_000) -> int:
+    """Poll until the stream is delivered and nothing is being retried; the number of polls."""
+    for polls in range(1, limit):
+        if not runner.poll_once() and not runner.reader.retrying():
+            return polls
+    raise AssertionError(f"the runner was still delivering after {limit} polls")
+
+
+@pytest.mark.parametrize(
+    "max_attempts", [10, 1], ids=["retried-until-stored", "given-up-to-the-on-failure-queue"]
+)
+def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_lost(
+    handler_aws: AwsClients, quick_backoff: None, tally: counted_handler.Tally, max_attempts: int
+) -> None:
+    aws = handler_aws
+    urls = [image_in_bucket(aws, f"f{i}.jpg", small_jpeg(i)) for i in range(N)]
+    sent = put_on_stream(aws, [payload(url, f"fault test {i}") for i, url in enumerate(urls)])
+    faults = FaultInjector(aws, seed=SEED, rate=0.2)
+    runner = LocalEventSource(aws, RunnerConfig(
+        batch_size=BATCH_SIZE, max_attempts=max_attempts, poll_seconds=0, handler=COUNTED_HANDLER))
+
+    polls = drain(runner)
+
+    faults.enabled = False
+    ids = event_ids_in_table(aws)
+    expected, stored = {event_id(r) for r in sent}, set(ids)
+    over = failed_over(failure_messages(aws), sent)
+    print(f"\nfaults, N={N}, batch size {BATCH_SIZE}, max_attempts={max_attempts}: {dict(faults.stats)}; "
+          f"{asdict(tally)}; polls {polls}; stored {len(stored)}, "
+          f"failed over and not stored {len(over - stored)}, duplicates {len(ids) - len(stored)}, "
+          f"lost {len(expected - stored - over)}")
+    assert faults.stats["errors that reached our code"] > 0 and tally.retried > 0  # faults got through
+    assert len(ids) == len(stored) and stored <= expected  # no duplicates, nothing made up
+    assert expected - stored <= over  # nothing lost: not stored means named on the on-failure queue
+    assert last_hour_count(aws) == len(stored)  # counted once each
+    if max_attempts > 1:
+        assert stored == expected and not over
+    else:
+        assert over - stored  # the runner did give up on some, and they are on the queue
