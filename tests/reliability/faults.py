@@ -9,9 +9,11 @@ call in ten still reaches our code. The failures are what AWS sends when it is b
 - timeouts: ConnectTimeoutError before the request leaves, and ReadTimeoutError *after* the service has
   received and applied it (the answer is lost), which is what makes retries dangerous without idempotency.
 
-Errors are answered from a `before-send` hook, so they go through botocore's parsing and retry logic.
+Errors are answered from a `before-send` hook, so they go through botocore's parsing and retry logic,
+including its retry quota (which a fault rate this high empties: botocore then stops retrying).
 Which calls fail is seeded: it depends on the seed, the request (method, URL, DynamoDB body) and how
-many times that request was made before, not on thread timing.
+many times that request was made before, not on which worker thread got there first. (How many faults
+get past botocore still varies a little from run to run: its retry quota is shared by the threads.)
 """
 
 from __future__ import annotations
