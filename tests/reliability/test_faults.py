@@ -64,8 +64,16 @@ def drain(runner: LocalEventSource, limit: int = 100_000) -> int:
     raise AssertionError(f"the runner was still delivering after {limit} polls")
 
 
+# Lambda's MaximumRetryAttempts for a stream is -1 (until the record expires) to 10,000; the deploy
+# template uses 5, so 6 attempts. At this fault rate botocore's retry quota runs dry and about two
+# record deliveries in three fail, so 6 attempts do give records up now and then, and 1 always does.
+UNTIL_STORED = 1_000
+TEMPLATE = 6
+
+
 @pytest.mark.parametrize(
-    "max_attempts", [10, 1], ids=["retried-until-stored", "given-up-to-the-on-failure-queue"]
+    "max_attempts", [UNTIL_STORED, TEMPLATE, 1],
+    ids=["retried-until-stored", "retried-as-the-template-does", "given-up-at-the-first-failure"],
 )
 def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_lost(
     handler_aws: AwsClients, quick_backoff: None, tally: counted_handler.Tally, max_attempts: int
@@ -91,7 +99,7 @@ def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_
     assert len(ids) == len(stored) and stored <= expected  # no duplicates, nothing made up
     assert expected - stored <= over  # nothing lost: not stored means named on the on-failure queue
     assert last_hour_count(aws) == len(stored)  # counted once each
-    if max_attempts > 1:
+    if max_attempts == UNTIL_STORED:
         assert stored == expected and not over
-    else:
+    if max_attempts == 1:
         assert over - stored  # the runner did give up on some, and they are on the queue
