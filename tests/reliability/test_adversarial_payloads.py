@@ -152,6 +152,14 @@ CRASHING: dict[str, tuple[bytes, str, str]] = {
         event(url="http://exa\x00mple.com/cat.jpg"), "host",
         "core.ssrf._refuse_numeric_forms lets ValueError out of socket.inet_aton",
     ),
+    "s3-invalid-bucket-name": (
+        event(url="s3://Invalid_Bucket!/cat.jpg"), "(?i)bucket",
+        "core.fetch.s3_failure takes botocore's ParamValidationError for S3 being down",
+    ),
+    "s3-bucket-with-port": (
+        event(url="s3://bucket:80/cat.jpg"), "(?i)bucket",
+        "core.fetch.s3_failure takes botocore's ParamValidationError for S3 being down",
+    ),
     "lone-surrogate-in-url": (
         b'{"ImageUrl": "s3://b/\\ud800.jpg", "Description": "x"}', "ImageUrl",
         "core.wire.salvage_fields keeps a lone surrogate that the table write then refuses",
