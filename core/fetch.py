@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
@@ -106,6 +106,8 @@ def _s3_call(url: str, call: Callable[[], Any]) -> Any:
 
 def s3_failure(url: str, exc: Exception) -> FetchFailed | StoreUnavailable:
     """A missing or forbidden object is the event's fault (FetchFailed); S3 failing is ours (retry)."""
+    if isinstance(exc, ParamValidationError):  # botocore refused the bucket or key before any request
+        return FetchFailed(f"{url} is not a valid S3 address ({exc}); check the bucket name and key")
     if not isinstance(exc, ClientError):
         return StoreUnavailable(_s3_down(url, type(exc).__name__))
     code = str(exc.response.get("Error", {}).get("Code", ""))

@@ -48,11 +48,24 @@ def check_description(text: str) -> str:
         raise ValueError(f"longer than {MAX_DESCRIPTION_CHARS} characters")
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
         raise ValueError("must not contain control characters")
+    if _has_lone_surrogate(text):
+        raise ValueError("contains invalid Unicode (a lone surrogate)")
     return text
+
+
+def text_only(text: str) -> str:
+    """`text` with lone surrogates (which JSON allows and UTF-8 does not) replaced, so it can be stored."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def check_image_url(url: str) -> str:
     """Refuse what can never be fetched: other schemes, no host, embedded credentials."""
+    if _has_lone_surrogate(url) or any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        raise ValueError("must not contain spaces, control characters or invalid Unicode")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port

@@ -140,7 +140,7 @@ def _refuse_numeric_forms(url: str, host: str) -> None:
     """Refuse 2130706433, 0177.0.0.1, 0x7f000001, 127.1: the C resolver reads them as addresses."""
     try:
         socket.inet_aton(host)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the host
         return
     raise FetchRefused(
         f"{shorten(url)} is not allowed: '{host}' is an IP address in an unusual numeric form; "

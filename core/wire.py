@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import InvalidEvent
-from core.models import WireEvent
+from core.models import WireEvent, text_only
 
 _NOT_JSON = object()
 EXPECTED = '{"ImageUrl": "https://…", "Description": "…"}'
@@ -40,7 +40,7 @@ def salvage_fields(data: bytes) -> dict[str, str]:
                          ("description", ("Description", "description"))):
         value = next((document[n] for n in names if isinstance(document.get(n), str)), None)
         if value:
-            found[field] = value[:500]
+            found[field] = text_only(value)[:500]
     return found
 
 
@@ -61,7 +61,7 @@ def _json_object(data: bytes) -> dict[str, Any]:
 def _loads(data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, 4,300+ digit numbers, deep nesting
         return _NOT_JSON
 
 
