@@ -93,4 +93,6 @@ def _message(error: Any) -> str:
         return "must not be empty"
     if kind == "string_type":
         return "must be a string"
+    if kind == "string_unicode":
+        return "contains invalid Unicode (a lone surrogate)"
     return str(error["msg"]).removeprefix("Value error, ")
