@@ -33,11 +33,17 @@ from tests.integration.test_handler import context
 
 SOAK = os.environ.get("SOAK") == "1"
 PARTITION_KEY = "reliability"  # one key: the records of a test keep their order on one shard
+FIGURES: list[str] = []  # measured figures, shown in the run's summary (see conftest.py)
 
 
 def size(fast: int, soak: int) -> int:
     """`fast` in `make test`; `soak` under `make soak` (SOAK=1)."""
     return soak if SOAK else fast
+
+
+def report(figure: str) -> None:
+    """Keep a measured figure for the summary of a soak run (or any run with -v)."""
+    FIGURES.append(figure)
 
 
 # --- the emulator -----------------------------------------------------------------------------------

@@ -17,7 +17,15 @@ from core.producer import encode_event, send_events
 from core.queries import last_hour_count, last_hour_minutes, latest_event
 from core.settings import Settings
 from lambda_consumer.runner import LocalEventSource, RunnerConfig
-from tests.reliability.harness import SOAK, event_ids_in_table, image_in_bucket, percentile, size, small_jpeg
+from tests.reliability.harness import (
+    SOAK,
+    event_ids_in_table,
+    image_in_bucket,
+    percentile,
+    report,
+    size,
+    small_jpeg,
+)
 
 N = size(200, 10_000)
 READ_EVERY_SECONDS = 0.25
@@ -75,7 +83,7 @@ def test_a_burst_is_stored_exactly_once_while_the_dashboard_keeps_loading(handle
     gallery.join()
 
     ids = event_ids_in_table(aws)
-    print(f"\nload: {N} events sent in {sent:.1f} s, all stored in {elapsed:.1f} s ({N / elapsed:.0f}/s); "
+    report(f"load: {N} events sent in {sent:.1f} s, all stored in {elapsed:.1f} s ({N / elapsed:.0f}/s); "
           f"{live.summary()}; {gallery.summary()}")
     assert len(ids) == len(set(ids)) == N and last_hour_count(aws) == N
     if SOAK:
