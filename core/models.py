@@ -64,8 +64,9 @@ def _has_lone_surrogate(text: str) -> bool:
 
 def check_image_url(url: str) -> str:
     """Refuse what can never be fetched: other schemes, no host, embedded credentials."""
-    if _has_lone_surrogate(url) or any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
-        raise ValueError("must not contain spaces, control characters or invalid Unicode")
+    # Control characters (CR, LF, NUL…) could smuggle headers into the request; spaces get escaped later.
+    if _has_lone_surrogate(url) or any(unicodedata.category(c) == "Cc" for c in url):
+        raise ValueError("must not contain control characters or invalid Unicode")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
