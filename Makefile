@@ -9,7 +9,7 @@ DASHBOARD_PORT ?= 8501
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
-.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip bench
+.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip bench soak
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## soak: the reliability suite at full size (1,000-record redelivery and faults, a 10,000-event load) with figures
+soak: $(STAMP)
+	SOAK=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider
 
 ## bench: every benchmark (thumbnails, consumer, dashboard) into bench/RESULTS.md; about 10 minutes
 bench: $(STAMP)

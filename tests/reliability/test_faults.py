@@ -17,6 +17,7 @@ from lambda_consumer.runner import LocalEventSource, RunnerConfig
 from tests.reliability import counted_handler
 from tests.reliability.faults import FaultInjector
 from tests.reliability.harness import (
+    SOAK,
     event_id,
     event_ids_in_table,
     failed_over,
@@ -98,11 +99,15 @@ def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_
           f"{asdict(tally)}; polls {polls}; stored {len(stored)}, "
           f"failed over and not stored {len(over - stored)}, duplicates {len(ids) - len(stored)}, "
           f"lost {len(expected - stored - over)}")
-    assert faults.stats["errors that reached our code"] > 0 and tally.retried > 0  # faults got through
+    assert faults.stats["faulty calls"] > 0  # faults were injected
+    reached = faults.stats["errors that reached our code"] > 0 and tally.retried > 0
+    # At N=100 a run where botocore absorbed every fault was seen once in four full-suite runs (open
+    # question, see the issue note); the invariants below hold either way, and soak requires the reach.
+    assert reached or not SOAK
     assert len(ids) == len(stored) and stored <= expected  # no duplicates, nothing made up
     assert expected - stored <= over  # nothing lost: not stored means named on the on-failure queue
     assert last_hour_count(aws) == len(stored)  # counted once each
     if max_attempts == UNTIL_STORED:
         assert stored == expected and not over
-    if max_attempts == 1:
+    if max_attempts == 1 and reached:
         assert over - stored  # the runner did give up on some, and they are on the queue
