@@ -8,10 +8,8 @@ from typing import Any
 
 from core import schema
 from core.settings import Settings
+from lambda_consumer.package import ZIP_PATH  # the zip `make lambda-zip` builds
 from tests.infra.conftest import ROOT, TEMPLATE, venv_tool
-
-# The zip `make lambda-zip` builds. TODO: import it from lambda_consumer/package.py (ZIP_PATH) once it exists.
-ZIP_PATH = "dist/lambda_consumer.zip"
 
 # Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
 # cfn-lint does not check inside SAM events, so a misspelt key would silently do nothing.
