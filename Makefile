@@ -34,9 +34,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## soak: the reliability suite at full size (1,000-record redelivery and faults, a 10,000-event load) with figures
+## soak: the reliability suite at full size (1,000-record redelivery and faults, a 10,000-event load) with its figures; about 20 minutes
 soak: $(STAMP)
-	SOAK=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider
+	SOAK=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider --durations=8
 
 ## bench: every benchmark (thumbnails, consumer, dashboard) into bench/RESULTS.md; about 10 minutes
 bench: $(STAMP)
