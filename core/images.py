@@ -18,6 +18,7 @@ from numbers import Real
 from PIL import ExifTags, Image
 
 from core.errors import EventRejected, ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
+from core.pixel_budget import DECODING
 from core.settings import Settings
 
 # Pillow format -> (extension for the original's key, content type). Image.open tries only these:
@@ -78,8 +79,9 @@ def process_image(data: bytes, settings: Settings) -> tuple[ImageInfo, Thumbnail
     with _opened(data, settings) as image:
         source_size, frames = image.size, _frame_count(image)  # draft changes the size
         icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
-        small = _decoded(image, size)
-        small.thumbnail((size, size), Image.Resampling.LANCZOS)
+        with DECODING.hold(source_size[0] * source_size[1], settings.max_image_pixels):
+            small = _decoded(image, size)
+            small.thumbnail((size, size), Image.Resampling.LANCZOS)
         exif = _exif(image, header_only=False)  # after decoding: a PNG's eXIf may follow its pixels
         upright = UPRIGHT.get(_orientation(exif))
         small = small.transpose(upright) if upright else small

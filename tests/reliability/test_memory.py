@@ -51,10 +51,6 @@ def largest_allowed(fmt: str, mode: str) -> bytes:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
-@pytest.mark.xfail(strict=True, reason=(
-    "core.images decodes up to WORKER_COUNT images at once with no pixel budget, and glibc keeps each "
-    "thread's freed heap: 8 PNG/GIF images just under MAX_IMAGE_PIXELS (~100 KB each on the wire) "
-    "peak at ~1.4 GB against MemorySize 1024"))
 def test_a_batch_of_images_at_the_pixel_limit_fits_the_functions_memory(tmp_path: Path) -> None:
     workers = Settings().worker_count
     # PNG and GIF: neither can be decoded at a reduced scale, as JPEG can.
