@@ -58,7 +58,7 @@ destroy:
 lint-infra: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck infra/*.sh
+	$(BIN)/shellcheck -x infra/*.sh
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

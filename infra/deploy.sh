@@ -19,17 +19,11 @@ DESIRED_COUNT="${DESIRED_COUNT:-1}"
 ZIP=dist/lambda_consumer.zip
 TEMPLATE=infra/template.yaml
 
-step() { printf '\n==> %s\n' "$*"; }
-die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
-output() {
-    aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
-        --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
-}
+# shellcheck source=infra/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 step "1/6 Checking tools, credentials and inputs"
-for tool in aws sam docker; do
-    command -v "$tool" >/dev/null || die "'$tool' is not installed; see Prerequisites in infra/DEPLOY.md."
-done
+require_tools aws sam docker
 docker info >/dev/null 2>&1 || die "Docker is installed but its engine is not running; start Docker and run again."
 [ -n "$AWS_REGION" ] || die "No region: set AWS_REGION (e.g. AWS_REGION=eu-west-1 make deploy)."
 export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"

@@ -11,17 +11,11 @@ AWS_REGION="${AWS_REGION:-$(aws configure get region 2>/dev/null || true)}"
 DASHBOARD_REPOSITORY="${DASHBOARD_REPOSITORY:-image-processor-dashboard}"
 DELETE_DATA="${DELETE_DATA:-no}"
 
-step() { printf '\n==> %s\n' "$*"; }
-die() { printf 'destroy: %s\n' "$*" >&2; exit 1; }
-output() {
-    aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
-        --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
-}
+# shellcheck source=infra/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 step "1/4 Checking tools and credentials"
-for tool in aws sam; do
-    command -v "$tool" >/dev/null || die "'$tool' is not installed; see Prerequisites in infra/DEPLOY.md."
-done
+require_tools aws sam
 [ -n "$AWS_REGION" ] || die "No region: set AWS_REGION (the one you deployed to)."
 export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
 aws sts get-caller-identity >/dev/null || die "No working AWS credentials: run 'aws configure' or 'aws sso login'."

