@@ -12,8 +12,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 
 # Dependencies first, in their own layer: code changes then rebuild in seconds.
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# Only the dashboard's own lock (no moto, no Powertools), every file checked against its hash.
+COPY requirements/dashboard.txt requirements/dashboard.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/dashboard.txt
 
 # Only what the dashboard runs; .dockerignore keeps secrets and local state out of the build context.
 COPY .streamlit/config.toml .streamlit/config.toml
@@ -30,5 +31,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # The entrypoint turns the login settings in the environment into Streamlit's secrets file, then runs CMD.
 ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
-# Must equal dashboard.command.streamlit_command(8080); tests/infra/test_container.py checks it.
+# Must equal local.run.streamlit_command(8080); tests/infra/test_container.py checks it.
 CMD ["python", "-m", "streamlit", "run", "dashboard/app.py", "--server.port", "8080", "--server.address", "0.0.0.0", "--server.headless", "true", "--browser.gatherUsageStats", "false"]

@@ -2,63 +2,75 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall only when a requirements file changes.
-STAMP := $(VENV)/.installed
+# Each target installs its lock file (requirements/*.txt, hashed) and again only when that file changes.
+INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 PORT ?= 4566
 DASHBOARD_PORT ?= 8501
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
-.PHONY: run stack test lint venv clean deploy destroy lint-infra lambda-zip bench soak
+.PHONY: run stack test lint typecheck venv clean deploy destroy lint-infra lambda-zip bench soak lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(VENV)/.installed-%: requirements/%.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@touch $(STAMP)
+	$(INSTALL) -r $<
+	@touch $@
 
-venv: $(STAMP)
+venv: $(VENV)/.installed-dev
 
 ## run: the embedded AWS with sample data and the dashboard on http://localhost:$(DASHBOARD_PORT)
-run: $(STAMP)
-	$(BIN)/python -m dashboard.local --port $(PORT) --dashboard-port $(DASHBOARD_PORT)
+run: $(VENV)/.installed-local
+	$(BIN)/python -m local.run --port $(PORT) --dashboard-port $(DASHBOARD_PORT)
 
 ## stack: the embedded AWS alone, in the foreground; prints AWS_ENDPOINT_URL
-stack: $(STAMP)
-	$(BIN)/python -m lambda_consumer.local_stack --port $(PORT)
+stack: $(VENV)/.installed-local
+	$(BIN)/python -m local.stack --port $(PORT)
 
 ## test: lint, then every test (pytest exits non-zero when it collects nothing)
-test: $(STAMP)
+test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
 ## soak: the reliability suite at full size (1,000-record redelivery and faults, a 10,000-event load) with its figures; about 20 minutes
-soak: $(STAMP)
+soak: $(VENV)/.installed-dev
 	SOAK=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider --durations=8
 
 ## bench: every benchmark (thumbnails, consumer, dashboard) into bench/RESULTS.md; about 10 minutes
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 ## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64) in dist/lambda_consumer.zip; prints its size
-lambda-zip: $(STAMP)
-	$(BIN)/python -m lambda_consumer.package --arch $(ARCH)
+lambda-zip: $(VENV)/.installed-dev
+	$(BIN)/python -m tools.lambda_zip --arch $(ARCH)
 
 ## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (README, "Deploy to AWS")
-deploy: $(STAMP) lambda-zip
+deploy: $(VENV)/.installed-dev lambda-zip
 	ARCHITECTURE=$(ARCH) bash infra/deploy.sh
 
 ## destroy: delete the stack and the image repository; keeps bucket and table unless DELETE_DATA=yes
 destroy:
 	bash infra/destroy.sh
 
-lint-infra: $(STAMP)
+lint-infra: $(VENV)/.installed-dev
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/shellcheck -x infra/*.sh
+
+## lock: recompile requirements/*.txt from requirements/*.in (needs the package index); dev first, the
+## others constrained to it, so every deployable ships the versions the tests ran
+LOCK := $(CURDIR)/$(BIN)/uv pip compile --quiet --generate-hashes
+lock: $(VENV)/.installed-dev
+	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) dev.in --universal --python-version 3.11 -o dev.txt
+	cd requirements && for name in local dashboard bench; do \
+	  UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) $$name.in --universal --python-version 3.11 -c dev.txt -o $$name.txt; done
+	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
+	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

@@ -23,10 +23,10 @@ from bench.images import TWELVE_MP, TWO_MP
 from bench.naive_consumer import naive_thumbnail
 from bench.stats import machine
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
-from core.emulator import embedded_aws, use_endpoint
 from core.images import process_image
+from core.provision import provision
 from core.settings import Settings
+from local.emulator import embedded_aws, use_endpoint
 
 # (label, consumer, workers, image size, ms added to each AWS call)
 THROUGHPUT = [
@@ -101,7 +101,7 @@ def main() -> None:
     with embedded_aws() as endpoint:
         use_endpoint(endpoint)
         clients = AwsClients(Settings())
-        bootstrap(clients)
+        provision(clients)
         throughput(clients, args.records, args.repeats)
         peak_memory(clients, args.records)
     imaging_alone(args.records)

@@ -14,12 +14,12 @@ from typing import Any
 
 from bench.stats import Timing, machine, measure
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
-from core.emulator import embedded_aws, use_endpoint
 from core.models import EventSource, EventStatus, StoredEvent
+from core.provision import provision
 from core.queries import last_hour_minutes, latest_event
 from core.records import advance_latest, save_event
 from core.settings import Settings
+from local.emulator import embedded_aws, use_endpoint
 
 
 def live_page_data(clients: AwsClients) -> None:
@@ -58,7 +58,7 @@ def run(sizes: list[int], runs: int) -> list[tuple[int, Timing, int]]:
     with embedded_aws() as endpoint:
         use_endpoint(endpoint)
         clients = AwsClients(Settings())
-        bootstrap(clients)
+        provision(clients)
         now, stored = datetime.now(UTC), 0
         for size in sorted(sizes):
             fill(clients, stored, size, now)

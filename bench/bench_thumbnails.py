@@ -1,6 +1,6 @@
 """Thumbnail benchmark: core's imaging vs naive full decode + resize vs pyvips vs the JPEG decode floor.
 
-Run: `python -m bench.bench_thumbnails [--runs N]`. pyvips comes from requirements-bench.txt.
+Run: `python -m bench.bench_thumbnails [--runs N]`. pyvips comes from requirements/bench.in.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ VARIANTS: dict[str, Callable[[bytes], None]] = {
     "core (draft + thumbnail)": ours, "naive (full decode + resize)": naive,
     "pyvips thumbnail_buffer": vips, "decode floor (draft decode only)": decode_floor,
 }
-if not _has_pyvips():  # a bench-only dependency (requirements-bench.txt); `make test`'s smoke run lacks it
+if not _has_pyvips():  # a bench-only dependency (requirements/bench.in); `make test`'s smoke run lacks it
     del VARIANTS["pyvips thumbnail_buffer"]
 
 
@@ -81,7 +81,7 @@ def report(results: dict[str, dict[str, Timing]]) -> str:
     jpeg = results["12 MP JPEG"]
     core = jpeg["core (draft + thumbnail)"].median
     vips_ratio = (f"{core / jpeg['pyvips thumbnail_buffer'].median:.2f}× pyvips"
-                  if "pyvips thumbnail_buffer" in jpeg else "pyvips not installed (requirements-bench.txt)")
+                  if "pyvips thumbnail_buffer" in jpeg else "pyvips not installed (requirements/bench.in)")
     lines.append(
         f"\n12 MP JPEG: core is {core / jpeg['decode floor (draft decode only)'].median:.2f}× "
         f"the decode floor (target ≤ 1.25×), {vips_ratio} (target ≤ 1.1×), "

@@ -71,7 +71,7 @@ def invoke(consumer: str, event: dict[str, Any], clients: AwsClients) -> dict[st
 
         return naive_handler(event, clients)
     from lambda_consumer import handler
-    from lambda_consumer.invoke import LocalContext
+    from local.event_source.invoke import LocalContext
 
     handler.aws_clients = lambda: clients  # the handler's own getter would build the same clients
     arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"

@@ -12,8 +12,8 @@ from PIL import ImageDraw
 from bench.images import photo
 from core.aws import AwsClients
 from core.producer import SentRecord, encode_event, send_events
-from lambda_consumer.kinesis import lambda_event
-from lambda_consumer.shards import stream_source
+from local.event_source.events import lambda_event
+from local.event_source.shards import stream_source
 
 
 def jpegs(size: tuple[int, int], count: int) -> Iterator[bytes]:

@@ -27,7 +27,7 @@ def store_error(exc: ClientError | BotoCoreError, what: str) -> StoreUnavailable
     if isinstance(exc, ClientError) and error_code(exc) in _MISCONFIGURED:
         return StoreMisconfigured(
             f"{what} is missing or not allowed ({error_code(exc)}): check the settings "
-            "and credentials, or run `python -m core bootstrap`"
+            "and credentials, or run `python -m core provision`"
         )
     return StoreUnavailable(f"{what} did not answer ({_describe(exc)}); retrying may succeed")
 

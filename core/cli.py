@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
 from core.errors import ImageProcessorError
 from core.models import WireEvent
 from core.producer import encode_event, send_events
+from core.provision import provision
 from core.queries import last_hour_count, latest_event
 from core.settings import Settings
 
@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--description", required=True, help="text shown with the image (1-500 chars)")
     send.add_argument("--count", type=int, default=1, help="how many copies to send (default 1)")
     send.add_argument("--partition-key", default=None, help="default: a random key per record")
-    boot = commands.add_parser("bootstrap", help="create the bucket, table, stream, log group and queue")
+    boot = commands.add_parser(
+        "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
+    )
     boot.add_argument("--shards", type=int, default=1, help="shards for a new stream (default 1)")
     return parser
 
@@ -46,14 +48,14 @@ def _send(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"sent": [record.__dict__ for record in sent]}
 
 
-def _bootstrap(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
-    bootstrap(clients, shard_count=args.shards)
+def _provision(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    provision(clients, shard_count=args.shards)
     names = clients.settings
     return {"bucket": names.bucket_name, "table": names.table_name, "stream": names.stream_name,
             "log_group": names.consumer_log_group, "queue": names.failure_queue_name}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "bootstrap": _bootstrap}
+COMMANDS = {"latest": _latest, "send": _send, "provision": _provision, "bootstrap": _provision}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,21 +13,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from core.aws import AwsClients
 from core.awserrors import store_error
 from core.errors import StoreMisconfigured, StoreUnavailable
+from core.lambda_log_lines import platform_line
 
 MAX_PAGE_SIZE = 10_000  # the most filter_log_events returns per call
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: ([\w-]+)")
 # Node-style `time\trequest\tLEVEL\tmessage` and Python's `[LEVEL]\ttime\trequest\tmessage`.
 _NODE_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z\t([\w-]+)\t([A-Z]+)\t")
 _PYTHON_TEXT = re.compile(r"^\[([A-Z]+)\]\t\d{4}-\d\d-\d\dT\S+Z\t([\w-]+)\t")
-_REPORT_VALUE = re.compile(r"^\s*([A-Za-z ]+):\s*(\d+(?:\.\d+)?)\s*(?:ms|MB)\s*$")
-_REPORT_FIELDS: dict[str, tuple[str, type]] = {
-    "Duration": ("duration_ms", float),
-    "Billed Duration": ("billed_duration_ms", int),
-    "Memory Size": ("memory_size_mb", int),
-    "Max Memory Used": ("max_memory_used_mb", int),
-    "Init Duration": ("init_duration_ms", float),
-}
 _REQUEST_ID_KEYS = ("function_request_id", "request_id", "requestId")
 
 
@@ -46,11 +38,11 @@ class LogEntry:
 def parse_line(message: str, timestamp: datetime, log_stream: str) -> LogEntry:
     """One log line as an entry: Lambda's START/END/REPORT, a JSON object, or plain text."""
     line = message.rstrip("\n")
-    platform = _PLATFORM.match(line)
+    platform = platform_line(line)
     if platform:
-        kind = platform.group(1).lower()
-        fields = _report_fields(line) if kind == "report" else {}
-        return LogEntry(timestamp, log_stream, line, kind, None, platform.group(2), None, fields)
+        return LogEntry(
+            timestamp, log_stream, line, platform.kind, None, platform.request_id, None, platform.fields
+        )
     document = _json_object(line)
     if document is not None:
         return _json_entry(document, line, timestamp, log_stream)
@@ -139,16 +131,6 @@ def _json_object(line: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return document if isinstance(document, dict) else None
-
-
-def _report_fields(line: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for part in line.split("\t"):
-        match = _REPORT_VALUE.match(part)
-        if match and match.group(1) in _REPORT_FIELDS:
-            key, kind = _REPORT_FIELDS[match.group(1)]
-            fields[key] = kind(float(match.group(2)))
-    return fields
 
 
 def _text_level_and_request(line: str) -> tuple[str | None, str | None]:

@@ -136,7 +136,7 @@ def _stream_error(exc: ClientError | BotoCoreError, stream: str) -> ImageProcess
     code = str(error.get("Code", ""))
     if code == "ResourceNotFoundException":
         return StoreMisconfigured(
-            f"Stream {stream} does not exist; run `python -m core bootstrap` or check STREAM_NAME"
+            f"Stream {stream} does not exist; run `python -m core provision` or check STREAM_NAME"
         )
     if code in _MISCONFIGURED:
         return StoreMisconfigured(f"Not allowed to write to stream {stream} ({code}); check IAM")

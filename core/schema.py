@@ -1,4 +1,4 @@
-"""Names and shapes of the table and the object keys, shared by the code, bootstrap and tests.
+"""Names and shapes of the table and the object keys, shared by the code, provisioning and tests.
 
 Events live in hour buckets so every dashboard query reads a bounded number of small items,
 whatever the table size (see DESIGN.md, "Data model").

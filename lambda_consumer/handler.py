@@ -20,11 +20,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.aws import AwsClients
 from core.errors import StoreUnavailable
-from core.ingest import Origin, ingest_payload, record_failure, stream_event_id
-from core.models import EventSource, StoredEvent
+from core.ingest import Origin, ingest_payload, record_failure
+from core.models import StoredEvent
 from core.settings import Settings
 from lambda_consumer.batch import ConcurrentBatchProcessor
-from lambda_consumer.kinesis import received_at, shard_of
+from lambda_consumer.contract import origin_of
 
 SERVICE = "image-processor"
 RETRY = "retry"  # the per-record status of a record reported back to Lambda
@@ -66,16 +66,6 @@ def record_handler(record: KinesisStreamRecord, lambda_context: LambdaContext) -
     fields = record_fields(origin, stored.status.value, stored.failure_reason or "", started)
     logger.info("record processed", extra=fields)
     return stored
-
-
-def origin_of(record: KinesisStreamRecord, request_id: str) -> Origin:
-    """Event id from shard + sequence number and received_at from the arrival time: redeliveries match."""
-    shard = shard_of(record.event_id)
-    sequence = record.kinesis.sequence_number
-    arrived = received_at(record.kinesis.approximate_arrival_timestamp)
-    return Origin(
-        stream_event_id(shard, sequence), arrived, EventSource.STREAM, shard, sequence, request_id
-    )
 
 
 def _ingest(record: KinesisStreamRecord, origin: Origin) -> StoredEvent:

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
-from core.emulator import embedded_aws
+from core.provision import provision
 from core.settings import Settings
+from local.emulator import embedded_aws
 
 # The tests never reach AWS: fake credentials, and the endpoint set per test below.
 for _name, _value in {
@@ -43,5 +43,5 @@ def aws(moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch)
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     clients = AwsClients(settings)
-    bootstrap(clients)
+    provision(clients)
     return clients

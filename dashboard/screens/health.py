@@ -28,7 +28,7 @@ st.dataframe(
 )
 if not all(c.ok for c in checks):
     st.warning("Some resources do not answer. Locally, restart `make run`; in AWS, check the stack "
-               "and run `python -m core bootstrap` for anything missing.")
+               "and run `python -m core provision` for anything missing.")
 
 lag_col, failed_col, queue_col = st.columns(3)
 lag = health.consumer_lag_seconds(clients)

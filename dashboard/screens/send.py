@@ -9,8 +9,8 @@ from core.ingest import stream_event_id
 from core.objects import list_keys
 from core.producer import send_events
 from core.queries import get_event
+from dashboard.presets import TEMPLATES, payload
 from dashboard.resources import aws_clients
-from dashboard.templates import TEMPLATES, payload
 from dashboard.views import show_store_error
 
 st.title("Send test event")

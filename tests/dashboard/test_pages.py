@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core.aws import AwsClients
 from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
 from core.models import EventSource
-from core.samples import upload_samples
+from local.samples import upload_samples
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"

@@ -37,7 +37,7 @@ STOP_TIMEOUT_SECONDS = 10
 
 @dataclass
 class App:
-    """The running `python -m dashboard.local`: where the dashboard and the emulator answer."""
+    """The running `python -m local.run`: where the dashboard and the emulator answer."""
 
     url: str
     endpoint: str
@@ -98,7 +98,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group (dashboard.local and its streamlit child), SIGKILL if it lingers."""
+    """SIGTERM the whole process group (local.run and its streamlit child), SIGKILL if it lingers."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
@@ -129,7 +129,7 @@ def app() -> Iterator[App]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.local",
+            [sys.executable, "-m", "local.run",
              "--port", str(emulator_port), "--dashboard-port", str(dashboard_port)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )

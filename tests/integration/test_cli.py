@@ -1,4 +1,4 @@
-"""`python -m core`: latest, send and bootstrap print JSON a script can read."""
+"""`python -m core`: latest, send and provision print JSON a script can read."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def test_send_refuses_an_invalid_event_before_sending(aws: AwsClients, capsys) -
     assert stream_payloads(aws) == []
 
 
-def test_bootstrap_is_idempotent_and_names_what_it_made(aws: AwsClients, capsys) -> None:
-    code, result = run(capsys, "bootstrap")
+def test_provision_is_idempotent_and_names_what_it_made(aws: AwsClients, capsys) -> None:
+    code, result = run(capsys, "provision")
     assert code == 0 and result["bucket"] == aws.settings.bucket_name
     assert result["log_group"] == "/aws/lambda/image-processor-consumer"
 
@@ -54,5 +54,5 @@ def test_an_unreachable_store_is_a_clear_error_not_a_trace(
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", "no-such-table")
     code, result = run(capsys, "latest")
-    assert code == 1 and "no-such-table" in result["error"] and "bootstrap" in result["error"]
+    assert code == 1 and "no-such-table" in result["error"] and "provision" in result["error"]
 

@@ -22,9 +22,9 @@ from core.objects import put_once
 from core.producer import SentRecord, send_raw
 from core.queries import get_event, last_hour_count
 from lambda_consumer import handler as consumer
-from lambda_consumer.invoke import LocalContext
-from lambda_consumer.kinesis import lambda_event
-from lambda_consumer.shards import stream_source
+from local.event_source.events import lambda_event
+from local.event_source.invoke import LocalContext
+from local.event_source.shards import stream_source
 from tests.awscalls import FailCalls
 
 SEED_DESCRIPTION = "Test image event from Kinesis"

@@ -6,7 +6,7 @@ that Python loads. When a python3.12 is on this machine (PATH or pyenv), the tes
 `make lambda-zip` builds and runs it with that interpreter. Otherwise it builds the zip by the same
 code for the running interpreter's version (the only difference: the wheel tags pip asks for) and
 runs that. Either way the packaging is what is tested. The wheels are cached in build/, keyed on
-lambda_consumer/requirements.txt, so only the first run needs the package index.
+requirements/lambda.txt, so only the first run needs the package index.
 """
 
 from __future__ import annotations
@@ -22,21 +22,23 @@ import pytest
 
 from core.aws import AwsClients
 from core.models import EventStatus
-from lambda_consumer.package import build_zip, interpreter
 from tests.integration.test_handler import jpeg_in_bucket, payload, put_and_read_back, stored
+from tools.lambda_zip import build_zip, interpreter
 
 VENV_SITE = Path(__import__("boto3").__file__).parents[1]
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")  # what Lambda's runtime has
 WHEELS = {"PIL", "pillow.libs", "pydantic", "pydantic_core", "pydantic_settings", "aws_lambda_powertools",
           "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath", "urllib3"}
 RUN = """
-import importlib.util, json, sys, time
+import importlib.util, json, sys, types
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 import PIL, pydantic_core, lambda_consumer
 from lambda_consumer.handler import handler
-from lambda_consumer.invoke import LocalContext
-arn = "arn:aws:lambda:us-east-1:123456789012:function:image-processor-consumer"
-context = LocalContext("image-processor-consumer", arn, 1024, "zip-request", "g", "s", time.monotonic() + 60)
+context = types.SimpleNamespace(
+    function_name="image-processor-consumer", function_version="$LATEST", memory_limit_in_mb=1024,
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:image-processor-consumer",
+    aws_request_id="zip-request", log_group_name="g", log_stream_name="s",
+    get_remaining_time_in_millis=lambda: 60_000)
 response = handler(json.load(sys.stdin), context)
 print(json.dumps({"response": response, "files": [m.__file__ for m in (PIL, pydantic_core, lambda_consumer)],
                   "absent": [n for n in ("moto", "streamlit", "pandas") if not importlib.util.find_spec(n)]}))

@@ -35,7 +35,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def stack_env() -> Iterator[dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "lambda_consumer.local_stack", "--port", str(free_port())],
+        [sys.executable, "-m", "local.stack", "--port", str(free_port())],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -135,7 +135,7 @@ def test_large_payloads_go_in_calls_of_at_most_5_mib(aws: AwsClients) -> None:
     assert len(stream_contents(aws)) == 12
 
 
-def test_missing_stream_says_to_bootstrap_or_check_stream_name(aws: AwsClients) -> None:
+def test_missing_stream_says_to_provision_or_check_stream_name(aws: AwsClients) -> None:
     elsewhere = AwsClients(aws.settings.model_copy(update={"stream_name": "no-such-stream"}))
     for send in (lambda: send_raw(elsewhere, b"x"), lambda: send_events(elsewhere, [b"x"])):
         with pytest.raises(StoreMisconfigured, match=r"Stream no-such-stream does not exist.*STREAM_NAME"):

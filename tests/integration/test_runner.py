@@ -20,7 +20,7 @@ from core.models import EventStatus
 from core.producer import SentRecord, send_raw
 from core.queries import get_event, last_hour_count, latest_event
 from lambda_consumer import handler as consumer
-from lambda_consumer.runner import LocalEventSource, RunnerConfig
+from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.integration.test_handler import FailWritesOf, jpeg_in_bucket, payload
 
 STREAM_NAME = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")

@@ -9,8 +9,6 @@ from typing import Any
 
 from lambda_consumer import handler as consumer
 
-logger = consumer.logger  # the runner captures this logger's lines, as it does the real handler's
-
 
 @dataclass
 class Tally:

@@ -18,16 +18,16 @@ import requests
 
 from core import schema
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
 from core.ingest import stream_event_id
 from core.models import StoredEvent
 from core.objects import put_once
 from core.producer import SentRecord, send_events
+from core.provision import provision
 from core.queries import get_event
 from core.settings import Settings
 from lambda_consumer import handler as consumer
-from lambda_consumer.kinesis import lambda_event
-from lambda_consumer.shards import stream_source
+from local.event_source.events import lambda_event
+from local.event_source.shards import stream_source
 from tests import imagefactory as make
 from tests.integration.test_handler import context
 
@@ -59,7 +59,7 @@ def fresh_emulator(endpoint: str, settings: Settings) -> Iterator[AwsClients]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", endpoint)
         clients = AwsClients(settings)
-        bootstrap(clients)
+        provision(clients)
         patch.setattr(consumer, "aws_clients", lambda: clients)
         yield clients
 

@@ -13,7 +13,7 @@ from botocore.retries.standard import ExponentialBackoff
 from core.aws import AwsClients
 from core.queries import last_hour_count
 from core.settings import Settings
-from lambda_consumer.runner import LocalEventSource, RunnerConfig
+from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.reliability import counted_handler
 from tests.reliability.faults import FaultInjector
 from tests.reliability.harness import (

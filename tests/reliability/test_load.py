@@ -16,7 +16,7 @@ from core.browse import recent_events
 from core.producer import encode_event, send_events
 from core.queries import last_hour_count, last_hour_minutes, latest_event
 from core.settings import Settings
-from lambda_consumer.runner import LocalEventSource, RunnerConfig
+from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.reliability.harness import (
     SOAK,
     event_ids_in_table,

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from lambda_consumer.batch import ConcurrentBatchProcessor
-from lambda_consumer.kinesis import StreamSource, lambda_event
+from local.event_source.events import StreamSource, lambda_event
 
 SOURCE = StreamSource("arn:aws:kinesis:us-east-1:1:stream/s", "us-east-1", "arn:aws:iam::1:role/r")
 

@@ -7,16 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambda_consumer.kinesis import (
+from lambda_consumer.contract import received_at, shard_of
+from local.event_source.events import (
     StreamSource,
     arrival_seconds,
     first_failed_index,
     lambda_event,
-    received_at,
-    shard_of,
 )
-from lambda_consumer.on_failure import failure_record
-from lambda_consumer.shards import ShardCursor
+from local.event_source.on_failure import failure_record
+from local.event_source.shards import ShardCursor
 
 SHARD = "shardId-000000000003"
 SOURCE = StreamSource("arn:aws:kinesis:eu-west-1:123456789012:stream/images", "eu-west-1",

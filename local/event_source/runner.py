@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.aws import AwsClients
-from lambda_consumer.invoke import FunctionConfig, Invocation, LocalFunction
-from lambda_consumer.kinesis import StreamSource, first_failed_index, lambda_event
-from lambda_consumer.lambda_logs import LogWriter
-from lambda_consumer.on_failure import failure_record, send_failure
-from lambda_consumer.shards import ShardCursor, ShardReader, account_of, stream_source
+from local.event_source.events import StreamSource, first_failed_index, lambda_event
+from local.event_source.invoke import FunctionConfig, Invocation, LocalFunction
+from local.event_source.lambda_logs import LogWriter
+from local.event_source.on_failure import failure_record, send_failure
+from local.event_source.shards import ShardCursor, ShardReader, account_of, stream_source
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """`make lambda-zip`: the consumer's deployment zip for Lambda's Python 3.12 runtime.
 
-Inside: the binary wheels of lambda_consumer/requirements.txt for the chosen architecture
-(manylinux, CPython 3.12), then the `core` and `lambda_consumer` packages. Nothing else: no tests,
-moto, streamlit or pandas, and no boto3 (the runtime has it). Handler: lambda_consumer.handler.handler.
+Inside: the binary wheels pinned (with hashes) by requirements/lambda.txt for the chosen architecture
+(manylinux, CPython 3.12), then the `core` and `lambda_consumer` packages. Nothing else: no local/,
+tests, moto, streamlit or pandas, and no boto3 (the runtime has it). Handler: lambda_consumer.handler.handler.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ZIP_PATH = "dist/lambda_consumer.zip"
-REQUIREMENTS = ROOT / "lambda_consumer" / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
 ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34). pip takes only the tags it is given,
 # and Pillow 12 ships manylinux_2_28 wheels while pydantic-core ships manylinux2014 ones.
@@ -43,7 +43,7 @@ def dependencies(arch: str, python_version: str, build_root: Path, python: str |
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
          *platforms, "--implementation", "cp", "--python-version", python_version,
-         "--only-binary=:all:", "--target", str(fresh), "-r", str(REQUIREMENTS)],
+         "--only-binary=:all:", "--require-hashes", "--target", str(fresh), "-r", str(REQUIREMENTS)],
         check=True,
     )
     shutil.rmtree(fresh / "bin", ignore_errors=True)  # console scripts: of no use in Lambda

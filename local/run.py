@@ -7,9 +7,26 @@ import os
 import subprocess
 import sys
 
-from core.emulator import check_free, local_environment
-from dashboard.command import streamlit_command
-from lambda_consumer.local_stack import local_stack
+from local.emulator import check_free, local_environment
+from local.stack import local_stack
+
+APP_PATH = "dashboard/app.py"
+
+
+def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:
+    """argv for `streamlit run`, headless, on the given port, from the repository root.
+
+    The one definition of how the dashboard is served: the Dockerfile's CMD and apprunner.yaml's
+    command must equal it (tests/infra/test_container.py). `python -m` puts the working directory on
+    sys.path, so the pages can import `core`.
+    """
+    return [
+        "python", "-m", "streamlit", "run", APP_PATH,
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
 
 
 def main() -> None:

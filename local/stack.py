@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
-from core.emulator import embedded_aws, local_environment, use_endpoint
 from core.producer import encode_event, send_events
-from core.samples import upload_samples
+from core.provision import provision
 from core.settings import Settings
-from lambda_consumer.runner import LocalEventSource
+from local.emulator import embedded_aws, local_environment, use_endpoint
+from local.event_source.runner import LocalEventSource
+from local.samples import upload_samples
 
 SEED_TIMEOUT_SECONDS = 60
 
@@ -44,7 +44,7 @@ def local_stack(port: int, settings: Settings | None = None) -> Iterator[str]:
     with embedded_aws(port=port) as endpoint:
         use_endpoint(endpoint)
         clients = AwsClients(settings or Settings())
-        bootstrap(clients)
+        provision(clients)
         consumer = LocalEventSource(clients)
         consumer.start()
         try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.aws import AwsClients
-from lambda_consumer.kinesis import StreamSource
+from local.event_source.events import StreamSource
 
 
 def stream_source(clients: AwsClients) -> StreamSource:

@@ -52,9 +52,9 @@ def _serialized_server(host: str, port: int) -> Any:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import make_server
 
-    from core import emulator_dynamodb
+    from local import moto_dynamodb
 
-    emulator_dynamodb.install()
+    moto_dynamodb.install()
 
     class SerializedMotoServer(ThreadedMotoServer):  # type: ignore[misc]
         def _server_entry(self) -> None:

@@ -1,7 +1,7 @@
 """Create the bucket, table, stream, log group and on-failure queue, idempotently.
 
 Runs against whatever the settings and boto3's environment point at: the embedded emulator or an
-AWS account (`python -m core bootstrap`). In AWS the deploy template owns these; this is for
+AWS account (`python -m core provision`). In AWS the deploy template owns these; this is for
 accounts and endpoints without it.
 """
 
@@ -79,7 +79,7 @@ def create_failure_queue(clients: AwsClients) -> str:
     return str(response["QueueUrl"])
 
 
-def bootstrap(clients: AwsClients, shard_count: int = 1) -> None:
+def provision(clients: AwsClients, shard_count: int = 1) -> None:
     """Every resource the pipeline needs; safe to run again."""
     create_bucket(clients)
     create_table(clients)

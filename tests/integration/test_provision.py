@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.aws import AwsClients
-from core.bootstrap import bootstrap
+from core.provision import provision
 
 
-def test_bootstrap_creates_private_bucket_table_stream_and_log_group(aws: AwsClients) -> None:
+def test_provision_creates_private_bucket_table_stream_and_log_group(aws: AwsClients) -> None:
     names = aws.settings
     block = aws.s3.get_public_access_block(Bucket=names.bucket_name)
     assert all(block["PublicAccessBlockConfiguration"].values())
@@ -17,7 +17,7 @@ def test_bootstrap_creates_private_bucket_table_stream_and_log_group(aws: AwsCli
     assert [g["logGroupName"] for g in groups["logGroups"]] == [names.consumer_log_group]
 
 
-def test_bootstrap_twice_changes_nothing(aws: AwsClients) -> None:
-    bootstrap(aws)
+def test_provision_twice_changes_nothing(aws: AwsClients) -> None:
+    provision(aws)
     assert aws.s3.list_buckets()["Buckets"][0]["Name"] == aws.settings.bucket_name
     assert len(aws.dynamodb.list_tables()["TableNames"]) == 1

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import json
 import resource
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_consumer import lambda_logs
-from lambda_consumer.lambda_logs import LogLine
+from core import lambda_log_lines as lambda_lines
+from local.event_source import lambda_logs
+from local.event_source.lambda_logs import LogLine
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -60,7 +59,6 @@ class LocalFunction:
     def __init__(self, config: FunctionConfig) -> None:
         self.config = config
         self._handler: Handler | None = None
-        self._logger_name = ""
         self._init_ms: float | None = None
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
@@ -68,16 +66,18 @@ class LocalFunction:
         handler, init_ms = self._load()
         context = self._context()
         request_id = context.aws_request_id
-        lines: list[LogLine] = [(lambda_logs.now_ms(), lambda_logs.start_line(request_id))]
+        lines: list[LogLine] = [(lambda_logs.now_ms(), lambda_lines.start_line(request_id))]
         started = time.perf_counter()
         response, error = None, None
-        with lambda_logs.captured(self._logger_name) as handler_lines:
+        with lambda_logs.captured() as handler_lines:
             try:
                 response = handler(event, context)
             except Exception as exc:  # Lambda reports it and retries the batch; so does the runner
                 error = exc
         duration_ms = (time.perf_counter() - started) * 1000
-        lines += handler_lines + ([(lambda_logs.now_ms(), error_line(error, request_id))] if error else [])
+        lines += handler_lines
+        if error:
+            lines.append((lambda_logs.now_ms(), lambda_lines.error_line(error, request_id)))
         lines += self._closing_lines(request_id, duration_ms, init_ms)
         return Invocation(request_id, response, error, lines)
 
@@ -88,7 +88,6 @@ class LocalFunction:
             module_name, _, function_name = self.config.handler.rpartition(".")
             module = importlib.import_module(module_name)
             self._handler = getattr(module, function_name)
-            self._logger_name = str(getattr(getattr(module, "logger", None), "name", "") or module_name)
             self._init_ms = (time.perf_counter() - started) * 1000
             return self._handler, self._init_ms
         return self._handler, None
@@ -103,14 +102,6 @@ class LocalFunction:
     def _closing_lines(self, request_id: str, duration_ms: float, init_ms: float | None) -> list[LogLine]:
         # The process's peak RSS: locally the runner shares its process with the emulator.
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        report = lambda_logs.report_line(request_id, duration_ms, self.config.memory_mb, peak_mb, init_ms)
+        report = lambda_lines.report_line(request_id, duration_ms, self.config.memory_mb, peak_mb, init_ms)
         now = lambda_logs.now_ms()
-        return [(now, lambda_logs.end_line(request_id)), (now, report)]
-
-
-def error_line(error: BaseException, request_id: str) -> str:
-    """The runtime's JSON report of an unhandled exception (core.logs reads it as an ERROR)."""
-    return json.dumps({
-        "errorMessage": str(error), "errorType": type(error).__name__, "requestId": request_id,
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    })
+        return [(now, lambda_lines.end_line(request_id)), (now, report)]

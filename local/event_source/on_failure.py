@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.aws import AwsClients
-from lambda_consumer.kinesis import StreamSource
+from local.event_source.events import StreamSource
 
 
 def failure_record(

@@ -7,13 +7,15 @@ log viewer read the same thing locally as in AWS.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
-import math
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import IO
 
 from botocore.exceptions import ClientError
 
@@ -34,58 +36,49 @@ def stream_name(started: datetime) -> str:
     return f"{started:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
 
 
-def start_line(request_id: str) -> str:
-    return f"START RequestId: {request_id} Version: $LATEST"
+class _Output(io.TextIOBase):
+    """A function's standard output for one invocation: each line kept with the time it was written."""
 
-
-def end_line(request_id: str) -> str:
-    return f"END RequestId: {request_id}"
-
-
-def report_line(
-    request_id: str, duration_ms: float, memory_mb: int, max_memory_mb: int, init_ms: float | None
-) -> str:
-    """Lambda's REPORT line: tab-separated fields, Init Duration only on a cold start."""
-    parts = [
-        f"REPORT RequestId: {request_id}", f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {math.ceil(duration_ms)} ms", f"Memory Size: {memory_mb} MB",
-        f"Max Memory Used: {max_memory_mb} MB",
-    ]
-    if init_ms is not None:
-        parts.append(f"Init Duration: {init_ms:.2f} ms")
-    return "\t".join(parts) + "\t"
-
-
-class _Collect(logging.Handler):
-    def __init__(self, formatter: logging.Formatter | None) -> None:
-        super().__init__()
-        self.setFormatter(formatter)
+    def __init__(self) -> None:
         self.lines: list[LogLine] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        # list.append is atomic, so records from the handler's worker threads are all kept.
-        self.lines.append((int(record.created * 1000), self.format(record)))
+    def write(self, text: str) -> int:
+        at = now_ms()
+        # list.append is atomic, so lines from the handler's worker threads are all kept.
+        self.lines += [(at, line) for line in text.splitlines() if line.strip()]
+        return len(text)
 
 
 @contextmanager
-def captured(logger_name: str) -> Iterator[list[LogLine]]:
-    """The lines `logger_name` emits inside the block, formatted by its own (Powertools) handler.
+def captured() -> Iterator[list[LogLine]]:
+    """The lines the function's Powertools loggers write inside the block.
 
-    Its handlers (stdout) are set aside meanwhile: Lambda's runtime takes a function's stdout into
-    CloudWatch Logs, so here the lines go to the log group only, not to the terminal as well.
+    Lambda's runtime sends a function's standard output to CloudWatch Logs; Powertools writes there
+    through a stream handler on each of its loggers. Meanwhile those handlers write here instead, so
+    the lines go to the log group only, not to the terminal as well.
     """
-    target = logging.getLogger(logger_name)
-    own = list(target.handlers)
-    collect = _Collect(own[0].formatter if own else None)
-    for handler in own:
-        target.removeHandler(handler)
-    target.addHandler(collect)
+    output = _Output()
+    handlers: list[logging.StreamHandler] = [
+        h for h in _powertools_handlers() if isinstance(h, logging.StreamHandler)
+    ]
+    before = [_swap_stream(handler, output) for handler in handlers]
     try:
-        yield collect.lines
+        yield output.lines
     finally:
-        target.removeHandler(collect)
-        for handler in own:
-            target.addHandler(handler)
+        for handler, stream in zip(handlers, before, strict=True):
+            _swap_stream(handler, stream)
+
+
+def _swap_stream(handler: logging.StreamHandler, stream: IO[str]) -> IO[str]:
+    # Not setStream: it flushes the stream it replaces, which may be closed by now (a test's stdout).
+    with handler.lock or contextlib.nullcontext():
+        before, handler.stream = handler.stream, stream
+    return before
+
+
+def _powertools_handlers() -> list[logging.Handler]:
+    loggers = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)]
+    return [handler for logger in loggers if (handler := getattr(logger, "powertools_handler", None))]
 
 
 class LogWriter:
@@ -110,7 +103,7 @@ class LogWriter:
             return
         try:
             self.clients.logs.create_log_group(logGroupName=self.group)
-        except ClientError as exc:  # normally there already: bootstrap or the deploy template made it
+        except ClientError as exc:  # normally there already: provisioning or the deploy template made it
             if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                 raise
         self.clients.logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)

@@ -1,7 +1,7 @@
-"""Lambda's Kinesis event, both ways: the local runner builds it from GetRecords, the handler reads it.
+"""Lambda's Kinesis event, built from GetRecords records as the event source mapping builds it.
 
-Kept in one place so the runner's events and the handler's reading of them cannot drift apart; the
-shapes are those of Lambda's documented Kinesis event.
+The shape is Lambda's documented Kinesis event; tests compare it with AWS's own examples (tests/golden),
+which the function's reading of events (lambda_consumer/contract.py) is tested against too.
 """
 
 from __future__ import annotations
@@ -55,16 +55,6 @@ def arrival_seconds(moment: datetime) -> float:
     """Epoch seconds with milliseconds, as Lambda writes approximateArrivalTimestamp."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return round(aware.timestamp(), 3)
-
-
-def received_at(seconds: float) -> datetime:
-    """The record's approximateArrivalTimestamp as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def shard_of(event_id: str) -> str:
-    """'shardId-000000000000:4954…' -> 'shardId-000000000000' (Lambda's eventID is shard:sequence)."""
-    return event_id.partition(":")[0]
 
 
 def first_failed_index(response: Any, sequence_numbers: list[str]) -> int | None:
