@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.stats import machine
 
 # title -> (module, full-size arguments, smoke arguments)
-BENCHMARKS = {
+BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "Thumbnails": ("bench.bench_thumbnails", [], ["--runs", "1", "--scale", "0.05"]),
     "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
     "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),

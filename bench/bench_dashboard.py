@@ -16,9 +16,9 @@ from bench.stats import Timing, machine, measure
 from core.aws import AwsClients
 from core.models import EventSource, EventStatus, StoredEvent
 from core.provision import provision
-from core.queries import last_hour_minutes, latest_event
-from core.records import advance_latest, save_event
 from core.settings import Settings
+from core.store.reads import last_hour_minutes, latest_event
+from core.store.writes import advance_latest, save_event
 from local.emulator import embedded_aws, use_endpoint
 
 

@@ -6,6 +6,7 @@ Run: `python -m bench.bench_thumbnails [--runs N]`. pyvips comes from requiremen
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 from collections.abc import Callable
 
@@ -66,7 +67,8 @@ def run(runs: int, scale: float = 1.0) -> dict[str, dict[str, Timing]]:
         "2 MP JPEG": encoded(_scaled(TWO_MP, scale), "JPEG"),
         "12 MP PNG": encoded(_scaled(TWELVE_MP, scale), "PNG"),
     }
-    return {name: {variant: measure(lambda f=work, d=data: f(d), runs) for variant, work in VARIANTS.items()}
+    return {name: {variant: measure(functools.partial(work, data), runs)
+                   for variant, work in VARIANTS.items()}
             for name, data in inputs.items()}
 
 

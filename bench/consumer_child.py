@@ -73,7 +73,7 @@ def invoke(consumer: str, event: dict[str, Any], clients: AwsClients) -> dict[st
     from lambda_consumer import handler
     from local.event_source.invoke import LocalContext
 
-    handler.aws_clients = lambda: clients  # the handler's own getter would build the same clients
+    handler.aws_clients = lambda: clients  # type: ignore[assignment]  # the handler's getter builds the same
     arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
     context = LocalContext("bench", arn, 1024, "bench", "", "", time.monotonic() + 900)
-    return dict(handler.handler(event, context))
+    return dict(handler.handler(event, context))  # type: ignore[arg-type]  # LambdaContext's attributes

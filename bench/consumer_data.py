@@ -46,7 +46,8 @@ def read_back(clients: AwsClients, sent: list[SentRecord]) -> dict[str, Any]:
     records: list[dict[str, Any]] = []
     while len(records) < len(sent):
         page = clients.kinesis.get_records(ShardIterator=iterator, Limit=1000)
-        records, iterator = records + page["Records"], page["NextShardIterator"]
+        records += [dict(record) for record in page["Records"]]
+        iterator = page["NextShardIterator"]
     return lambda_event(records[: len(sent)], sent[0].shard_id, stream_source(clients))
 
 
@@ -54,6 +55,5 @@ def clear_bucket(clients: AwsClients) -> None:
     """Empty the emulator's bucket between runs: it keeps every image in this process's memory."""
     bucket = clients.settings.bucket_name
     for page in clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            clients.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        if keys := [item["Key"] for item in page.get("Contents", [])]:
+            clients.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys]})

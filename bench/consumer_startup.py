@@ -17,7 +17,7 @@ from tools.lambda_zip import build_zip, interpreter
 TIMED_IMPORT = ("import sys, time; sys.path[:0] = sys.argv[1:]; t = time.perf_counter(); "
                 "import lambda_consumer.handler; print((time.perf_counter() - t) * 1000)")
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")  # Lambda's runtime has these
-VENV_SITE = Path(__import__("boto3").__file__).parents[1]
+VENV_SITE = Path(str(__import__("boto3").__file__)).parents[1]
 
 
 def import_ms(command: list[str], runs: int) -> list[float]:

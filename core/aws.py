@@ -7,14 +7,21 @@ boto3's default chain. Nothing here reads either.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
 
 from core.settings import Settings
 
-SERVICES = ("s3", "dynamodb", "kinesis", "logs", "sqs", "sts", "cloudwatch")
+if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at run time
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
 
 
 def client_config(settings: Settings) -> Config:
@@ -42,33 +49,33 @@ class AwsClients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(service, config=self._config)
+                self._clients[service] = self._session.client(service, config=self._config)  # type: ignore[call-overload]
             return self._clients[service]
 
     @property
-    def s3(self) -> Any:
-        return self.client("s3")
+    def s3(self) -> S3Client:
+        return cast("S3Client", self.client("s3"))
 
     @property
-    def dynamodb(self) -> Any:
-        return self.client("dynamodb")
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self.client("dynamodb"))
 
     @property
-    def kinesis(self) -> Any:
-        return self.client("kinesis")
+    def kinesis(self) -> KinesisClient:
+        return cast("KinesisClient", self.client("kinesis"))
 
     @property
-    def logs(self) -> Any:
-        return self.client("logs")
+    def logs(self) -> CloudWatchLogsClient:
+        return cast("CloudWatchLogsClient", self.client("logs"))
 
     @property
-    def sqs(self) -> Any:
-        return self.client("sqs")
+    def sqs(self) -> SQSClient:
+        return cast("SQSClient", self.client("sqs"))
 
     @property
-    def sts(self) -> Any:
-        return self.client("sts")
+    def sts(self) -> STSClient:
+        return cast("STSClient", self.client("sts"))
 
     @property
-    def cloudwatch(self) -> Any:
-        return self.client("cloudwatch")
+    def cloudwatch(self) -> CloudWatchClient:
+        return cast("CloudWatchClient", self.client("cloudwatch"))

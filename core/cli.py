@@ -13,8 +13,8 @@ from core.errors import ImageProcessorError
 from core.models import WireEvent
 from core.producer import encode_event, send_events
 from core.provision import provision
-from core.queries import last_hour_count, latest_event
 from core.settings import Settings
+from core.store.reads import last_hour_count, latest_event
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,7 +2,8 @@
 
 `EventRejected` and its subclasses are permanent: the event itself is bad, so it is recorded as
 failed with the message as its reason. `StoreUnavailable` is transient: our own store did not answer,
-so the caller retries (Lambda reports the record as a batch item failure).
+so the caller retries (Lambda reports the record as a batch item failure). Failures of AWS calls become
+these in one place, core/aws_errors.py.
 """
 
 from __future__ import annotations
@@ -45,8 +46,39 @@ class UnsupportedImage(ImageError):
 
 
 class StoreUnavailable(ImageProcessorError):
-    """Our own store (S3, DynamoDB) failed transiently; retrying may succeed."""
+    """An AWS service we depend on failed transiently (throttled, 5xx, timed out); retrying may succeed."""
+
+
+class TransactionConflict(StoreUnavailable):
+    """DynamoDB cancelled a transaction that overlapped another on the same item; retry after a pause."""
 
 
 class StoreMisconfigured(StoreUnavailable):
-    """The bucket, table or stream is missing or forbidden: a person must act, and retrying is safe."""
+    """A person must act (missing resource, no permission, bad credentials); retrying is safe."""
+
+
+class ResourceMissing(StoreMisconfigured):
+    """The bucket, key, table, stream, log group or queue does not exist."""
+
+
+class AccessDenied(StoreMisconfigured):
+    """IAM (or a bucket or key policy) does not allow the call."""
+
+
+class CredentialsRejected(StoreMisconfigured):
+    """AWS does not accept the credentials: unknown, expired or wrongly signed."""
+
+
+class RequestRefused(StoreMisconfigured):
+    """AWS refused the request itself as invalid (a bad parameter, a record too large)."""
+
+
+class ConditionFailed(ImageProcessorError):
+    """A conditional write found the item other than it required (it exists already, or not any more).
+
+    Not a failure of the store: the caller decides what it means (a redelivery, an object already there).
+    """
+
+
+class AlreadyExists(ConditionFailed):
+    """A create call named a resource that exists already."""

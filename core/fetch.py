@@ -8,19 +8,27 @@ with the message as the reason); failures of S3 itself are StoreUnavailable (the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from core import formats
 from core.aws import AwsClients
-from core.errors import FetchFailed, FetchRefused, StoreUnavailable
+from core.aws_errors import aws_call, error_code
+from core.errors import (
+    AccessDenied,
+    FetchFailed,
+    FetchRefused,
+    RequestRefused,
+    ResourceMissing,
+    StoreUnavailable,
+)
 from core.settings import Settings
 from core.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
 
@@ -32,29 +40,12 @@ __all__ = [
     "fetch_image",
     "fetch_s3",
     "resolve_host",
-    "s3_failure",
 ]
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _CHUNK = 64 * 1024
 _HEADERS = {"User-Agent": "image-processor", "Accept": "image/*", "Accept-Encoding": "identity"}
-_SIGNATURES = (
-    b"\xff\xd8\xff",  # JPEG
-    b"\x89PNG\r\n\x1a\n",
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",
-    b"II*\x00",  # TIFF, little-endian
-    b"MM\x00*",  # TIFF, big-endian
-    b"\x00\x00\x01\x00",  # ICO
-)
-_HEIF_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-_S3_MISSING = {"NoSuchKey", "NoSuchBucket", "NotFound", "404"}
-_S3_FORBIDDEN = {"AccessDenied", "AllAccessDisabled", "Forbidden", "403"}
-_S3_TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError"}
-
-
 @dataclass(frozen=True)
 class Fetched:
     """The bytes of one image and what the source said about them."""
@@ -78,13 +69,14 @@ def fetch_s3(url: str, clients: AwsClients) -> Fetched:
     """GetObject, refusing objects over the byte limit before reading them."""
     bucket, key = _s3_location(url)
     limit = clients.settings.max_image_bytes
-    response = _s3_call(url, lambda: clients.s3.get_object(Bucket=bucket, Key=key))
-    body = response["Body"]
-    try:
-        _check_size(url, response.get("ContentLength"), limit)
-        data = _s3_call(url, lambda: body.read(limit + 1))
-    finally:
-        body.close()
+    with _source_errors(url):
+        response = clients.s3.get_object(Bucket=bucket, Key=key)
+        body = response["Body"]
+        try:
+            _check_size(url, response.get("ContentLength"), limit)
+            data = body.read(limit + 1)
+        finally:
+            body.close()
     _check_size(url, len(data), limit)
     return Fetched(data, response.get("ContentType"), url)
 
@@ -97,33 +89,29 @@ def _s3_location(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3_call(url: str, call: Callable[[], Any]) -> Any:
+@contextmanager
+def _source_errors(url: str) -> Iterator[None]:
+    """S3's answer about the event's object: missing, forbidden or refused is the event's fault.
+
+    Throttling, 5xx and timeouts stay StoreUnavailable (retried); so do our own credentials failing.
+    """
     try:
-        return call()
-    except (ClientError, BotoCoreError) as exc:
-        raise s3_failure(url, exc) from exc
+        with aws_call(f"S3 for {shorten(url)}"):
+            yield
+    except ResourceMissing as exc:
+        raise FetchFailed(f"{url} does not exist ({_code(exc)}); check the bucket and key") from exc
+    except AccessDenied as exc:
+        raise FetchFailed(f"{url} cannot be read ({_code(exc)}); allow s3:GetObject on it for this service"
+                          ) from exc
+    except RequestRefused as exc:
+        raise FetchFailed(f"{url} is not a valid S3 address or cannot be read: {exc}") from exc
+    except ReadTimeoutError as exc:  # botocore's, raised while streaming the body outside aws_call's reach
+        raise StoreUnavailable(f"S3 did not send {url} in time; retrying may succeed") from exc
 
 
-def s3_failure(url: str, exc: Exception) -> FetchFailed | StoreUnavailable:
-    """A missing or forbidden object is the event's fault (FetchFailed); S3 failing is ours (retry)."""
-    if isinstance(exc, ParamValidationError):  # botocore refused the bucket or key before any request
-        return FetchFailed(f"{url} is not a valid S3 address ({exc}); check the bucket name and key")
-    if not isinstance(exc, ClientError):
-        return StoreUnavailable(_s3_down(url, type(exc).__name__))
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _S3_MISSING:
-        return FetchFailed(f"{url} does not exist ({code}); check the bucket and key")
-    if code in _S3_FORBIDDEN:
-        return FetchFailed(f"{url} cannot be read ({code}); allow s3:GetObject on it for this service")
-    if code in _S3_TRANSIENT or status >= 500 or status == 429:
-        return StoreUnavailable(_s3_down(url, code or str(status)))
-    message = exc.response.get("Error", {}).get("Message", "")
-    return FetchFailed(f"{url} could not be read ({code or status}) {message}".rstrip())
-
-
-def _s3_down(url: str, why: str) -> str:
-    return f"S3 did not answer for {url} ({why}); retrying may succeed"
+def _code(exc: Exception) -> str:
+    cause = exc.__cause__
+    return error_code(cause) if isinstance(cause, ClientError) else type(cause).__name__
 
 
 # --- http(s) --------------------------------------------------------------------------------------
@@ -202,7 +190,7 @@ def _read_image(url: str, response: BaseHTTPResponse, settings: Settings, deadli
     _check_size(url, int(length) if length and length.isdigit() else None, settings.max_image_bytes)
     data = _read_capped(url, response, settings, deadline)
     content_type = response.headers.get("Content-Type")
-    if not looks_like_image(data):
+    if not looks_like_image(data) and not formats.sniff_refused(data):  # imaging names a refused format
         raise FetchFailed(f"{shorten(url)} is not an image: {_describe_start(data, content_type)}")
     return Fetched(data, content_type, url)
 
@@ -272,12 +260,8 @@ def _limit_note(limit: int) -> str:
 
 
 def looks_like_image(data: bytes) -> bool:
-    """Whether the first bytes carry the magic number of an image format we can take."""
-    if data.startswith(_SIGNATURES):
-        return True
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return True
-    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS  # AVIF, HEIC
+    """Whether the first bytes carry the magic number of an image format we read (core.formats)."""
+    return formats.sniff(data) is not None
 
 
 def _describe_start(data: bytes, content_type: str | None) -> str:

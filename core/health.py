@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from core.aws import AwsClients
+from core.aws_errors import aws_call
+from core.errors import StoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,9 @@ def backend(clients: AwsClients) -> Backend:
     if _is_loopback(host):
         return Backend("embedded emulator", endpoint, clients.settings.region, None)
     try:
-        account = str(clients.sts.get_caller_identity()["Account"])
-    except (ClientError, BotoCoreError) as exc:
+        with aws_call("STS"):
+            account = str(clients.sts.get_caller_identity()["Account"])
+    except StoreUnavailable as exc:
         account = f"unknown ({type(exc).__name__})"
     kind = "AWS" if host.endswith(".amazonaws.com") else "custom endpoint"
     return Backend(kind, endpoint, clients.settings.region, account)
@@ -68,16 +69,10 @@ def check_resources(clients: AwsClients) -> list[ResourceCheck]:
 
 def _check(resource: str, name: str, probe: Callable[[], str]) -> ResourceCheck:
     try:
-        return ResourceCheck(resource, name, True, probe())
-    except (ClientError, BotoCoreError, LookupError) as exc:
-        return ResourceCheck(resource, name, False, _reason(exc))
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-    return str(exc) or type(exc).__name__
+        with aws_call(f"{resource} {name}"):
+            return ResourceCheck(resource, name, True, probe())
+    except (StoreUnavailable, LookupError) as exc:
+        return ResourceCheck(resource, name, False, str(exc) or type(exc).__name__)
 
 
 def _bucket(clients: AwsClients) -> str:
@@ -113,11 +108,13 @@ def _queue(clients: AwsClients) -> str:
 
 
 def queue_depth(clients: AwsClients) -> int:
-    """Messages on the on-failure queue: batches the consumer gave up on."""
-    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
-    attributes = clients.sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
+    """Messages on the on-failure queue: batches the consumer gave up on (StoreUnavailable if unreachable)."""
+    name = clients.settings.failure_queue_name
+    with aws_call(f"queue {name}", setting="FAILURE_QUEUE_NAME"):
+        url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        attributes = clients.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
 
 
@@ -125,13 +122,14 @@ def consumer_lag_seconds(clients: AwsClients, window: timedelta = timedelta(minu
     """Lambda's IteratorAge (max over the window) for the consumer; the local runner publishes it too."""
     end = datetime.now(UTC)
     try:
-        response = clients.cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda", MetricName="IteratorAge",
-            Dimensions=[{"Name": "FunctionName", "Value": clients.settings.consumer_function_name}],
-            # End a minute ahead: the current minute's datapoints count too.
-            StartTime=end - window, EndTime=end + timedelta(minutes=1), Period=60, Statistics=["Maximum"],
-        )
-    except (ClientError, BotoCoreError):
+        with aws_call("CloudWatch metrics"):
+            response = clients.cloudwatch.get_metric_statistics(
+                Namespace="AWS/Lambda", MetricName="IteratorAge",
+                Dimensions=[{"Name": "FunctionName", "Value": clients.settings.consumer_function_name}],
+                # End a minute ahead: the current minute's datapoints count too.
+                StartTime=end - window, EndTime=end + timedelta(minutes=1), Period=60, Statistics=["Maximum"],
+            )
+    except StoreUnavailable:
         return None
     points = response.get("Datapoints", [])
     return max(p["Maximum"] for p in points) / 1000 if points else None

@@ -1,7 +1,9 @@
 """Probe and thumbnail images with Pillow: one open, JPEG draft decoding, EXIF orientation applied.
 
 Pure functions on bytes, safe from many threads at once: each call opens its own image, and nothing
-here changes Pillow's global settings (the pixel limit is ours, checked from the header).
+here changes Pillow's global settings (the pixel limit is ours, checked from the header). Only what
+Pillow raises for bad data becomes the image's fault; anything else (MemoryError, our own bugs)
+propagates, so the record is retried rather than recorded as a bad image.
 """
 
 from __future__ import annotations
@@ -9,29 +11,26 @@ from __future__ import annotations
 import functools
 import io
 import re
+import struct
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Real
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, UnidentifiedImageError
 
-from core.errors import EventRejected, ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
+from core import formats
+from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
 from core.pixel_budget import DECODING
 from core.settings import Settings
 
-# Pillow format -> (extension for the original's key, content type). Image.open tries only these:
-# untrusted bytes never reach the parsers of formats we would refuse anyway.
-FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"), "MPO": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"),
-    "GIF": ("gif", "image/gif"), "WEBP": ("webp", "image/webp"), "TIFF": ("tiff", "image/tiff"),
-    "BMP": ("bmp", "image/bmp"), "AVIF": ("avif", "image/avif"),
-}
-OPENERS = [name for name in FORMATS if name != "MPO"]  # Pillow opens an MPO with its JPEG plugin
-# Magic numbers of the formats above, so a file cut inside its header is "damaged", not "not an image".
-SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"II*\x00": "TIFF",
-              b"MM\x00*": "TIFF"}
+# What Pillow's plugins raise on damaged, cut-short or hostile data (its decoders report OSError;
+# header parsers SyntaxError, ValueError, EOFError, struct and zlib errors; tag and palette tables
+# IndexError or KeyError). Only Pillow's calls run inside the guard that catches these.
+PILLOW_DATA_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError,
+                      KeyError)
 # EXIF orientation -> the transpose that shows the picture upright (1 and unknown values need none).
 UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -67,44 +66,47 @@ class Thumbnail:
     content_type: str = "image/webp"
 
 
-def probe(data: bytes, settings: Settings) -> ImageInfo:
-    """Format, size and EXIF from the header alone; refuses early what process_image would refuse."""
-    with _opened(data, settings) as image:
-        return _info(image, image.size, _frame_count(image), _exif(image, header_only=True))
-
-
 def process_image(data: bytes, settings: Settings) -> tuple[ImageInfo, Thumbnail]:
     """Probe and thumbnail with one open and one decode, scaled down by the JPEG decoder itself."""
     size = settings.thumbnail_size
     with _opened(data, settings) as image:
-        source_size, frames = image.size, _frame_count(image)  # draft changes the size
-        icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
-        with DECODING.hold(source_size[0] * source_size[1], settings.max_image_pixels):
+        with _bad_data(data, settings):
+            source_size, frames = image.size, _frame_count(image)  # draft changes the size
+            icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
+        pixels = source_size[0] * source_size[1]
+        with DECODING.hold(pixels, settings.max_image_pixels), _bad_data(data, settings):
             small = _decoded(image, size)
             small.thumbnail((size, size), Image.Resampling.LANCZOS)
-        exif = _exif(image, header_only=False)  # after decoding: a PNG's eXIf may follow its pixels
+        exif = _exif(image)  # after decoding: a PNG's eXIf may follow its pixels
         upright = UPRIGHT.get(_orientation(exif))
-        small = small.transpose(upright) if upright else small
-        info = _info(image, source_size, frames, exif)
-        return info, Thumbnail(_webp(small, icc), small.width, small.height)
+        with _bad_data(data, settings):
+            small = small.transpose(upright) if upright else small
+            thumbnail = Thumbnail(_webp(small, icc), small.width, small.height)
+        return _info(image, source_size, frames, exif), thumbnail
 
 
 @contextmanager
 def _opened(data: bytes, settings: Settings) -> Iterator[Image.Image]:
-    """The image, its limits checked; any failure inside becomes one of our ImageErrors."""
+    """The image, opened by one of the accepted formats' plugins, its limits checked."""
     _check_bytes(data, settings)
     _silence_bomb_warnings()
+    with _bad_data(data, settings):
+        image = Image.open(io.BytesIO(data), formats=formats.PILLOW_OPENERS)
+    with image:
+        _check_pixels(image.size, settings)
+        yield image
+
+
+@contextmanager
+def _bad_data(data: bytes, settings: Settings) -> Iterator[None]:
+    """Pillow's errors for bad data become our ImageErrors, with a reason; nothing else is caught."""
     try:
-        with Image.open(io.BytesIO(data), formats=OPENERS) as image:
-            _check_pixels(image.size, settings)
-            yield image
-    except EventRejected:
-        raise
+        yield
     except Image.DecompressionBombError as exc:  # Pillow's own ceiling, above twice its global limit
         raise _too_many_pixels(_pixels_in(str(exc)), settings) from exc
-    except Image.UnidentifiedImageError:
+    except UnidentifiedImageError:
         raise _unidentified(data) from None
-    except Exception as exc:  # truncated or corrupt data, exotic modes: plugins raise nearly anything
+    except PILLOW_DATA_ERRORS as exc:
         raise UnsupportedImage(f"The image cannot be decoded: damaged, cut short or an unusual variant "
                                f"({type(exc).__name__}: {exc})") from exc
 
@@ -149,12 +151,15 @@ def _amount(count: int, unit: int, unit_name: str, small_name: str) -> str:
 
 
 def _unidentified(data: bytes) -> ImageError:
-    name = "WebP" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
-    name = name or next((fmt for magic, fmt in SIGNATURES.items() if data.startswith(magic)), None)
-    if name:
-        return UnsupportedImage(f"The {name} file is damaged or cut short: its header cannot be read")
-    return NotAnImage("Not an image we read (JPEG, PNG, GIF, WebP, TIFF, BMP or AVIF); "
-                      "is it text, HTML or SVG?")
+    accepted = formats.sniff(data)
+    if accepted:
+        return UnsupportedImage(
+            f"The {accepted.name} file is damaged or cut short: its header cannot be read"
+        )
+    refused = formats.sniff_refused(data)
+    if refused:
+        return UnsupportedImage(f"{refused.name} images are not supported; send {formats.NAMES}")
+    return NotAnImage(f"Not an image we read ({formats.NAMES}); is it text, HTML or SVG?")
 
 
 def _frame_count(image: Image.Image) -> int:
@@ -174,13 +179,10 @@ def _decoded(image: Image.Image, size: int) -> Image.Image:
     return image if image.mode == target else image.convert(target)
 
 
-def _exif(image: Image.Image, header_only: bool) -> Image.Exif:
-    # Pillow reads a PNG's trailing eXIf chunk by decoding every pixel first: not from a probe.
-    if header_only and image.format == "PNG" and "exif" not in image.info:
-        return Image.Exif()
+def _exif(image: Image.Image) -> Image.Exif:
     try:
         return image.getexif()
-    except Exception:  # unreadable EXIF must not sink an otherwise good image
+    except PILLOW_DATA_ERRORS:  # unreadable EXIF must not sink an otherwise good image
         return Image.Exif()
 
 
@@ -190,16 +192,16 @@ def _orientation(exif: Image.Exif) -> int:
 
 
 def _info(image: Image.Image, size: tuple[int, int], frames: int, exif: Image.Exif) -> ImageInfo:
-    extension, content_type = FORMATS[str(image.format)]
+    kind = formats.by_pillow(str(image.format))
     width, height = size[::-1] if _orientation(exif) in (5, 6, 7, 8) else size
-    return ImageInfo(str(image.format), extension, content_type, width, height, image.mode, frames,
+    return ImageInfo(str(image.format), kind.extension, kind.content_type, width, height, image.mode, frames,
                      _summary(exif))
 
 
 def _summary(exif: Image.Exif) -> dict[str, str]:
     try:
         tags = [*exif.items(), *exif.get_ifd(ExifTags.IFD.Exif).items()]
-    except Exception:  # as above: the summary is a courtesy, never a reason to refuse
+    except PILLOW_DATA_ERRORS:  # as above: the summary is a courtesy, never a reason to refuse
         return {}
     named = {ExifTags.TAGS.get(tag, str(tag)): value for tag, value in tags}
     texts = {name: _text(name, named[name]) for name in EXIF_NAMES if name in named}
@@ -207,8 +209,8 @@ def _summary(exif: Image.Exif) -> dict[str, str]:
 
 
 def _text(name: str, value: object) -> str:
-    if name == "ExposureTime" and isinstance(value, Real) and 0 < value < 1:
-        return f"1/{round(1 / value)} s"  # how photographers read shutter speeds
+    if name == "ExposureTime" and isinstance(value, Real) and 0 < float(value) < 1:
+        return f"1/{round(1 / float(value))} s"  # how photographers read shutter speeds
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return "".join(c for c in str(value) if c.isprintable()).strip()[:200]

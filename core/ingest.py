@@ -10,12 +10,24 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import images, objects, records, schema
+from core import clock, images
 from core.aws import AwsClients
 from core.errors import EventRejected, InvalidEvent
 from core.fetch import fetch_image
-from core.models import EventSource, EventStatus, StoredEvent, WireEvent, check_description
-from core.queries import get_event
+from core.models import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_FILENAME_CHARS,
+    MAX_REASON_CHARS,
+    MAX_URL_CHARS,
+    EventSource,
+    EventStatus,
+    StoredEvent,
+    WireEvent,
+    check_description,
+)
+from core.store import keys, writes
+from core.store.objects import put_once
+from core.store.reads import get_event
 from core.wire import parse_payload, salvage_fields
 
 
@@ -38,7 +50,7 @@ def stream_event_id(shard_id: str, sequence_number: str) -> str:
 
 def upload_event_id(data: bytes, received_at: datetime) -> str:
     digest = hashlib.sha256(data)
-    digest.update(schema.iso(received_at).encode())
+    digest.update(clock.iso(received_at).encode())
     return digest.hexdigest()[:32]
 
 
@@ -72,9 +84,8 @@ def ingest_upload(
     except ValueError as exc:
         raise InvalidEvent(f"Description {exc}") from None
     info, thumbnail = images.process_image(data, clients.settings)
-    origin = Origin(
-        upload_event_id(data, received_at), received_at, EventSource.UPLOAD, filename=filename[:255]
-    )
+    event_id = upload_event_id(data, received_at)
+    origin = Origin(event_id, received_at, EventSource.UPLOAD, filename=filename[:MAX_FILENAME_CHARS])
     return store_image(clients, origin, description, None, data, (info, thumbnail))
 
 
@@ -85,10 +96,10 @@ def store_image(
     """Put the original and its thumbnail under content keys, then record the event once."""
     info, thumbnail = processed
     sha256 = hashlib.sha256(data).hexdigest()
-    original = schema.original_key(sha256, info.extension)
-    small = schema.thumbnail_key(sha256)
-    objects.put_once(clients, original, data, info.content_type)
-    objects.put_once(clients, small, thumbnail.data, thumbnail.content_type)
+    original = keys.original_key(sha256, info.extension)
+    small = keys.thumbnail_key(sha256)
+    put_once(clients, original, data, info.content_type)
+    put_once(clients, small, thumbnail.data, thumbnail.content_type)
     stored = _event(origin, EventStatus.STORED, description, image_url).model_copy(
         update={
             "original_key": original, "thumbnail_key": small, "sha256": sha256,
@@ -105,13 +116,14 @@ def record_failure(
 ) -> StoredEvent:
     """Keep a failed event with its reason, so nothing vanishes and the dashboard can show why."""
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return _save(clients, failed.model_copy(update={"failure_reason": reason[:1000]}))
+    return _save(clients, failed.model_copy(update={"failure_reason": reason[:MAX_REASON_CHARS]}))
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:
     return StoredEvent(
         event_id=origin.event_id, received_at=origin.received_at, source=origin.source,
-        status=status, description=description[:500], image_url=(url or "")[:2048] or None,
+        status=status, description=description[:MAX_DESCRIPTION_CHARS],
+        image_url=(url or "")[:MAX_URL_CHARS] or None,
         shard_id=origin.shard_id, sequence_number=origin.sequence_number,
         request_id=origin.request_id, filename=origin.filename,
     )
@@ -119,7 +131,7 @@ def _event(origin: Origin, status: EventStatus, description: str, url: str | Non
 
 def _save(clients: AwsClients, event: StoredEvent) -> StoredEvent:
     """Write once; on a redelivery return the event as first stored, unchanged."""
-    if not records.save_event(clients, event):
+    if not writes.save_event(clients, event):
         event = get_event(clients, event.event_id) or event
-    records.advance_latest(clients, event)
+    writes.advance_latest(clients, event)
     return event

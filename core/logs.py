@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from core import clock
 from core.aws import AwsClients
-from core.awserrors import store_error
-from core.errors import StoreMisconfigured, StoreUnavailable
+from core.aws_errors import aws_call
+from core.errors import RequestRefused, ResourceMissing
 from core.lambda_log_lines import platform_line
 
 MAX_PAGE_SIZE = 10_000  # the most filter_log_events returns per call
@@ -84,21 +83,16 @@ def read_logs(
 
 
 def _call(clients: AwsClients, request: dict[str, Any], size: int, token: str | None) -> dict[str, Any]:
-    group = request["logGroupName"]
-    paging = {"limit": max(1, min(size, MAX_PAGE_SIZE))} | ({"nextToken": token} if token else {})
+    paging: dict[str, Any] = {"limit": max(1, min(size, MAX_PAGE_SIZE))}
+    if token:
+        paging["nextToken"] = token
     try:
-        return dict(clients.logs.filter_log_events(**request, **paging))
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code == "ResourceNotFoundException":
-            return {}  # the consumer has not logged anything yet
-        if code == "InvalidParameterException":
-            raise ValueError(f"CloudWatch Logs refused the query: {exc}") from exc
-        if code == "AccessDeniedException":
-            raise StoreMisconfigured(f"Not allowed to read log group {group}; check IAM") from exc
-        raise StoreUnavailable(f"Log group {group} did not answer ({code}); try again") from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(f"CloudWatch Logs did not answer ({type(exc).__name__})") from exc
+        with aws_call(f"log group {request['logGroupName']}", setting="CONSUMER_LOG_GROUP"):
+            return dict(clients.logs.filter_log_events(**request, **paging))
+    except ResourceMissing:
+        return {}  # the consumer has not logged anything yet
+    except RequestRefused as exc:
+        raise ValueError(f"CloudWatch Logs refused the query: {exc}") from exc
 
 
 def _entry(event: dict[str, Any]) -> LogEntry:
@@ -148,15 +142,11 @@ def _text(value: Any) -> str | None:
 
 
 def _ms(moment: datetime) -> int:
-    # Naive datetimes are taken as UTC, as everywhere else in this project.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int((aware - _EPOCH) // timedelta(milliseconds=1))
+    return int((clock.utc(moment) - _EPOCH) // timedelta(milliseconds=1))
 
 
 def log_groups(clients: AwsClients, limit: int = 50) -> list[str]:
     """Names of the account's log groups (first `limit`), for the viewer's group picker."""
-    try:
+    with aws_call("CloudWatch Logs"):
         groups = clients.logs.describe_log_groups(limit=limit)["logGroups"]
-    except (ClientError, BotoCoreError) as exc:
-        raise store_error(exc, "CloudWatch Logs") from exc
-    return [g["logGroupName"] for g in groups]
+    return [g["logGroupName"] for g in groups if "logGroupName" in g]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from core.clock import utc
+
 MAX_DESCRIPTION_CHARS = 500
 MAX_URL_CHARS = 2048
+MAX_REASON_CHARS = 1000  # of a failure reason, as stored
+MAX_FILENAME_CHARS = 255  # of an uploaded file's name, as stored
 ALLOWED_SCHEMES = ("http", "https", "s3")
 
 
@@ -93,7 +97,6 @@ class EventStatus(StrEnum):
 class EventSource(StrEnum):
     STREAM = "stream"
     UPLOAD = "upload"
-    DIRECT = "direct"
 
 
 class StoredEvent(BaseModel):
@@ -125,6 +128,4 @@ class StoredEvent(BaseModel):
     @field_validator("received_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc(value)

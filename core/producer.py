@@ -7,21 +7,22 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
+from core.aws_errors import aws_call
 from core.batching import runs
-from core.errors import ImageProcessorError, StoreMisconfigured, StoreUnavailable
+from core.errors import ImageProcessorError
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis.type_defs import PutRecordsRequestEntryTypeDef
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024  # data + partition keys, as Kinesis counts it
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 5.0
-_MISCONFIGURED = {"ResourceNotFoundException", "AccessDeniedException", "KMSAccessDeniedException"}
-_REFUSED = {"InvalidArgumentException", "ValidationException"}
 
 
 class SendFailed(ImageProcessorError):
@@ -41,21 +42,12 @@ def encode_event(image_url: str, description: str) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-def send_event(
-    clients: AwsClients, image_url: str, description: str, partition_key: str | None = None
-) -> SentRecord:
-    """Put one event; not validated here, so the consumer's failure path can be exercised too."""
-    return send_raw(clients, encode_event(image_url, description), partition_key)
-
-
 def send_raw(clients: AwsClients, data: bytes, partition_key: str | None = None) -> SentRecord:
     """Put any bytes on the stream as one record."""
     key = partition_key or _random_key()
     stream = clients.settings.stream_name
-    try:
+    with _stream_call(stream):
         response = clients.kinesis.put_record(StreamName=stream, Data=data, PartitionKey=key)
-    except (ClientError, BotoCoreError) as exc:
-        raise _stream_error(exc, stream) from exc
     return SentRecord(response["ShardId"], response["SequenceNumber"], key)
 
 
@@ -65,7 +57,7 @@ def send_events(
     partition_key: str | None = None,
     *,
     max_attempts: int = 5,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> list[SentRecord]:
     """Put many records with PutRecords; results in input order. `on_progress(done, total)`."""
     if max_attempts < 1:
@@ -105,11 +97,16 @@ def _send_chunk(
 
 def _put_records(clients: AwsClients, records: list[tuple[bytes, str]]) -> list[dict[str, Any]]:
     stream = clients.settings.stream_name
-    entries = [{"Data": data, "PartitionKey": key} for data, key in records]
-    try:
-        return list(clients.kinesis.put_records(StreamName=stream, Records=entries)["Records"])
-    except (ClientError, BotoCoreError) as exc:
-        raise _stream_error(exc, stream) from exc
+    entries: list[PutRecordsRequestEntryTypeDef] = [
+        {"Data": data, "PartitionKey": key} for data, key in records
+    ]
+    with _stream_call(stream):
+        answer = clients.kinesis.put_records(StreamName=stream, Records=entries)
+    return [dict(record) for record in answer["Records"]]
+
+
+def _stream_call(stream: str) -> AbstractContextManager[None]:
+    return aws_call(f"stream {stream}", setting="STREAM_NAME")
 
 
 def _chunks(records: list[tuple[bytes, str]]) -> Iterator[list[int]]:
@@ -129,18 +126,3 @@ def _backoff(attempt: int) -> float:
 def _random_key() -> str:
     # A fresh key per record spreads records over every shard.
     return uuid.uuid4().hex
-
-
-def _stream_error(exc: ClientError | BotoCoreError, stream: str) -> ImageProcessorError:
-    error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
-    code = str(error.get("Code", ""))
-    if code == "ResourceNotFoundException":
-        return StoreMisconfigured(
-            f"Stream {stream} does not exist; run `python -m core provision` or check STREAM_NAME"
-        )
-    if code in _MISCONFIGURED:
-        return StoreMisconfigured(f"Not allowed to write to stream {stream} ({code}); check IAM")
-    if code in _REFUSED:
-        return SendFailed(f"Stream {stream} refused the record(s) ({code}): {error.get('Message')}")
-    reason = code or type(exc).__name__
-    return StoreUnavailable(f"Stream {stream} did not answer ({reason}); retrying may succeed")

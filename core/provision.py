@@ -7,75 +7,78 @@ accounts and endpoints without it.
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from core import schema
 from core.aws import AwsClients
+from core.aws_errors import aws_call
+from core.errors import AlreadyExists
+from core.store import keys
 
-_ALREADY_THERE = {
-    "BucketAlreadyOwnedByYou",
-    "ResourceInUseException",
-    "ResourceAlreadyExistsException",
-    "QueueAlreadyExists",
-}
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import WaiterConfigTypeDef
+
+_WAIT: WaiterConfigTypeDef = {"Delay": 1, "MaxAttempts": 60}
 
 
-def _tolerate_existing(call, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _create(what: str, call: Callable[..., object], **kwargs: Any) -> None:
+    """One create call; "it exists already" is success."""
     try:
-        call(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in _ALREADY_THERE:
-            raise
+        with aws_call(what):
+            call(**kwargs)
+    except AlreadyExists:
+        pass
 
 
 def create_bucket(clients: AwsClients) -> None:
     bucket = clients.settings.bucket_name
-    kwargs: dict[str, object] = {"Bucket": bucket}
+    kwargs: dict[str, Any] = {"Bucket": bucket}
     if clients.settings.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": clients.settings.region}
-    _tolerate_existing(clients.s3.create_bucket, **kwargs)
-    clients.s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
+    _create(f"bucket {bucket}", clients.s3.create_bucket, **kwargs)
+    with aws_call(f"bucket {bucket}"):
+        clients.s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
 
 
 def create_table(clients: AwsClients) -> None:
-    _tolerate_existing(
+    table = clients.settings.table_name
+    _create(
+        f"table {table}",
         clients.dynamodb.create_table,
-        TableName=clients.settings.table_name,
-        AttributeDefinitions=schema.TABLE_ATTRIBUTES,
-        KeySchema=schema.TABLE_KEY_SCHEMA,
-        GlobalSecondaryIndexes=schema.TABLE_INDEXES,
+        TableName=table,
+        AttributeDefinitions=keys.TABLE_ATTRIBUTES,
+        KeySchema=keys.TABLE_KEY_SCHEMA,
+        GlobalSecondaryIndexes=keys.TABLE_INDEXES,
         BillingMode="PAY_PER_REQUEST",
     )
-    clients.dynamodb.get_waiter("table_exists").wait(
-        TableName=clients.settings.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
+    with aws_call(f"table {table}"):
+        clients.dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig=_WAIT)
 
 
 def create_stream(clients: AwsClients, shard_count: int = 1) -> None:
     name = clients.settings.stream_name
-    _tolerate_existing(clients.kinesis.create_stream, StreamName=name, ShardCount=shard_count)
-    clients.kinesis.get_waiter("stream_exists").wait(
-        StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
+    _create(f"stream {name}", clients.kinesis.create_stream, StreamName=name, ShardCount=shard_count)
+    with aws_call(f"stream {name}"):
+        clients.kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig=_WAIT)
 
 
 def create_log_group(clients: AwsClients) -> None:
-    _tolerate_existing(
-        clients.logs.create_log_group, logGroupName=clients.settings.consumer_log_group
-    )
+    group = clients.settings.consumer_log_group
+    _create(f"log group {group}", clients.logs.create_log_group, logGroupName=group)
 
 
 def create_failure_queue(clients: AwsClients) -> str:
     """The on-failure destination for records the consumer gives up on; returns its URL."""
-    response = clients.sqs.create_queue(QueueName=clients.settings.failure_queue_name)
+    with aws_call(f"queue {clients.settings.failure_queue_name}"):
+        response = clients.sqs.create_queue(QueueName=clients.settings.failure_queue_name)
     return str(response["QueueUrl"])
 
 

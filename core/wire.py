@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import InvalidEvent
-from core.models import WireEvent, text_only
+from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WireEvent, text_only
 
 _NOT_JSON = object()
 EXPECTED = '{"ImageUrl": "https://…", "Description": "…"}'
@@ -36,11 +36,12 @@ def salvage_fields(data: bytes) -> dict[str, str]:
     except InvalidEvent:
         return {}
     found: dict[str, str] = {}
-    for field, names in (("image_url", ("ImageUrl", "imageUrl", "image_url")),
-                         ("description", ("Description", "description"))):
+    fields = (("image_url", ("ImageUrl", "imageUrl", "image_url"), MAX_URL_CHARS),
+              ("description", ("Description", "description"), MAX_DESCRIPTION_CHARS))
+    for field, names, limit in fields:
         value = next((document[n] for n in names if isinstance(document.get(n), str)), None)
         if value:
-            found[field] = text_only(value)[:500]
+            found[field] = text_only(value)[:limit]
     return found
 
 

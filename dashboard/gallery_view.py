@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.browse import EventFilter, delete
+from core.delete import delete_event
 from core.models import EventStatus, StoredEvent
+from core.store.browse import EventFilter
 from dashboard.resources import aws_clients, image_link, live_snapshot
 from dashboard.views import ago, trace_table
 
@@ -71,7 +72,7 @@ def details(event: StoredEvent) -> None:
 def confirm_delete(event: StoredEvent) -> None:
     sure = st.checkbox("Yes, delete this event (its image files stay: other events may share them)")
     if st.button("Delete event", type="primary", disabled=not sure):
-        delete(aws_clients(), event)
+        delete_event(aws_clients(), event)
         live_snapshot.clear()
         del st.session_state.gallery_selected
         st.rerun()

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core import objects, queries
 from core.aws import AwsClients
 from core.models import StoredEvent
 from core.settings import Settings
+from core.store import objects, reads
 
 # Just under the Live page's 5 s refresh, so each refresh finds fresh data, and browsers share it.
 LIVE_TTL_SECONDS = 4
@@ -25,7 +25,7 @@ def aws_clients() -> AwsClients:
 @dataclass(frozen=True)
 class LiveSnapshot:
     latest: StoredEvent | None
-    minutes: list[queries.MinuteCount]
+    minutes: list[reads.MinuteCount]
     loaded_at: datetime
 
     @property
@@ -42,8 +42,8 @@ def live_snapshot() -> LiveSnapshot:
     """The Live page's data: two or three small reads, shared by every open browser for 4 s."""
     clients = aws_clients()
     return LiveSnapshot(
-        latest=queries.latest_event(clients),
-        minutes=queries.last_hour_minutes(clients),
+        latest=reads.latest_event(clients),
+        minutes=reads.last_hour_minutes(clients),
         loaded_at=datetime.now(UTC),
     )
 

@@ -14,11 +14,16 @@ from core.ingest import Origin, stream_event_id
 from core.models import EventSource
 
 
-def origin_of(record: KinesisStreamRecord, request_id: str) -> Origin:
-    """Event id from shard + sequence number and received_at from the arrival time: redeliveries match."""
+def origin_of(record: KinesisStreamRecord, request_id: str, batch_received: datetime) -> Origin:
+    """Event id from shard + sequence number, so redeliveries match; received_at from the arrival time.
+
+    approximateArrivalTimestamp is optional in AWS's own example events; without it the event is
+    dated when its batch was received (its id, and so its idempotency, do not depend on the time).
+    """
     shard = shard_of(record.event_id)
     sequence = record.kinesis.sequence_number
-    arrived = received_at(record.kinesis.approximate_arrival_timestamp)
+    seconds = record.raw_event.get("kinesis", {}).get("approximateArrivalTimestamp")
+    arrived = received_at(seconds) if isinstance(seconds, int | float) else batch_received
     return Origin(
         stream_event_id(shard, sequence), arrived, EventSource.STREAM, shard, sequence, request_id
     )

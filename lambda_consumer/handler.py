@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import time
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from core import clock
 from core.aws import AwsClients
 from core.errors import StoreUnavailable
 from core.ingest import Origin, ingest_payload, record_failure
@@ -38,21 +42,24 @@ def aws_clients() -> AwsClients:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Lambda's entry point: {"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}, …]}."""
     processor = ConcurrentBatchProcessor(workers=aws_clients().settings.worker_count)
     started = time.perf_counter()
+    each_record = functools.partial(record_handler, batch_received=clock.now())
     try:
         return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event, record_handler=each_record, processor=processor, context=context
         )
     finally:
         logger.info("batch processed", extra=batch_summary(processor.outcomes, started))
 
 
-def record_handler(record: KinesisStreamRecord, lambda_context: LambdaContext) -> StoredEvent:
+def record_handler(
+    record: KinesisStreamRecord, lambda_context: LambdaContext, *, batch_received: datetime
+) -> StoredEvent:
     """One record, stored or recorded as failed; raises (so Lambda retries it) only if not safely kept."""
-    origin = origin_of(record, lambda_context.aws_request_id)
+    origin = origin_of(record, lambda_context.aws_request_id, batch_received)
     started = time.perf_counter()
     try:
         stored = _ingest(record, origin)

@@ -56,7 +56,7 @@ def _serialized_server(host: str, port: int) -> Any:
 
     moto_dynamodb.install()
 
-    class SerializedMotoServer(ThreadedMotoServer):  # type: ignore[misc]
+    class SerializedMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = DomainDispatcherApplication(create_backend_app)
             lock = threading.Lock()

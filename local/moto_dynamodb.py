@@ -49,7 +49,7 @@ def _install_partition_queries() -> None:
             del self.all_items
 
     query.reads_one_partition = True  # type: ignore[attr-defined]
-    Table.query = query
+    setattr(Table, "query", query)  # noqa: B010 - a method replaced on purpose
 
 
 def _install_transactions() -> None:
@@ -73,7 +73,7 @@ def _install_transactions() -> None:
             self.tables = tables
 
     transact_write_items.snapshots_items = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items
+    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
 
 def _snapshot(backend: Any, operation: dict[str, Any]) -> _Snapshot | None:

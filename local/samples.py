@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from core.aws import AwsClients
-from core.objects import put_once
+from core.store.objects import put_once
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.browse import recent_events
 from core.errors import StoreUnavailable
+from core.store.browse import recent_events
 from dashboard.gallery_view import details, filter_bar, tile
 from dashboard.resources import aws_clients
 from dashboard.views import show_store_error

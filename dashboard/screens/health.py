@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from botocore.exceptions import BotoCoreError, ClientError
 
 from core import health
 from core.errors import StoreUnavailable
@@ -40,7 +39,7 @@ except StoreUnavailable as exc:
     show_store_error(exc)
 try:
     queue_col.metric("Messages on the on-failure queue", health.queue_depth(clients))
-except (BotoCoreError, ClientError):
+except StoreUnavailable:
     queue_col.metric("Messages on the on-failure queue", "unreachable")
 
 if st.button("Check again"):

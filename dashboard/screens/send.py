@@ -6,9 +6,9 @@ import streamlit as st
 
 from core.errors import ImageProcessorError, StoreUnavailable
 from core.ingest import stream_event_id
-from core.objects import list_keys
 from core.producer import send_events
-from core.queries import get_event
+from core.store.objects import list_keys
+from core.store.reads import get_event
 from dashboard.presets import TEMPLATES, payload
 from dashboard.resources import aws_clients
 from dashboard.views import show_store_error

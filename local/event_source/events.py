@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from core.clock import utc
 
 EVENT_SOURCE = "aws:kinesis"
 EVENT_NAME = "aws:kinesis:record"
@@ -53,8 +55,7 @@ def lambda_record(record: dict[str, Any], shard_id: str, source: StreamSource) -
 
 def arrival_seconds(moment: datetime) -> float:
     """Epoch seconds with milliseconds, as Lambda writes approximateArrivalTimestamp."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return round(aware.timestamp(), 3)
+    return round(utc(moment).timestamp(), 3)
 
 
 def first_failed_index(response: Any, sequence_numbers: list[str]) -> int | None:
@@ -68,6 +69,6 @@ def first_failed_index(response: Any, sequence_numbers: list[str]) -> int | None
         return None
     positions = {sequence: index for index, sequence in enumerate(sequence_numbers)}
     named = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures]
-    if any(sequence not in positions for sequence in named):
+    if any(not isinstance(sequence, str) or sequence not in positions for sequence in named):
         return 0
-    return min(positions[sequence] for sequence in named)
+    return min(positions[str(sequence)] for sequence in named)

@@ -14,13 +14,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import IO
-
-from botocore.exceptions import ClientError
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
+from core.aws_errors import aws_call
 from core.batching import runs
+from core.clock import now
+from core.errors import AlreadyExists
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs.type_defs import InputLogEventTypeDef
 
 LogLine = tuple[int, str]  # (epoch milliseconds, message), as put_log_events takes them
 MAX_EVENTS_PER_CALL = 10_000
@@ -44,7 +48,7 @@ class _Output(io.TextIOBase):
 
     def write(self, text: str) -> int:
         at = now_ms()
-        # list.append is atomic, so lines from the handler's worker threads are all kept.
+        # The handler's lock serialises writes; extending a list is atomic all the same.
         self.lines += [(at, line) for line in text.splitlines() if line.strip()]
         return len(text)
 
@@ -58,7 +62,7 @@ def captured() -> Iterator[list[LogLine]]:
     the lines go to the log group only, not to the terminal as well.
     """
     output = _Output()
-    handlers: list[logging.StreamHandler] = [
+    handlers: list[logging.StreamHandler[Any]] = [
         h for h in _powertools_handlers() if isinstance(h, logging.StreamHandler)
     ]
     before = [_swap_stream(handler, output) for handler in handlers]
@@ -69,7 +73,7 @@ def captured() -> Iterator[list[LogLine]]:
             _swap_stream(handler, stream)
 
 
-def _swap_stream(handler: logging.StreamHandler, stream: IO[str]) -> IO[str]:
+def _swap_stream(handler: logging.StreamHandler[Any], stream: Any) -> Any:
     # Not setStream: it flushes the stream it replaces, which may be closed by now (a test's stdout).
     with handler.lock or contextlib.nullcontext():
         before, handler.stream = handler.stream, stream
@@ -86,27 +90,31 @@ class LogWriter:
 
     def __init__(self, clients: AwsClients, group: str) -> None:
         self.clients, self.group = clients, group
-        self.stream = stream_name(datetime.now(UTC))
+        self.stream = stream_name(now())
         self._created = False
 
     def write(self, lines: list[LogLine]) -> None:
         """Put the lines, oldest first, in as few calls as CloudWatch allows."""
         self._create_stream()
-        events = [{"timestamp": at, "message": message} for at, message in sorted(lines, key=_time)]
+        events: list[InputLogEventTypeDef] = [
+            {"timestamp": at, "message": message} for at, message in sorted(lines, key=_time)
+        ]
         for chunk in _chunks(events):
-            self.clients.logs.put_log_events(
-                logGroupName=self.group, logStreamName=self.stream, logEvents=chunk
-            )
+            with aws_call(f"log group {self.group}"):
+                self.clients.logs.put_log_events(
+                    logGroupName=self.group, logStreamName=self.stream, logEvents=chunk
+                )
 
     def _create_stream(self) -> None:
         if self._created:
             return
         try:
-            self.clients.logs.create_log_group(logGroupName=self.group)
-        except ClientError as exc:  # normally there already: provisioning or the deploy template made it
-            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
-                raise
-        self.clients.logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)
+            with aws_call(f"log group {self.group}"):
+                self.clients.logs.create_log_group(logGroupName=self.group)
+        except AlreadyExists:
+            pass  # normally there already: provisioning or the deploy template made it
+        with aws_call(f"log group {self.group}"):
+            self.clients.logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)
         self._created = True
 
 
@@ -114,7 +122,7 @@ def _time(line: LogLine) -> int:
     return line[0]
 
 
-def _chunks(events: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
+def _chunks(events: list[InputLogEventTypeDef]) -> Iterator[list[InputLogEventTypeDef]]:
     # CloudWatch Logs counts each event's UTF-8 message plus 26 bytes.
     return runs(events, lambda event: len(str(event["message"]).encode()) + 26,
                 MAX_EVENTS_PER_CALL, MAX_BYTES_PER_CALL)

@@ -7,10 +7,11 @@ rather than carrying them: they stay readable on the stream for its retention pe
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from core.aws import AwsClients
+from core.aws_errors import aws_call
+from core.clock import iso_ms, now
 from local.event_source.events import StreamSource
 
 
@@ -29,13 +30,13 @@ def failure_record(
         },
         "responseContext": response,
         "version": "1.0",
-        "timestamp": _iso(datetime.now(UTC)),
+        "timestamp": iso_ms(now()),
         "KinesisBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": records[0]["SequenceNumber"],
             "endSequenceNumber": records[-1]["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _iso(records[0]["ApproximateArrivalTimestamp"]),
-            "approximateArrivalOfLastRecord": _iso(records[-1]["ApproximateArrivalTimestamp"]),
+            "approximateArrivalOfFirstRecord": iso_ms(records[0]["ApproximateArrivalTimestamp"]),
+            "approximateArrivalOfLastRecord": iso_ms(records[-1]["ApproximateArrivalTimestamp"]),
             "batchSize": len(records),
             "streamArn": source.stream_arn,
         },
@@ -43,9 +44,5 @@ def failure_record(
 
 
 def send_failure(clients: AwsClients, queue_url: str, record: dict[str, Any]) -> None:
-    clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
-
-
-def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    with aws_call(f"queue {queue_url}"):
+        clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
 from local.event_source.events import StreamSource, first_failed_index, lambda_event
@@ -20,6 +20,9 @@ from local.event_source.invoke import FunctionConfig, Invocation, LocalFunction
 from local.event_source.lambda_logs import LogWriter
 from local.event_source.on_failure import failure_record, send_failure
 from local.event_source.shards import ShardCursor, ShardReader, account_of, stream_source
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,8 @@ class LocalEventSource:
     def __init__(self, clients: AwsClients, config: RunnerConfig | None = None) -> None:
         self.clients, self.config = clients, config or RunnerConfig()
         self.reader = ShardReader(clients, self.config.starting_position, self.config.batch_size)
-        self._stop, self._thread = threading.Event(), None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._progress = threading.Condition()
         self._cycles = self._idle_cycle = 0
         self._wired: tuple[StreamSource, LocalFunction, LogWriter, str] | None = None
@@ -121,7 +125,9 @@ class LocalEventSource:
         """IteratorAge, as Lambda reports it in AWS, so the Health page reads lag the same way here."""
         oldest = min(record["ApproximateArrivalTimestamp"] for record in records)
         age_ms = max(0.0, (datetime.now(UTC) - oldest).total_seconds() * 1000)
-        function = [{"Name": "FunctionName", "Value": self.clients.settings.consumer_function_name}]
+        function: list[DimensionTypeDef] = [
+            {"Name": "FunctionName", "Value": self.clients.settings.consumer_function_name}
+        ]
         try:
             self.clients.cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=[{
                 "MetricName": "IteratorAge", "Unit": "Milliseconds", "Value": age_ms, "Dimensions": function,

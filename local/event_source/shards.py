@@ -72,15 +72,16 @@ class ShardReader:
         if cursor.iterator is None:
             cursor.iterator = self._iterator(cursor)
         page = self.clients.kinesis.get_records(ShardIterator=cursor.iterator, Limit=self.batch_size)
-        records, next_iterator = list(page.get("Records", [])), page.get("NextShardIterator")
+        records = [dict(record) for record in page.get("Records", [])]
+        next_iterator = page.get("NextShardIterator")
         if not records:
             cursor.iterator, cursor.closed = next_iterator, next_iterator is None
         return records, next_iterator
 
     def _iterator(self, cursor: ShardCursor) -> str:
-        start = {"StartingSequenceNumber": cursor.sequence} if cursor.sequence else {}
+        start: dict[str, Any] = {"StartingSequenceNumber": cursor.sequence} if cursor.sequence else {}
         answer = self.clients.kinesis.get_shard_iterator(
             StreamName=self.clients.settings.stream_name, ShardId=cursor.shard_id,
-            ShardIteratorType=cursor.kind, **start,
+            ShardIteratorType=cursor.kind, **start,  # type: ignore[arg-type]  # one of Kinesis's names
         )
         return str(answer["ShardIterator"])

@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from core.aws import AwsClients
 from core.ingest import stream_event_id
-from core.queries import last_hour_count
+from core.store.reads import last_hour_count
 from local.samples import sample_images
 from tests.e2e.conftest import SCREENSHOTS, Tab
 

@@ -6,8 +6,8 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-from core import schema
 from core.settings import Settings
+from core.store import keys
 from tests.infra.conftest import ROOT, TEMPLATE, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
@@ -117,9 +117,9 @@ def test_bucket_policy_refuses_plain_http(resources: dict[str, Any]) -> None:
 
 def test_table_matches_core_schema(resources: dict[str, Any]) -> None:
     table = resources["Table"]["Properties"]
-    assert table["KeySchema"] == schema.TABLE_KEY_SCHEMA
-    assert by_name(table["AttributeDefinitions"]) == by_name(schema.TABLE_ATTRIBUTES)
-    assert table["GlobalSecondaryIndexes"] == schema.TABLE_INDEXES
+    assert table["KeySchema"] == keys.TABLE_KEY_SCHEMA
+    assert by_name(table["AttributeDefinitions"]) == by_name(keys.TABLE_ATTRIBUTES)
+    assert table["GlobalSecondaryIndexes"] == keys.TABLE_INDEXES
 
 
 def test_table_is_on_demand_with_point_in_time_recovery(resources: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from PIL import Image
 
 from core.aws import AwsClients
 from core.errors import FetchFailed, FetchRefused, StoreUnavailable
-from core.fetch import fetch_http, fetch_image, s3_failure
+from core.fetch import fetch_http, fetch_image
 from core.settings import Settings
 
 
@@ -422,8 +422,15 @@ def client_error(code: str, status: int) -> ClientError:
         (client_error("InvalidObjectState", 403), FetchFailed),
     ],
 )
-def test_s3_failures_are_split_into_the_events_fault_and_the_stores(error: Exception, expected: type) -> None:
+def test_s3_failures_are_split_into_the_events_fault_and_the_stores(
+    aws: AwsClients, error: Exception, expected: type
+) -> None:
     """S3 itself failing is retried (StoreUnavailable); an unusable object is the event's fault."""
-    failure = s3_failure("s3://b/k.png", error)
-    assert type(failure) is expected
-    assert "s3://b/k.png" in str(failure)
+    def fail(**_: Any) -> None:
+        raise error
+
+    aws.s3.meta.events.register("before-call.s3.GetObject", fail)
+    with pytest.raises(StoreUnavailable if expected is StoreUnavailable else FetchFailed) as raised:
+        fetch_image("s3://b/k.png", aws)
+    assert type(raised.value) is expected
+    assert "s3://b/k.png" in str(raised.value)

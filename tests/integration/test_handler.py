@@ -18,9 +18,9 @@ from PIL import Image
 from core.aws import AwsClients
 from core.ingest import stream_event_id
 from core.models import EventStatus, StoredEvent
-from core.objects import put_once
 from core.producer import SentRecord, send_raw
-from core.queries import get_event, last_hour_count
+from core.store.objects import put_once
+from core.store.reads import get_event, last_hour_count
 from lambda_consumer import handler as consumer
 from local.event_source.events import lambda_event
 from local.event_source.invoke import LocalContext

@@ -13,8 +13,8 @@ from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
 from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
 from core.models import EventSource, EventStatus
-from core.objects import put_once
-from core.queries import get_event, last_hour_count, latest_event, minute_counts
+from core.store.objects import put_once
+from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
 from tests.awscalls import FailCalls
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse
 
 from core.aws import AwsClients
 from core.errors import StoreMisconfigured, StoreUnavailable
-from core.producer import SendFailed, encode_event, send_event, send_events, send_raw
+from core.producer import SendFailed, encode_event, send_events, send_raw
 
 
 def stream_contents(aws: AwsClients) -> dict[str, bytes]:
@@ -75,7 +75,7 @@ def test_encoded_event_is_exactly_the_wire_json_with_unicode_kept() -> None:
 
 
 def test_sent_event_lands_on_the_stream_as_the_wire_json(aws: AwsClients) -> None:
-    sent = send_event(aws, "s3://bucket/cat.png", "A cat")
+    sent = send_raw(aws, encode_event("s3://bucket/cat.png", "A cat"))
     assert sent.shard_id == "shardId-000000000000"
     payload = stream_contents(aws)[sent.sequence_number]
     assert json.loads(payload) == {"ImageUrl": "s3://bucket/cat.png", "Description": "A cat"}
@@ -90,7 +90,7 @@ def test_each_record_gets_its_own_random_partition_key_unless_one_is_given(aws: 
     keys = [send_raw(aws, b"x").partition_key for _ in range(3)]
     assert len(set(keys)) == 3 and all(len(k) == 32 for k in keys)
     assert {r.partition_key for r in send_events(aws, [b"a", b"b"], partition_key="camera-1")} == {"camera-1"}
-    assert send_event(aws, "s3://b/k", "d", partition_key="camera-2").partition_key == "camera-2"
+    assert send_raw(aws, encode_event("s3://b/k", "d"), partition_key="camera-2").partition_key == "camera-2"
 
 
 def test_many_events_come_back_in_input_order(aws: AwsClients) -> None:

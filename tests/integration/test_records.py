@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.aws import AwsClients
-from core.browse import EventFilter, delete, failed_events, recent_events
+from core.delete import delete_event
 from core.models import EventSource, EventStatus, StoredEvent
-from core.queries import get_event, last_hour_count, latest_event, minute_counts
-from core.records import advance_latest, save_event
+from core.store.browse import EventFilter, failed_events, recent_events
+from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
+from core.store.writes import advance_latest, save_event
 from tests.awscalls import CallCounter
 
 T0 = datetime(2026, 11, 25, 9, 58, 30, tzinfo=UTC)
@@ -127,8 +128,8 @@ def bulk_store(clients: AwsClients, start: int, stop: int, now: datetime) -> Non
 
 def test_deleting_an_event_removes_it_and_its_count(aws: AwsClients) -> None:
     store(aws, event(1, T0), event(2, T0 + timedelta(seconds=1)))
-    assert delete(aws, event(2, T0 + timedelta(seconds=1))) is True
-    assert delete(aws, event(2, T0 + timedelta(seconds=1))) is False
+    assert delete_event(aws, event(2, T0 + timedelta(seconds=1))) is True
+    assert delete_event(aws, event(2, T0 + timedelta(seconds=1))) is False
     assert get_event(aws, "e00002") is None
     assert [c.events for c in minute_counts(aws, T0, T0)] == [1]
 
@@ -137,7 +138,7 @@ def test_deleting_the_latest_event_hands_latest_to_the_next_newest(aws: AwsClien
     now = datetime.now(UTC)
     older, newer = event(1, now - timedelta(minutes=3)), event(2, now)
     store(aws, older, newer)
-    delete(aws, newer)
+    delete_event(aws, newer)
     assert latest_event(aws) == older
-    delete(aws, older)
+    delete_event(aws, older)
     assert latest_event(aws) is None

@@ -18,7 +18,7 @@ from core.ingest import stream_event_id
 from core.logs import LogEntry, read_logs
 from core.models import EventStatus
 from core.producer import SentRecord, send_raw
-from core.queries import get_event, last_hour_count, latest_event
+from core.store.reads import get_event, last_hour_count, latest_event
 from lambda_consumer import handler as consumer
 from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.integration.test_handler import FailWritesOf, jpeg_in_bucket, payload

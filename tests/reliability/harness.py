@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 import requests
 
-from core import schema
 from core.aws import AwsClients
 from core.ingest import stream_event_id
 from core.models import StoredEvent
-from core.objects import put_once
 from core.producer import SentRecord, send_events
 from core.provision import provision
-from core.queries import get_event
 from core.settings import Settings
+from core.store import keys
+from core.store.objects import put_once
+from core.store.reads import get_event
 from lambda_consumer import handler as consumer
 from local.event_source.events import lambda_event
 from local.event_source.shards import stream_source
@@ -137,7 +137,7 @@ def event_items_in_table(clients: AwsClients, hours: int = 2) -> list[dict[str, 
         kwargs: dict[str, Any] = {
             "TableName": clients.settings.table_name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": schema.hour_bucket(now - timedelta(hours=back))}},
+            "ExpressionAttributeValues": {":pk": {"S": keys.hour_bucket(now - timedelta(hours=back))}},
         }
         while True:
             page = clients.dynamodb.query(**kwargs)

@@ -17,8 +17,8 @@ from core.aws import AwsClients
 from core.errors import EventRejected
 from core.ingest import ingest_upload
 from core.models import EventStatus, StoredEvent
-from core.queries import last_hour_count
 from core.settings import Settings
+from core.store.reads import last_hour_count
 from tests import imagefactory as make
 from tests.reliability.harness import (
     deliver,

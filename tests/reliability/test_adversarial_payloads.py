@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.browse import failed_events
 from core.models import EventStatus, StoredEvent
-from core.queries import last_hour_minutes
 from core.settings import Settings
+from core.store.browse import failed_events
+from core.store.reads import last_hour_minutes
 from tests.reliability.harness import deliver, fake_dns, fresh_emulator
 
 BUCKET = Settings().bucket_name

@@ -11,8 +11,8 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 
 from core.aws import AwsClients
-from core.queries import last_hour_count
 from core.settings import Settings
+from core.store.reads import last_hour_count
 from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.reliability import counted_handler
 from tests.reliability.faults import FaultInjector

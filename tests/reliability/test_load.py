@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pytest
 
 from core.aws import AwsClients
-from core.browse import recent_events
 from core.producer import encode_event, send_events
-from core.queries import last_hour_count, last_hour_minutes, latest_event
 from core.settings import Settings
+from core.store.browse import recent_events
+from core.store.reads import last_hour_count, last_hour_minutes, latest_event
 from local.event_source.runner import LocalEventSource, RunnerConfig
 from tests.reliability.harness import (
     SOAK,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.queries import last_hour_minutes, latest_event
 from core.settings import Settings
+from core.store.reads import last_hour_minutes, latest_event
 from lambda_consumer import handler as consumer
 from tests.integration.test_handler import context
 from tests.reliability.harness import (

@@ -208,9 +208,13 @@ def image_bytes(fmt: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "ICO", "AVIF"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "AVIF"])
 def test_real_images_are_recognised_by_their_first_bytes(fmt: str) -> None:
     assert looks_like_image(image_bytes(fmt))
+
+
+def test_formats_we_do_not_read_are_not_taken_for_ours() -> None:
+    assert not looks_like_image(image_bytes("ICO"))
 
 
 @pytest.mark.parametrize(

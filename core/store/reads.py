@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from core import schema
+from core import clock
 from core.aws import AwsClients
-from core.awserrors import store_error
-from core.items import from_item
+from core.aws_errors import aws_call
 from core.models import StoredEvent
+from core.store import keys
+from core.store.items import from_item
 
 
 @dataclass(frozen=True)
@@ -24,38 +23,32 @@ class MinuteCount:
     failed: int
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def table_call(clients: AwsClients, operation: str, **kwargs: Any) -> dict[str, Any]:
-    """One DynamoDB call on our table, its failures turned into our exceptions."""
+    """One DynamoDB read on our table (get_item, query), its failures turned into our exceptions."""
     table = clients.settings.table_name
-    try:
-        return getattr(clients.dynamodb, operation)(TableName=table, **kwargs)  # type: ignore[no-any-return]
-    except (ClientError, BotoCoreError) as exc:
-        raise store_error(exc, f"table {table}") from exc
+    with aws_call(f"table {table}"):
+        return dict(getattr(clients.dynamodb, operation)(TableName=table, **kwargs))
 
 
 def get_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
     """One event by id (two reads: the id pointer, then the event)."""
-    pointer = table_call(clients, "get_item", Key=schema.id_pointer_key(event_id)).get("Item")
+    pointer = table_call(clients, "get_item", Key=keys.id_pointer_key(event_id)).get("Item")
     if not pointer:
         return None
-    key = {schema.PK: pointer["event_pk"], schema.SK: pointer["event_sk"]}
+    key = {keys.PK: pointer["event_pk"], keys.SK: pointer["event_sk"]}
     item = table_call(clients, "get_item", Key=key).get("Item")
     return from_item(item) if item else None
 
 
 def latest_event(clients: AwsClients) -> StoredEvent | None:
     """The most recent stored event (one read)."""
-    item = table_call(clients, "get_item", Key=schema.LATEST_KEY).get("Item")
+    item = table_call(clients, "get_item", Key=keys.LATEST_KEY).get("Item")
     return from_item(item) if item else None
 
 
 def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[MinuteCount]:
     """Counters for the minutes from `start` to `end` inclusive, oldest first, gaps left out."""
-    start, end = schema.utc(start), schema.utc(end)
+    start, end = clock.utc(start), clock.utc(end)
     counts: list[MinuteCount] = []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     while day <= end:
@@ -67,18 +60,18 @@ def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[M
 
 
 def _day_counts(clients: AwsClients, day: datetime, low: str, high: str) -> list[MinuteCount]:
-    items = _query_all(
+    items = query_all(
         clients,
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+        KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :low AND :high",
         ExpressionAttributeValues={
-            ":pk": schema.counter_key(day)[schema.PK], ":low": {"S": low}, ":high": {"S": high}
+            ":pk": {"S": keys.counter_day(day)}, ":low": {"S": low}, ":high": {"S": high}
         },
     )
     return [_minute(day, item) for item in items]
 
 
 def _minute(day: datetime, item: dict[str, Any]) -> MinuteCount:
-    hour, minute = (int(part) for part in item[schema.SK]["S"].split(":"))
+    hour, minute = (int(part) for part in item[keys.SK]["S"].split(":"))
     return MinuteCount(
         minute=day.replace(hour=hour, minute=minute),
         events=int(item.get("events", {"N": "0"})["N"]),
@@ -86,7 +79,8 @@ def _minute(day: datetime, item: dict[str, Any]) -> MinuteCount:
     )
 
 
-def _query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:
+def query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, page after page."""
     while True:
         page = table_call(clients, "query", **kwargs)
         yield from page.get("Items", [])
@@ -97,8 +91,8 @@ def _query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:
 
 def last_hour_minutes(clients: AwsClients, now: datetime | None = None) -> list[MinuteCount]:
     """The 60 minute counters ending with the current minute."""
-    now = schema.utc(now or _now()).replace(second=0, microsecond=0)
-    return minute_counts(clients, now - timedelta(minutes=59), now)
+    minute = clock.utc(now or clock.now()).replace(second=0, microsecond=0)
+    return minute_counts(clients, minute - timedelta(minutes=59), minute)
 
 
 def last_hour_count(clients: AwsClients, now: datetime | None = None) -> int:

@@ -7,14 +7,15 @@ costs seven small reads, not 168.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from core import records, schema
+from core import clock
 from core.aws import AwsClients
-from core.items import from_item
 from core.models import EventStatus, StoredEvent
-from core.queries import latest_event, minute_counts, table_call
+from core.store import keys
+from core.store.items import from_item
+from core.store.reads import minute_counts, table_call
 
 DEFAULT_WINDOW = timedelta(days=7)
 
@@ -34,22 +35,22 @@ class EventPage:
 
 
 def sort_key(event: StoredEvent) -> str:
-    return schema.event_sort_key(event.received_at, event.event_id)
+    return keys.event_sort_key(event.received_at, event.event_id)
 
 
 def recent_events(
-    clients: AwsClients, filters: EventFilter = EventFilter(), limit: int = 24,
-    cursor: str | None = None,
+    clients: AwsClients, filters: EventFilter | None = None, limit: int = 24, cursor: str | None = None,
 ) -> EventPage:
     """Up to `limit` events matching `filters`, older than `cursor` (an event's sort key)."""
-    until = schema.utc(filters.until or datetime.now(UTC))
-    since = schema.utc(filters.since or until - DEFAULT_WINDOW)
-    high = min(cursor or "~", schema.iso(until) + "~")
+    filters = filters or EventFilter()
+    until = clock.utc(filters.until or clock.now())
+    since = clock.utc(filters.since or until - DEFAULT_WINDOW)
+    high = min(cursor or keys.AFTER_EVERY_EVENT, keys.sort_key_ceiling(until))
     found: list[StoredEvent] = []
     for hour in _active_hours(clients, since, until):
-        if schema.hour_bucket(hour) > "EVENTS#" + high[:13]:
+        if keys.hour_bucket(hour) > keys.bucket_of(high):
             continue  # newer than the cursor: the pages before this one covered it
-        found += _bucket(clients, hour, schema.iso(since), high, filters, limit + 1 - len(found))
+        found += _bucket(clients, hour, clock.iso(since), high, filters, limit + 1 - len(found))
         if len(found) > limit:
             return EventPage(found[:limit], sort_key(found[limit - 1]))
     return EventPage(found, None)
@@ -68,7 +69,7 @@ def _bucket(
     found: list[StoredEvent] = []
     while len(found) < wanted:
         page = table_call(clients, "query", Limit=max(wanted, 25), **kwargs)
-        found += [from_item(i) for i in page.get("Items", []) if i[schema.SK]["S"] != high]
+        found += [from_item(i) for i in page.get("Items", []) if i[keys.SK]["S"] != high]
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -77,7 +78,7 @@ def _bucket(
 
 def _bucket_query(hour: datetime, low: str, high: str, filters: EventFilter) -> dict[str, Any]:
     values: dict[str, Any] = {
-        ":pk": {"S": schema.hour_bucket(hour)}, ":low": {"S": low}, ":high": {"S": high}
+        ":pk": {"S": keys.hour_bucket(hour)}, ":low": {"S": low}, ":high": {"S": high}
     }
     conditions, names = [], {}
     if filters.status:
@@ -88,7 +89,7 @@ def _bucket_query(hour: datetime, low: str, high: str, filters: EventFilter) -> 
         conditions.append("contains(description_lc, :text)")
         values[":text"] = {"S": filters.contains.strip().casefold()}
     kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "KeyConditionExpression": f"{keys.PK} = :pk AND {keys.SK} BETWEEN :low AND :high",
         "ExpressionAttributeValues": values,
         "ScanIndexForward": False,
     }
@@ -101,26 +102,16 @@ def _bucket_query(hour: datetime, low: str, high: str, filters: EventFilter) -> 
 
 def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[StoredEvent]:
     """The newest failed events of the last `days` days, from the sparse failed-by-day index."""
-    today = datetime.now(UTC)
+    today = clock.now()
     found: list[StoredEvent] = []
     for back in range(days):
         if len(found) >= limit:
             break
         page = table_call(
-            clients, "query", IndexName=schema.FAILED_INDEX, ScanIndexForward=False,
+            clients, "query", IndexName=keys.FAILED_INDEX, ScanIndexForward=False,
             Limit=limit - len(found),
-            KeyConditionExpression=f"{schema.FAILED_PK} = :day",
-            ExpressionAttributeValues={":day": {"S": schema.failed_day(today - timedelta(days=back))}},
+            KeyConditionExpression=f"{keys.FAILED_PK} = :day",
+            ExpressionAttributeValues={":day": {"S": keys.failed_day(today - timedelta(days=back))}},
         )
         found += [from_item(item) for item in page.get("Items", [])]
     return found
-
-
-def delete(clients: AwsClients, event: StoredEvent) -> bool:
-    """Delete an event; if it was the latest, the newest stored event of the last week takes over."""
-    deleted = records.delete_event(clients, event)
-    latest = latest_event(clients)
-    if deleted and latest is not None and latest.event_id == event.event_id:
-        newest = recent_events(clients, EventFilter(status=EventStatus.STORED), limit=1).events
-        records.replace_latest(clients, newest[0] if newest else None)
-    return deleted

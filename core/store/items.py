@@ -6,16 +6,16 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from core import schema
 from core.models import EventStatus, StoredEvent
+from core.store import keys
 
-_KEY_ATTRIBUTES = {schema.PK, schema.SK, schema.FAILED_PK, "description_lc"}
+_KEY_ATTRIBUTES = {keys.PK, keys.SK, keys.FAILED_PK, "description_lc"}
 
 
 def event_key(event: StoredEvent) -> dict[str, dict[str, str]]:
     return {
-        schema.PK: {"S": schema.hour_bucket(event.received_at)},
-        schema.SK: {"S": schema.event_sort_key(event.received_at, event.event_id)},
+        keys.PK: {"S": keys.hour_bucket(event.received_at)},
+        keys.SK: {"S": keys.event_sort_key(event.received_at, event.event_id)},
     }
 
 
@@ -24,7 +24,7 @@ def to_item(event: StoredEvent) -> dict[str, Any]:
     plain = {k: v for k, v in event.model_dump(mode="json").items() if v not in (None, {}, "")}
     plain["description_lc"] = event.description.casefold()
     if event.status is EventStatus.FAILED:
-        plain[schema.FAILED_PK] = schema.failed_day(event.received_at)
+        plain[keys.FAILED_PK] = keys.failed_day(event.received_at)
     serializer = TypeSerializer()
     item = {name: serializer.serialize(value) for name, value in plain.items()}
     return item | event_key(event)

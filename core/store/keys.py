@@ -1,4 +1,6 @@
-"""Names and shapes of the table and the object keys, shared by the code, provisioning and tests.
+"""Every key of the store in one place: the table's schema and index, the items' keys, the objects' keys.
+
+Shared by the code, provisioning, the deploy template's test and the other tests.
 
 Events live in hour buckets so every dashboard query reads a bounded number of small items,
 whatever the table size (see DESIGN.md, "Data model").
@@ -6,7 +8,9 @@ whatever the table size (see DESIGN.md, "Data model").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from core.clock import iso, utc
 
 PK = "pk"
 SK = "sk"
@@ -35,35 +39,43 @@ TABLE_INDEXES = [
 ]
 
 LATEST_KEY = {PK: {"S": "LATEST"}, SK: {"S": "LATEST"}}
+SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 
 
-def utc(moment: datetime) -> datetime:
-    """Aware UTC; naive datetimes are taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """Fixed-width ISO text (microseconds, Z) so string order is time order."""
-    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+EVENTS_PREFIX = "EVENTS#"
+AFTER_EVERY_EVENT = "~"  # sorts after every event sort key (they start with a digit)
+Key = dict[str, dict[str, str]]
 
 
 def hour_bucket(moment: datetime) -> str:
-    return "EVENTS#" + utc(moment).strftime("%Y-%m-%dT%H")
+    return EVENTS_PREFIX + utc(moment).strftime("%Y-%m-%dT%H")
+
+
+def bucket_of(sort_key: str) -> str:
+    """The hour bucket an event sort key (or a bound built from one) falls in."""
+    return EVENTS_PREFIX + sort_key[:13]
+
+
+def sort_key_ceiling(moment: datetime) -> str:
+    """A sort key bound above every event received at or before `moment`."""
+    return iso(moment) + AFTER_EVERY_EVENT
 
 
 def event_sort_key(moment: datetime, event_id: str) -> str:
     return f"{iso(moment)}#{event_id}"
 
 
-def id_pointer_key(event_id: str) -> dict[str, dict[str, str]]:
+def id_pointer_key(event_id: str) -> Key:
     return {PK: {"S": f"ID#{event_id}"}, SK: {"S": "ID"}}
 
 
-def counter_key(moment: datetime) -> dict[str, dict[str, str]]:
+def counter_key(moment: datetime) -> Key:
     moment = utc(moment)
-    return {PK: {"S": "COUNT#" + moment.strftime("%Y-%m-%d")}, SK: {"S": moment.strftime("%H:%M")}}
+    return {PK: {"S": counter_day(moment)}, SK: {"S": moment.strftime("%H:%M")}}
+
+
+def counter_day(moment: datetime) -> str:
+    return "COUNT#" + utc(moment).strftime("%Y-%m-%d")
 
 
 def failed_day(moment: datetime) -> str:

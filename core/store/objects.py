@@ -1,0 +1,38 @@
+"""Images in S3 under content-addressed keys, and short-lived links to them."""
+
+from __future__ import annotations
+
+from core.aws import AwsClients
+from core.aws_errors import aws_call
+from core.errors import ConditionFailed
+
+
+def put_once(clients: AwsClients, key: str, data: bytes, content_type: str) -> None:
+    """Write `data` at `key` unless it is already there (keys are content hashes: same key, same bytes)."""
+    bucket = clients.settings.bucket_name
+    try:
+        with aws_call(f"bucket {bucket}"):
+            clients.s3.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*"
+            )
+    except ConditionFailed:
+        pass  # S3 answers 412 to If-None-Match: * when the key exists
+
+
+def presigned_url(clients: AwsClients, key: str) -> str:
+    """A GET link valid for PRESIGN_SECONDS, so image bytes never pass through the dashboard."""
+    return str(
+        clients.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": clients.settings.bucket_name, "Key": key},
+            ExpiresIn=clients.settings.presign_seconds,
+        )
+    )
+
+
+def list_keys(clients: AwsClients, prefix: str, limit: int = 100) -> list[str]:
+    """Keys under `prefix` (first `limit`), e.g. the sample images the test-event form offers."""
+    bucket = clients.settings.bucket_name
+    with aws_call(f"bucket {bucket}"):
+        listing = clients.s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=limit)
+    return [item["Key"] for item in listing.get("Contents", [])]
