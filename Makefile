@@ -26,9 +26,11 @@ run: $(VENV)/.installed-local
 stack: $(VENV)/.installed-local
 	$(BIN)/python -m local.stack --port $(PORT)
 
-## test: lint, then every test (pytest exits non-zero when it collects nothing)
+## test: lint, type check (mypy: core strict, the rest normal), then every test (pytest exits non-zero
+## when it collects nothing)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
 
@@ -49,6 +50,19 @@ class FailCalls:
         self.times_left -= 1
         self.failed += 1
         error = {"Code": self.code, "Message": "injected by the test"}
-        return AWSResponse("http://fault", self.status, {}, None), {
+        return AWSResponse("http://fault", self.status, HTTPHeaders(), None), {
             "Error": error, "ResponseMetadata": {"HTTPStatusCode": self.status},
         }
+
+
+class FailWritesOf(FailCalls):
+    """FailCalls on TransactWriteItems, for one event only: records of a batch run concurrently."""
+
+    def __init__(self, clients: AwsClients, event_id: str, times: int = 1) -> None:
+        self.event_id = event_id
+        super().__init__(clients, "dynamodb", "TransactWriteItems", "ThrottlingException", times=times)
+
+    def _answer(self, **kwargs: Any) -> tuple[Any, dict[str, Any]] | None:
+        if self.event_id not in str(kwargs.get("params", {}).get("body", "")):
+            return None
+        return super()._answer(**kwargs)

@@ -11,6 +11,7 @@ import requests
 from core.aws import AwsClients
 from core.provision import provision
 from core.settings import Settings
+from lambda_consumer import handler as consumer
 from local.emulator import embedded_aws
 
 # The tests never reach AWS: fake credentials, and the endpoint set per test below.
@@ -45,3 +46,10 @@ def aws(moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch)
     clients = AwsClients(settings)
     provision(clients)
     return clients
+
+
+@pytest.fixture()
+def handler_aws(aws: AwsClients, monkeypatch: pytest.MonkeyPatch) -> AwsClients:
+    """A clean emulator, and the consumer's handler using its clients (as Lambda's cached getter would)."""
+    monkeypatch.setattr(consumer, "aws_clients", lambda: aws)
+    return aws

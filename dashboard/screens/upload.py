@@ -7,20 +7,19 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from core import formats
 from core.errors import EventRejected, StoreUnavailable
 from core.ingest import ingest_upload
 from dashboard.resources import aws_clients, live_snapshot
 
-TYPES = ["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff"]
-
 st.title("Upload")
 settings = aws_clients().settings
 limit_mb = settings.max_image_bytes / 1024 / 1024
-st.caption(f"JPEG, PNG, GIF, WebP, BMP or TIFF; up to {limit_mb:.0f} MB and "
+st.caption(f"{formats.NAMES}; up to {limit_mb:.0f} MB and "
            f"{settings.max_image_pixels / 1e6:.0f} MP each. Each file becomes one event.")
 
 with st.form("upload", clear_on_submit=True):
-    files = st.file_uploader("Images", type=TYPES, accept_multiple_files=True,
+    files = st.file_uploader("Images", type=formats.FILE_EXTENSIONS, accept_multiple_files=True,
                              max_upload_size=max(1, round(limit_mb)))
     description = st.text_input("Description", max_chars=500, placeholder="What is in these images?")
     submitted = st.form_submit_button("Store images", type="primary")

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
-from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
-from core.models import EventSource
+from core.ingest import ingest_payload, ingest_upload
 from local.samples import upload_samples
+from tests.dashboard.app_path import APP
+from tests.factories import Colour, jpeg, stream_origin, stream_records
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
+SIZE = (640, 480)
 
 
-def jpeg(colour: str = "teal", size: tuple[int, int] = (640, 480)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def upload(aws: AwsClients, description: str, ago: timedelta = timedelta(0), colour: str = "teal") -> None:
-    ingest_upload(aws, jpeg(colour), "x.jpg", description, datetime.now(UTC) - ago)
+def upload(aws: AwsClients, description: str, ago: timedelta = timedelta(0), colour: Colour = "teal") -> None:
+    ingest_upload(aws, jpeg(SIZE, colour), "x.jpg", description, datetime.now(UTC) - ago)
 
 
 def failed_event(aws: AwsClients, sequence: str = "1") -> None:
-    origin = Origin(stream_event_id("shardId-0", sequence), datetime.now(UTC), EventSource.STREAM,
-                    "shardId-0", sequence)
-    ingest_payload(aws, b"not json at all", origin)
+    ingest_payload(aws, b"not json at all", stream_origin(sequence))
 
 
 def texts(app: AppTest) -> list[str]:
@@ -127,7 +119,7 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
     open_page: Open, aws: AwsClients
 ) -> None:
     app = open_page("screens/upload.py")
-    app.file_uploader[0].set_value([("good.jpg", jpeg(), "image/jpeg"),
+    app.file_uploader[0].set_value([("good.jpg", jpeg(SIZE, "teal"), "image/jpeg"),
                                     ("notes.jpg", b"plain text", "image/jpeg")])
     app.text_input[0].set_value("Holiday")
     app.button[0].click().run()
@@ -139,7 +131,7 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
 
 def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsClients) -> None:
     app = open_page("screens/upload.py")
-    app.file_uploader[0].set_value(("good.jpg", jpeg(), "image/jpeg"))
+    app.file_uploader[0].set_value(("good.jpg", jpeg(SIZE, "teal"), "image/jpeg"))
     app.button[0].click().run()
     assert "Add a description" in app.warning[0].value
     assert aws.s3.list_objects_v2(Bucket=aws.settings.bucket_name).get("KeyCount", 0) == 0
@@ -163,15 +155,9 @@ def test_send_puts_the_event_on_the_stream_and_shows_its_result(open_page: Open,
 
 def consume_stream(aws: AwsClients) -> None:
     """Play the consumer's part for the records on the stream (the handler has its own tests)."""
-    stream = aws.settings.stream_name
-    shard = aws.kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
-    iterator = aws.kinesis.get_shard_iterator(StreamName=stream, ShardId=shard,
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    for record in aws.kinesis.get_records(ShardIterator=iterator)["Records"]:
-        origin = Origin(stream_event_id(shard, record["SequenceNumber"]),
-                        record["ApproximateArrivalTimestamp"], EventSource.STREAM, shard,
-                        record["SequenceNumber"])
-        ingest_payload(aws, record["Data"], origin)
+    for record in stream_records(aws):
+        origin = stream_origin(record.sequence_number, record.arrived, record.shard_id)
+        ingest_payload(aws, record.data, origin)
 
 
 # Logs -------------------------------------------------------------------------------------------
@@ -231,8 +217,6 @@ def test_health_flags_a_missing_resource(open_page: Open, aws: AwsClients) -> No
 # Login ------------------------------------------------------------------------------------------
 
 def test_every_page_requires_login_when_oidc_is_configured(aws: AwsClients) -> None:
-    from tests.dashboard.conftest import APP
-
     app = AppTest.from_file(APP, default_timeout=30)
     app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
                            "client_id": "id", "client_secret": "secret",

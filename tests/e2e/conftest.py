@@ -3,112 +3,18 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, sync_playwright
 
 from core.aws import AwsClients
 from core.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-SCREENSHOTS = ARTIFACTS / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium dials out at start, and this machine refuses it.
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 10
-
-
-@dataclass
-class App:
-    """The running `python -m local.run`: where the dashboard and the emulator answer."""
-
-    url: str
-    endpoint: str
-    log: Path
-
-
-@dataclass
-class Tab:
-    """A browser page on the dashboard, with every JavaScript dialog it raised (there should be none)."""
-
-    page: Page
-    app: App
-    dialogs: list[str] = field(default_factory=list)
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports below the kernel's ephemeral range.
-
-    A port the kernel hands out (bind to 0) is also a candidate source port for outgoing connections:
-    the stack's own boto3 connections to the emulator took the dashboard's port before Streamlit could
-    bind it ("Port … is not available"). Ports below the range are never chosen as source ports.
-    """
-    low = _ephemeral_low() - 1
-    chosen: list[int] = []
-    for port in random.sample(range(max(1024, low - 10_000), low), 200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        chosen.append(port)
-        if len(chosen) == count:
-            return chosen
-    pytest.fail(f"No {count} free ports below {low} on 127.0.0.1")
-
-
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768  # Linux's default
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"The dashboard exited with {process.returncode} before it answered; "
-                        f"its output:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"The dashboard did not answer {url}/_stcore/health within {START_TIMEOUT_SECONDS} s; "
-                f"its output:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group (local.run and its streamlit child), SIGKILL if it lingers."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+from tests.e2e.app_process import App, running_app
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab
 
 
 @pytest.fixture(scope="session")
@@ -122,23 +28,8 @@ def screenshots() -> Path:
 @pytest.fixture(scope="module")
 def app() -> Iterator[App]:
     """`make run` as a user starts it, on free ports; its output goes to test-artifacts/dashboard.log."""
-    emulator_port, dashboard_port = _free_ports(2)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "dashboard.log"
-    # Like a user's shell: no AWS settings of ours (tests/conftest.py sets fake ones); the app sets its own.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.run",
-             "--port", str(emulator_port), "--dashboard-port", str(dashboard_port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{dashboard_port}"
-        _wait_healthy(url, process, log)
-        yield App(url, f"http://127.0.0.1:{emulator_port}", log)
-    finally:
-        _stop(process)
+    with running_app() as running:
+        yield running
 
 
 @pytest.fixture()

@@ -13,14 +13,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 
 from core.aws import AwsClients
 from core.ingest import stream_event_id
 from core.store.reads import last_hour_count
 from local.samples import sample_images
-from tests.e2e.conftest import SCREENSHOTS, Tab
+from tests.e2e.browser import SCREENSHOTS, Tab
+from tests.factories import photo_jpeg, stream_records
 
 pytestmark = pytest.mark.e2e
 
@@ -100,28 +100,13 @@ def column(table: Locator, header: str) -> Locator:
     return table.locator(f'tbody td[aria-colindex="{headers.index(header) + 1}"]')
 
 
-def a_jpeg(path: Path) -> Path:
-    """A real photo-like JPEG: a gradient with shapes, so Pillow's probe and thumbnail do real work."""
-    image = Image.linear_gradient("L").resize((640, 480)).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((200, 120, 440, 360), fill=(230, 120, 40))
-    draw.rectangle((40, 380, 600, 440), fill=(30, 90, 160))
-    image.save(path, "JPEG", quality=90)
-    return path
-
-
 def record_on_stream(store: AwsClients, description: str, timeout: float = 10) -> tuple[str, str]:
     """(shard id, sequence number) of the record whose payload carries `description`, read from Kinesis."""
-    stream = store.settings.stream_name
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for shard in store.kinesis.list_shards(StreamName=stream)["Shards"]:
-            iterator = store.kinesis.get_shard_iterator(
-                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for record in store.kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-                if description.encode() in record["Data"]:
-                    return shard["ShardId"], record["SequenceNumber"]
+        for record in stream_records(store):
+            if description.encode() in record.data:
+                return record.shard_id, record.sequence_number
         time.sleep(0.5)
     pytest.fail(f"No record with {description!r} reached the stream within {timeout} s")
 
@@ -154,7 +139,8 @@ def test_an_uploaded_image_shows_on_live_with_its_description_as_plain_text(
     tab: Tab, app_store: AwsClients, tmp_path: Path
 ) -> None:
     before = last_hour_count(app_store)
-    image = a_jpeg(tmp_path / "e2e-upload.jpg")
+    image = tmp_path / "e2e-upload.jpg"
+    image.write_bytes(photo_jpeg())
     page = open_page(tab, "upload")
 
     page.locator('input[type="file"]').set_input_files(image)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from local.run import streamlit_command
-from tests.infra.conftest import ROOT, venv_tool
+from tests.infra.paths import ROOT, venv_tool
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "infra" / "entrypoint.sh"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import ROOT, venv_tool
+from tests.infra.paths import ROOT, venv_tool
 
 SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh")]
 REPOSITORY_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/image-processor-dashboard"

@@ -6,9 +6,11 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import AliasChoices
+
 from core.settings import Settings
 from core.store import keys
-from tests.infra.conftest import ROOT, TEMPLATE, venv_tool
+from tests.infra.paths import ROOT, TEMPLATE, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
 # Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
@@ -42,6 +44,12 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """A JSON object of the parsed template (which is untyped JSON)."""
+    assert isinstance(value, dict), value
+    return value
+
+
 def allowed_actions(role: dict[str, Any]) -> dict[str, list[Any]]:
     """action -> resources it is allowed on, over a role's inline policies."""
     allowed: dict[str, list[Any]] = {}
@@ -54,12 +62,12 @@ def allowed_actions(role: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def consumer(resources: dict[str, Any]) -> dict[str, Any]:
-    return resources["ConsumerFunction"]["Properties"]
+    return as_object(resources["ConsumerFunction"]["Properties"])
 
 
 def dashboard_container(resources: dict[str, Any]) -> dict[str, Any]:
     (container,) = resources["DashboardTask"]["Properties"]["ContainerDefinitions"]
-    return container
+    return as_object(container)
 
 
 def container_settings(resources: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,7 +84,7 @@ def by_name(attributes: list[dict[str, str]]) -> list[dict[str, str]]:
 def kinesis_event(resources: dict[str, Any]) -> dict[str, Any]:
     events = consumer(resources)["Events"]
     (event,) = [e for e in events.values() if e["Type"] == "Kinesis"]
-    return event["Properties"]
+    return as_object(event["Properties"])
 
 
 def test_cfn_lint_finds_nothing() -> None:
@@ -212,7 +220,9 @@ def test_login_is_optional_and_wired_for_streamlit_oidc(resources: dict[str, Any
         assert resources[name]["Condition"] == "LoginEnabled", name
     client = resources["UserPoolClient"]["Properties"]
     assert client["CallbackURLs"] == [{"Fn::Sub": "https://${DomainName}/oauth2callback"}]
-    settings = {e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)}
+    settings: dict[str, Any] = {
+        e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)
+    }
     assert settings["AUTH_REDIRECT_URI"] == client["CallbackURLs"][0]
     assert settings["AUTH_SERVER_METADATA_URL"]["Fn::Sub"].endswith(
         "/${UserPool}/.well-known/openid-configuration"
@@ -224,7 +234,8 @@ def test_every_setting_the_template_passes_is_one_the_code_reads(resources: dict
     known = set()
     for field in Settings.model_fields.values():
         alias = field.validation_alias
-        known |= {alias} if isinstance(alias, str) else {str(c) for c in alias.choices}  # type: ignore[union-attr]
+        assert isinstance(alias, str | AliasChoices), f"{field} is read from no environment variable"
+        known |= {alias} if isinstance(alias, str) else {str(c) for c in alias.choices}
     entrypoint = (ROOT / "infra" / "entrypoint.sh").read_text()
     names = {e["Name"] for e in container_settings(resources)}
     names |= set(consumer(resources)["Environment"]["Variables"])

@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from core.aws import AwsClients
 from core.cli import main
+from tests.factories import stream_records
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, json.loads(captured.out if code == 0 else captured.err)
 
 
 def stream_payloads(aws: AwsClients) -> list[bytes]:
-    stream = aws.settings.stream_name
-    shard = aws.kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
-    iterator = aws.kinesis.get_shard_iterator(
-        StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    return [r["Data"] for r in aws.kinesis.get_records(ShardIterator=iterator)["Records"]]
+    return [record.data for record in stream_records(aws)]
 
 
-def test_latest_on_an_empty_store_is_null_with_a_zero_count(aws: AwsClients, capsys) -> None:
+def test_latest_on_an_empty_store_is_null_with_a_zero_count(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(capsys, "latest") == (0, {"latest": None, "last_hour_count": 0})
 
 
-def test_send_puts_the_exact_wire_payload_count_times(aws: AwsClients, capsys) -> None:
+def test_send_puts_the_exact_wire_payload_count_times(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, result = run(capsys, "send", "--url", "https://example.com/a.jpg",
                        "--description", "Hello", "--count", "3")
     assert code == 0 and len(result["sent"]) == 3
@@ -37,20 +38,24 @@ def test_send_puts_the_exact_wire_payload_count_times(aws: AwsClients, capsys) -
     assert stream_payloads(aws) == [expected] * 3
 
 
-def test_send_refuses_an_invalid_event_before_sending(aws: AwsClients, capsys) -> None:
+def test_send_refuses_an_invalid_event_before_sending(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, result = run(capsys, "send", "--url", "file:///etc/passwd", "--description", "x")
     assert code == 1 and "http://, https:// or s3://" in result["error"]
     assert stream_payloads(aws) == []
 
 
-def test_provision_is_idempotent_and_names_what_it_made(aws: AwsClients, capsys) -> None:
+def test_provision_is_idempotent_and_names_what_it_made(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, result = run(capsys, "provision")
     assert code == 0 and result["bucket"] == aws.settings.bucket_name
     assert result["log_group"] == "/aws/lambda/image-processor-consumer"
 
 
 def test_an_unreachable_store_is_a_clear_error_not_a_trace(
-    aws: AwsClients, capsys, monkeypatch: pytest.MonkeyPatch
+    aws: AwsClients, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", "no-such-table")
     code, result = run(capsys, "latest")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import ipaddress
 import re
 import socket
@@ -23,22 +22,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from PIL import Image
 
 from core.aws import AwsClients
 from core.errors import FetchFailed, FetchRefused, StoreUnavailable
 from core.fetch import fetch_http, fetch_image
 from core.settings import Settings
+from tests import factories as make
 
-
-def image_bytes(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (30, 120, 200)).save(out, fmt)
-    return out.getvalue()
-
-
-PNG = image_bytes("PNG")
-JPEG = image_bytes("JPEG")
+PNG = make.image_file("PNG", (64, 48), (30, 120, 200))
+JPEG = make.image_file("JPEG", (64, 48), (30, 120, 200))
 LIMIT = 1000  # bytes, for the oversized-body tests
 assert len(PNG) < LIMIT and len(JPEG) < LIMIT
 
@@ -177,8 +169,8 @@ def local(**overrides: Any) -> Settings:
 )
 def test_an_image_is_fetched_and_decodes(images: ImageServer, path: str, fmt: str, content_type: str) -> None:
     fetched = fetch_http(images.base + path, local())
-    with Image.open(io.BytesIO(fetched.data)) as image:
-        assert (image.format, image.size) == (fmt, (64, 48))
+    image = make.decoded(fetched.data)
+    assert (image.format, image.size) == (fmt, (64, 48))
     assert (fetched.content_type, fetched.final_url) == (content_type, images.base + path)
 
 
@@ -362,19 +354,14 @@ def test_https_refuses_an_untrusted_certificate(tls_images: TlsServer) -> None:
 # --- s3:// through the emulator ---------------------------------------------------------------------
 
 
-def put(aws: AwsClients, key: str, data: bytes, content_type: str = "image/png") -> str:
-    aws.s3.put_object(Bucket=aws.settings.bucket_name, Key=key, Body=data, ContentType=content_type)
-    return f"s3://{aws.settings.bucket_name}/{key}"
-
-
 def test_an_s3_object_is_fetched(aws: AwsClients) -> None:
-    url = put(aws, "incoming/cat.jpg", JPEG, "image/jpeg")
+    url = make.image_in_bucket(aws, "cat.jpg", JPEG)
     fetched = fetch_image(url, aws)
     assert (fetched.data, fetched.content_type, fetched.final_url) == (JPEG, "image/jpeg", url)
 
 
 def test_an_s3_key_keeps_characters_a_url_would_split_on(aws: AwsClients) -> None:
-    url = put(aws, "odd/name with space?v=1#2.png", PNG)
+    url = make.image_in_bucket(aws, "odd/name with space?v=1#2.png", PNG, "image/png")
     assert fetch_image(url, aws).data == PNG
 
 
@@ -391,7 +378,7 @@ def test_a_missing_s3_bucket_fails_with_a_reason(aws: AwsClients) -> None:
 
 
 def test_an_s3_object_over_the_limit_is_refused(aws: AwsClients) -> None:
-    url = put(aws, "incoming/big.png", PNG + b"\0" * 5000)
+    url = make.image_in_bucket(aws, "big.png", PNG + b"\0" * 5000, "image/png")
     small = AwsClients(Settings(max_image_bytes=LIMIT))
     with pytest.raises(FetchFailed, match=r"is 5,\d{3} bytes; the limit is 1,000 bytes"):
         fetch_image(url, small)

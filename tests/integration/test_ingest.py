@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
 
 from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
 from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
 from core.models import EventSource, EventStatus
-from core.store.objects import put_once
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
+from tests import factories as make
 from tests.awscalls import FailCalls
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def jpeg(size: tuple[int, int] = (800, 600), colour: str = "orange") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def origin(sequence: str, at: datetime = NOW) -> Origin:
-    return Origin(stream_event_id("shardId-000000000000", sequence), at, EventSource.STREAM,
-                  "shardId-000000000000", sequence)
+def origin(sequence: str) -> Origin:
+    """Record `sequence` of the first shard, arrived at NOW."""
+    return make.stream_origin(sequence, NOW)
 
 
 @pytest.fixture()
-def image_in_bucket(aws: AwsClients) -> str:
-    put_once(aws, "incoming/cat.jpg", jpeg(), "image/jpeg")
-    return f"s3://{aws.settings.bucket_name}/incoming/cat.jpg"
-
-
-def wire(url: str, description: str = "Test image event from Kinesis") -> bytes:
-    return json.dumps({"ImageUrl": url, "Description": description}).encode()
+def cat_url(aws: AwsClients) -> str:
+    """An 800×600 JPEG in the bucket at incoming/cat.jpg; its s3:// URL."""
+    return make.image_in_bucket(aws, "cat.jpg", make.jpeg((800, 600)))
 
 
 def object_keys(aws: AwsClients) -> list[str]:
@@ -47,22 +34,23 @@ def object_keys(aws: AwsClients) -> list[str]:
 
 
 def test_an_event_is_stored_with_its_image_thumbnail_and_metadata(
-    aws: AwsClients, image_in_bucket: str
+    aws: AwsClients, cat_url: str
 ) -> None:
-    stored = ingest_payload(aws, wire(image_in_bucket), origin("1"))
+    stored = ingest_payload(aws, make.image_event(cat_url), origin("1"))
     assert stored.status is EventStatus.STORED
     assert (stored.width, stored.height, stored.format) == (800, 600, "JPEG")
+    assert stored.original_key and stored.thumbnail_key
     thumbnail = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=stored.thumbnail_key)["Body"].read()
-    assert max(Image.open(io.BytesIO(thumbnail)).size) == aws.settings.thumbnail_size
+    assert max(make.decoded(thumbnail).size) == aws.settings.thumbnail_size
     assert object_keys(aws) == sorted(["incoming/cat.jpg", stored.original_key, stored.thumbnail_key])
     assert latest_event(aws) == stored == get_event(aws, stored.event_id)
 
 
 def test_ingesting_the_same_event_twice_keeps_one_record_and_a_count_of_one(
-    aws: AwsClients, image_in_bucket: str
+    aws: AwsClients, cat_url: str
 ) -> None:
-    first = ingest_payload(aws, wire(image_in_bucket), origin("7"))
-    again = ingest_payload(aws, wire(image_in_bucket), origin("7"))
+    first = ingest_payload(aws, make.image_event(cat_url), origin("7"))
+    again = ingest_payload(aws, make.image_event(cat_url), origin("7"))
     assert again == first
     assert last_hour_count(aws) == 1
 
@@ -78,38 +66,38 @@ def test_a_malformed_record_is_stored_as_failed_with_its_reason(aws: AwsClients)
 
 def test_a_missing_image_is_stored_as_failed_and_writes_no_objects(aws: AwsClients) -> None:
     url = f"s3://{aws.settings.bucket_name}/nowhere.jpg"
-    failed = ingest_payload(aws, wire(url), origin("3"))
+    failed = ingest_payload(aws, make.image_event(url), origin("3"))
     assert failed.status is EventStatus.FAILED and failed.image_url == url
     assert "does not exist" in (failed.failure_reason or "")
     assert object_keys(aws) == []
 
 
 def test_bytes_that_are_not_an_image_are_stored_as_failed(aws: AwsClients) -> None:
-    put_once(aws, "incoming/notes.jpg", b"just some text, renamed", "image/jpeg")
-    failed = ingest_payload(aws, wire(f"s3://{aws.settings.bucket_name}/incoming/notes.jpg"), origin("4"))
+    url = make.image_in_bucket(aws, "notes.jpg", b"just some text, renamed")
+    failed = ingest_payload(aws, make.image_event(url), origin("4"))
     assert failed.status is EventStatus.FAILED and failed.failure_reason
 
 
 def test_a_transient_store_failure_raises_so_the_caller_retries(
-    aws: AwsClients, image_in_bucket: str
+    aws: AwsClients, cat_url: str
 ) -> None:
     FailCalls(aws, "dynamodb", "TransactWriteItems", "ProvisionedThroughputExceededException", times=1)
     with pytest.raises(StoreUnavailable):
-        ingest_payload(aws, wire(image_in_bucket), origin("5"))
+        ingest_payload(aws, make.image_event(cat_url), origin("5"))
     assert get_event(aws, origin("5").event_id) is None
-    retried = ingest_payload(aws, wire(image_in_bucket), origin("5"))
+    retried = ingest_payload(aws, make.image_event(cat_url), origin("5"))
     assert retried.status is EventStatus.STORED and last_hour_count(aws) == 1
 
 
 def test_an_upload_goes_through_the_same_store(aws: AwsClients) -> None:
-    stored = ingest_upload(aws, jpeg((300, 200)), "holiday.jpg", "From the upload widget", NOW)
+    stored = ingest_upload(aws, make.jpeg((300, 200)), "holiday.jpg", "From the upload widget", NOW)
     assert stored.source is EventSource.UPLOAD and stored.filename == "holiday.jpg"
     assert stored.status is EventStatus.STORED and latest_event(aws) == stored
 
 
 @pytest.mark.parametrize(
     ("data", "description", "refusal"),
-    [(b"not an image at all", "text file", ImageError), (jpeg(), "", InvalidEvent)],
+    [(b"not an image at all", "text file", ImageError), (make.jpeg((800, 600)), "", InvalidEvent)],
 )
 def test_a_bad_upload_is_refused_and_writes_nothing(
     aws: AwsClients, data: bytes, description: str, refusal: type[Exception]
@@ -123,4 +111,4 @@ def test_a_bad_upload_is_refused_and_writes_nothing(
 def test_stream_event_ids_are_stable_and_distinct() -> None:
     assert stream_event_id("shard-1", "42") == stream_event_id("shard-1", "42")
     assert stream_event_id("shard-1", "42") != stream_event_id("shard-2", "42")
-    assert origin("9", NOW - timedelta(seconds=1)).event_id == origin("9").event_id
+    assert make.stream_origin("9", NOW - timedelta(seconds=1)).event_id == origin("9").event_id

@@ -18,14 +18,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import boto3
 import pytest
 
 from core.aws import AwsClients
 from core.models import EventStatus
-from tests.integration.test_handler import jpeg_in_bucket, payload, put_and_read_back, stored
+from tests.factories import expect_stored, image_event, jpeg_in_bucket, put_and_read_back
 from tools.lambda_zip import build_zip, interpreter
 
-VENV_SITE = Path(__import__("boto3").__file__).parents[1]
+VENV_SITE = Path(boto3.__file__).parents[1]
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")  # what Lambda's runtime has
 WHEELS = {"PIL", "pillow.libs", "pydantic", "pydantic_core", "pydantic_settings", "aws_lambda_powertools",
           "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath", "urllib3"}
@@ -73,7 +74,7 @@ def test_the_unpacked_zip_runs_the_handler_on_a_real_record(
     runtime.mkdir()
     for name in RUNTIME_SDK:
         (runtime / name).symlink_to(VENV_SITE / name)
-    (record,), event = put_and_read_back(aws, [payload(jpeg_in_bucket(aws, "zip", (90, 60, 30)))])
+    (record,), event = put_and_read_back(aws, [image_event(jpeg_in_bucket(aws, "zip", (90, 60, 30)))])
     env = {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "PATH": "/usr/bin:/bin",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     # -I -S: no environment paths, no site-packages; only the task folder and the runtime's SDK.
@@ -85,4 +86,4 @@ def test_the_unpacked_zip_runs_the_handler_on_a_real_record(
     assert result["response"] == {"batchItemFailures": []}
     assert all(file.startswith(str(task)) for file in result["files"])
     assert result["absent"] == ["moto", "streamlit", "pandas"]
-    assert stored(aws, record).status is EventStatus.STORED  # type: ignore[union-attr]
+    assert expect_stored(aws, record).status is EventStatus.STORED

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,10 +53,11 @@ def stack_env() -> Iterator[dict[str, str]]:
     process.wait(timeout=20)
 
 
-def cli(env: dict[str, str], *argv: str) -> dict:
+def cli(env: dict[str, str], *argv: str) -> dict[str, Any]:
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
 
 
 def test_the_stack_starts_with_the_sample_images_as_events(stack_env: dict[str, str]) -> None:
@@ -64,7 +66,7 @@ def test_the_stack_starts_with_the_sample_images_as_events(stack_env: dict[str, 
     assert result["latest"]["description"].startswith("Sample:")
 
 
-def put_record(env: dict[str, str], payload: bytes) -> dict:
+def put_record(env: dict[str, str], payload: bytes) -> dict[str, Any]:
     """put-record as the seed does it; the venv's `aws` is AWS CLI v1, which sends the base64 text as-is."""
     data = base64.b64encode(payload).decode()
     aws = str(Path(sys.executable).with_name("aws"))
@@ -72,10 +74,10 @@ def put_record(env: dict[str, str], payload: bytes) -> dict:
                "--stream-name", "image-processor-events", "--partition-key", "testKey", "--data", data)
 
 
-def wait_for_latest(env: dict[str, str], sequence: str, seconds: float = 5) -> dict:
+def wait_for_latest(env: dict[str, str], sequence: str, seconds: float = 5) -> dict[str, Any]:
     """`python -m core latest` until it shows the record with `sequence`, for at most `seconds`."""
     deadline = time.monotonic() + seconds
-    latest: dict = {}
+    latest: dict[str, Any] = {}
     while time.monotonic() < deadline and latest.get("sequence_number") != sequence:
         latest = cli(env, sys.executable, "-m", "core", "latest")["latest"] or {}
     return latest

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from core.aws import AwsClients
 from core.errors import StoreUnavailable
-from core.logs import read_logs
+from core.logs import LogEntry, read_logs
+from tests.awscalls import FailCalls
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs.type_defs import InputLogEventTypeDef
 
 STREAM = "2026/11/25/[$LATEST]abcdef0123456789"
 REQUEST = "8f5c2e1a-7b3d-4c1e-9a2f-0123456789ab"
@@ -24,11 +27,13 @@ def put_lines(aws: AwsClients, lines: list[str], stream: str = STREAM, start: da
     group = aws.settings.consumer_log_group
     aws.logs.create_log_stream(logGroupName=group, logStreamName=stream)
     at = int(start.timestamp() * 1000)
-    events = [{"timestamp": at + n, "message": line} for n, line in enumerate(lines)]
+    events: list[InputLogEventTypeDef] = [
+        {"timestamp": at + n, "message": line} for n, line in enumerate(lines)
+    ]
     aws.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
 
-def read(aws: AwsClients, **options: Any) -> list:
+def read(aws: AwsClients, **options: Any) -> list[LogEntry]:
     options.setdefault("start", T0 - timedelta(minutes=1))
     options.setdefault("end", T0 + timedelta(minutes=1))
     return read_logs(aws, aws.settings.consumer_log_group, **options)
@@ -136,8 +141,6 @@ def test_missing_log_group_reads_as_no_lines_yet(aws: AwsClients) -> None:
 
 
 def test_throttled_reads_raise_store_unavailable(aws: AwsClients) -> None:
-    error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
-    response = (AWSResponse("http://fault", 400, {}, None), error)
-    aws.logs.meta.events.register("before-call.logs.FilterLogEvents", lambda **_: response)
+    FailCalls(aws, "logs", "FilterLogEvents", "ThrottlingException", times=1_000)
     with pytest.raises(StoreUnavailable, match="ThrottlingException"):
         read(aws)

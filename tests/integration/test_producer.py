@@ -8,25 +8,18 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
 from core.errors import StoreMisconfigured, StoreUnavailable
 from core.producer import SendFailed, encode_event, send_events, send_raw
+from tests.awscalls import FailCalls
+from tests.factories import stream_records
 
 
 def stream_contents(aws: AwsClients) -> dict[str, bytes]:
     """Every record on the (single-shard) stream, by sequence number."""
-    kinesis, stream = aws.kinesis, aws.settings.stream_name
-    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
-        "ShardIterator"
-    ]
-    found: dict[str, bytes] = {}
-    while iterator:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-        found |= {r["SequenceNumber"]: r["Data"] for r in page["Records"]}
-        iterator = page["NextShardIterator"] if page["Records"] else None
-    return found
+    return {record.sequence_number: record.data for record in stream_records(aws)}
 
 
 class PutRecordsFaults:
@@ -38,7 +31,8 @@ class PutRecordsFaults:
         self._refused_at: list[int] = []
         events = aws.kinesis.meta.events
         events.register("before-parameter-build.kinesis.PutRecords", self._drop_refused)
-        events.register("before-call.kinesis.PutRecords", self._skip_if_all_refused)
+        # botocore-stubs type every hook as returning None; a before-call hook's answer replaces the call.
+        events.register("before-call.kinesis.PutRecords", self._skip_if_all_refused)  # type: ignore[arg-type]
         events.register("after-call.kinesis.PutRecords", self._mark_refused_failed)
 
     def _drop_refused(self, params: dict[str, Any], **_: Any) -> None:
@@ -53,7 +47,8 @@ class PutRecordsFaults:
 
     def _skip_if_all_refused(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if self._refused_at and len(self._refused_at) == len(self.calls[-1]):
-            return AWSResponse("http://fault", 200, {}, None), {"FailedRecordCount": 0, "Records": []}
+            answer = {"FailedRecordCount": 0, "Records": []}
+            return AWSResponse("http://fault", 200, HTTPHeaders(), None), answer
         return None
 
     def _mark_refused_failed(self, parsed: dict[str, Any], **_: Any) -> None:
@@ -65,8 +60,7 @@ class PutRecordsFaults:
 
 def refuse_call_with(aws: AwsClients, operation: str, code: str, status: int = 400) -> None:
     """Every call to `operation` answers with this error, without reaching the emulator."""
-    response = (AWSResponse("http://fault", status, {}, None), {"Error": {"Code": code, "Message": code}})
-    aws.kinesis.meta.events.register(f"before-call.kinesis.{operation}", lambda **_: response)
+    FailCalls(aws, "kinesis", operation, code, status, times=1_000)
 
 
 def test_encoded_event_is_exactly_the_wire_json_with_unicode_kept() -> None:

@@ -14,21 +14,16 @@ import pytest
 
 from core.aws import AwsClients
 from core.health import consumer_lag_seconds
-from core.ingest import stream_event_id
 from core.logs import LogEntry, read_logs
 from core.models import EventStatus
-from core.producer import SentRecord, send_raw
+from core.producer import SentRecord
 from core.store.reads import get_event, last_hour_count, latest_event
-from lambda_consumer import handler as consumer
 from local.event_source.runner import LocalEventSource, RunnerConfig
-from tests.integration.test_handler import FailWritesOf, jpeg_in_bucket, payload
+from tests.awscalls import FailWritesOf
+from tests.factories import event_id, expect_stored, image_event, jpeg_in_bucket, put_on_stream
 
 STREAM_NAME = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
-
-
-@pytest.fixture(autouse=True)
-def handler_uses_the_test_clients(aws: AwsClients, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(consumer, "aws_clients", lambda: aws)
+pytestmark = pytest.mark.usefixtures("handler_aws")
 
 
 @pytest.fixture()
@@ -38,11 +33,7 @@ def runner(aws: AwsClients) -> LocalEventSource:
 
 def send_images(aws: AwsClients, count: int) -> list[SentRecord]:
     urls = [jpeg_in_bucket(aws, f"r{i}", (i * 50, 100, 150)) for i in range(count)]
-    return [send_raw(aws, payload(url), partition_key="testKey") for url in urls]
-
-
-def event_id(record: SentRecord) -> str:
-    return stream_event_id(record.shard_id, record.sequence_number)
+    return put_on_stream(aws, [image_event(url) for url in urls])
 
 
 def logs(aws: AwsClients) -> list[LogEntry]:
@@ -105,7 +96,7 @@ def test_a_failed_record_is_redelivered_from_its_sequence_number(
         [first.sequence_number, flaky.sequence_number, last.sequence_number],
         [flaky.sequence_number, last.sequence_number],
     ]
-    assert all(get_event(aws, event_id(r)).status is EventStatus.STORED for r in (first, flaky, last))  # type: ignore[union-attr]
+    assert all(expect_stored(aws, r).status is EventStatus.STORED for r in (first, flaky, last))
     assert last_hour_count(aws) == 3
     assert runner.poll_once() == 0 and failure_messages(aws) == []
 

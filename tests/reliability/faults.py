@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
@@ -166,4 +167,4 @@ def _error_answer(url: str, plan: _Plan) -> AWSResponse:
         body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                 f"<Message>{message}</Message><RequestId>{FAULT_ID}</RequestId></Error>")
         headers = {"Content-Type": "application/xml", REQUEST_ID_HEADERS[1]: FAULT_ID}
-    return AWSResponse(url, plan.fault.status, headers, _Raw(body.encode()))
+    return AWSResponse(url, plan.fault.status, HTTPHeaders.from_dict(headers), _Raw(body.encode()))

@@ -1,5 +1,6 @@
-"""The reliability suite's harness: sizes, a fresh emulator per batch, real Kinesis events, and what
-the store holds afterwards (read back from DynamoDB and SQS, never from the code under test)."""
+"""The reliability suite's harness: sizes, a fresh emulator per batch, one delivery of a batch to the
+real handler, and what the store holds afterwards (read back from DynamoDB and SQS, never from the code
+under test). Images, payloads and events come from tests/factories.py."""
 
 from __future__ import annotations
 
@@ -17,22 +18,15 @@ import pytest
 import requests
 
 from core.aws import AwsClients
-from core.ingest import stream_event_id
 from core.models import StoredEvent
-from core.producer import SentRecord, send_events
+from core.producer import SentRecord
 from core.provision import provision
 from core.settings import Settings
 from core.store import keys
-from core.store.objects import put_once
-from core.store.reads import get_event
 from lambda_consumer import handler as consumer
-from local.event_source.events import lambda_event
-from local.event_source.shards import stream_source
-from tests import imagefactory as make
-from tests.integration.test_handler import context
+from tests.factories import event_id, lambda_context, put_and_read_back, stored
 
 SOAK = os.environ.get("SOAK") == "1"
-PARTITION_KEY = "reliability"  # one key: the records of a test keep their order on one shard
 FIGURES: list[str] = []  # measured figures, shown in the run's summary (see conftest.py)
 
 
@@ -46,7 +40,7 @@ def report(figure: str) -> None:
     FIGURES.append(figure)
 
 
-# --- the emulator -----------------------------------------------------------------------------------
+# --- the emulator and the handler -------------------------------------------------------------------
 
 
 @contextmanager
@@ -64,23 +58,6 @@ def fresh_emulator(endpoint: str, settings: Settings) -> Iterator[AwsClients]:
         yield clients
 
 
-def image_in_bucket(clients: AwsClients, name: str, data: bytes, content_type: str = "image/jpeg") -> str:
-    put_once(clients, f"incoming/{name}", data, content_type)
-    return f"s3://{clients.settings.bucket_name}/incoming/{name}"
-
-
-def small_jpeg(index: int) -> bytes:
-    """A 32×24 JPEG whose colour (so its content hash) is different for each index below 65,536."""
-    return make.jpeg((32, 24), f"#{index % 256:02x}{index // 256 % 256:02x}80")
-
-
-def payload(url: str, description: str) -> bytes:
-    return json.dumps({"ImageUrl": url, "Description": description}).encode()
-
-
-# --- the stream -------------------------------------------------------------------------------------
-
-
 @dataclass
 class Delivery:
     """One batch: what was put on the stream, the Lambda event read back, the handler's answer."""
@@ -91,39 +68,12 @@ class Delivery:
     stored: list[StoredEvent | None] = field(default_factory=list)
 
 
-def put_on_stream(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]:
-    return send_events(clients, payloads, partition_key=PARTITION_KEY)
-
-
-def read_back(clients: AwsClients, sent: list[SentRecord]) -> dict[str, Any]:
-    """The records as Lambda's event source mapping would deliver them: one event, GetRecords order."""
-    shard = sent[0].shard_id
-    assert {record.shard_id for record in sent} == {shard}
-    iterator = clients.kinesis.get_shard_iterator(
-        StreamName=clients.settings.stream_name, ShardId=shard,
-        ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=sent[0].sequence_number,
-    )["ShardIterator"]
-    records: list[dict[str, Any]] = []
-    while len(records) < len(sent):
-        page = clients.kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, len(sent)))
-        records += page["Records"]
-        iterator = page["NextShardIterator"]
-    records = records[: len(sent)]
-    assert [r["SequenceNumber"] for r in records] == [s.sequence_number for s in sent]
-    return lambda_event(records, shard, stream_source(clients))
-
-
 def deliver(clients: AwsClients, payloads: Sequence[bytes]) -> Delivery:
     """Put the payloads on the stream, read them back as one Lambda event, run the real handler once."""
-    sent = put_on_stream(clients, payloads)
-    delivery = Delivery(sent, read_back(clients, sent))
-    delivery.response = consumer.handler(delivery.event, context())
-    delivery.stored = [get_event(clients, event_id(record)) for record in sent]
+    delivery = Delivery(*put_and_read_back(clients, payloads))
+    delivery.response = consumer.handler(delivery.event, lambda_context())
+    delivery.stored = [stored(clients, record) for record in delivery.sent]
     return delivery
-
-
-def event_id(record: SentRecord) -> str:
-    return stream_event_id(record.shard_id, record.sequence_number)
 
 
 # --- what the store holds ---------------------------------------------------------------------------

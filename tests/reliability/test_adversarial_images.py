@@ -19,59 +19,43 @@ from core.ingest import ingest_upload
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import last_hour_count
-from tests import imagefactory as make
-from tests.reliability.harness import (
-    deliver,
-    event_ids_in_table,
-    fresh_emulator,
-    image_in_bucket,
-    object_keys,
-    payload,
-)
+from tests import factories as make
+from tests.reliability.harness import deliver, event_ids_in_table, fresh_emulator, object_keys
 
 MAX_BYTES = 1024 * 1024  # small, so "over the byte limit" costs 1 MB, not 20
 # Pillow warns before our own limit refuses the bombs; pytest resets the filter core.images sets once.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 SETTINGS = Settings(worker_count=4, max_image_bytes=MAX_BYTES, thumbnail_size=128)
-Pixel = tuple[int, ...]
-
-
-def red(p: Pixel) -> bool:
-    return p[0] > 200 and p[1] < 60 and p[2] < 60
-
-
-def blue(p: Pixel) -> bool:
-    return p[2] > 200 and p[0] < 60 and p[1] < 60
 
 
 def upright_halves(t: Image.Image) -> bool:
     """The EXIF-rotated picture (red left half, blue right, orientation 6) shown upright: red on top."""
-    rgb = t.convert("RGB")
-    return t.size == (64, 128) and red(rgb.getpixel((32, 5))) and blue(rgb.getpixel((32, 122)))
+    top, bottom = (make.pixel(t.convert("RGB"), (32, y)) for y in (5, 122))
+    return t.size == (64, 128) and make.is_red(top) and make.is_blue(bottom)
 
 
 def grey_ramp(t: Image.Image) -> bool:
     """A 16-bit ramp scaled to 8 bits, not clipped: dark left, mid grey middle, light right."""
     grey = t.convert("L")
-    left, middle, right = (grey.getpixel((x, 10)) for x in (1, grey.width // 2, grey.width - 2))
-    return left < 20 and 100 < middle < 160 and right > 230  # type: ignore[operator]
+    left, middle, right = (make.pixel(grey, (x, 10))[0] for x in (1, grey.width // 2, grey.width - 2))
+    return left < 20 and 100 < middle < 160 and right > 230
 
 
 def see_through_corner(t: Image.Image) -> bool:
     rgba = t.convert("RGBA")
-    return t.mode == "RGBA" and rgba.getpixel((2, 2))[3] == 0 and rgba.getpixel((64, 64))[3] == 255
+    return t.mode == "RGBA" and make.pixel(rgba, (2, 2))[3] == 0 and make.pixel(rgba, (64, 64))[3] == 255
 
 
 def first_frame_red(t: Image.Image) -> bool:
-    return red(t.convert("RGB").getpixel((5, 5)))
+    return make.is_red(make.pixel(t.convert("RGB"), (5, 5)))
 
 
 def red_corner(t: Image.Image) -> bool:
-    return red(t.convert("RGB").getpixel((10, 10)))
+    return make.is_red(make.pixel(t.convert("RGB"), (10, 10)))
 
 
 def orange(t: Image.Image) -> bool:
-    r, g, b = t.convert("RGB").getpixel((10, 10))[:3]
+    r, g, b = make.pixel(t.convert("RGB"), (10, 10))[:3]
     return r > 200 and 100 < g < 200 and b < 60
 
 
@@ -148,8 +132,8 @@ def files() -> dict[str, bytes]:
 def via_stream(moto_endpoint: str, files: dict[str, bytes]) -> Iterator[dict[str, Result]]:
     """Each file in the bucket, then one batch of s3:// events pointing at them, through the handler."""
     with fresh_emulator(moto_endpoint, SETTINGS) as clients:
-        urls = [image_in_bucket(clients, name, data) for name, data in files.items()]
-        delivery = deliver(clients, [payload(url, f"adversarial image {url}") for url in urls])
+        urls = [make.image_in_bucket(clients, name, data) for name, data in files.items()]
+        delivery = deliver(clients, [make.image_event(url, f"adversarial image {url}") for url in urls])
         assert delivery.response == {"batchItemFailures": []}
         yield {
             name: _result(clients, kept, None, files[name], ([], 0, 0))
@@ -193,13 +177,14 @@ def _read(clients: AwsClients, key: str) -> bytes:
 def check_stored(result: Result, case: Case) -> None:
     kept = result.stored
     assert kept is not None and kept.status is EventStatus.STORED, kept and kept.failure_reason
-    assert (kept.width, kept.height, kept.frame_count) == (*case.size, case.frames)  # type: ignore[misc]
+    assert case.size is not None and kept.width is not None and kept.height is not None
+    assert (kept.width, kept.height, kept.frame_count) == (*case.size, case.frames)
     assert result.original_matches
     thumbnail = result.thumbnail
     assert thumbnail is not None and thumbnail.format == "WEBP"
-    assert max(thumbnail.size) == min(SETTINGS.thumbnail_size, max(case.size or (0, 0)))
+    assert max(thumbnail.size) == min(SETTINGS.thumbnail_size, max(case.size))
     # Same shape as the picture as displayed (so turned upright), and the right pixels.
-    assert (thumbnail.width >= thumbnail.height) == (kept.width >= kept.height)  # type: ignore[operator]
+    assert (thumbnail.width >= thumbnail.height) == (kept.width >= kept.height)
     assert case.looks_right is not None and case.looks_right(thumbnail)
 
 

@@ -4,7 +4,6 @@ no crash, nothing reported for retry, and each one kept as a failed event whose 
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,21 +16,12 @@ from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import last_hour_minutes
+from tests.factories import image_event, wire_json
 from tests.reliability.harness import deliver, fake_dns, fresh_emulator
 
 BUCKET = Settings().bucket_name
 IMAGE = f"s3://{BUCKET}/incoming/cat.jpg"
 SEND_JSON = r"send (JSON like )?\{\"ImageUrl\""
-
-
-def event(url: Any = IMAGE, description: Any = "A cat on a mat", **more: Any) -> bytes:
-    return json.dumps({"ImageUrl": url, "Description": description, **more}).encode()
-
-
-def without(name: str) -> bytes:
-    document = {"ImageUrl": IMAGE, "Description": "A cat on a mat"}
-    del document[name]
-    return json.dumps(document).encode()
 
 
 # kind: (the record's bytes, what the stored reason must say)
@@ -48,53 +38,54 @@ PAYLOADS: dict[str, tuple[bytes, str]] = {
     "json-true": (b"true", "JSON bool, not an object"),
     "base64-of-garbage": (base64.b64encode(b"still not json"), "not JSON"),
     "empty-object": (b"{}", "ImageUrl: missing.*Description: missing"),
-    "missing-url": (without("ImageUrl"), "ImageUrl: missing"),
-    "missing-description": (without("Description"), "Description: missing"),
-    "null-url": (event(url=None), "ImageUrl: must be a string"),
-    "null-description": (event(description=None), "Description: must be a string"),
-    "url-is-a-number": (event(url=12345), "ImageUrl: must be a string"),
-    "url-is-a-list": (event(url=[IMAGE]), "ImageUrl: must be a string"),
+    "missing-url": (wire_json({"Description": "A cat on a mat"}), "ImageUrl: missing"),
+    "missing-description": (wire_json({"ImageUrl": IMAGE}), "Description: missing"),
+    "null-url": (image_event(None), "ImageUrl: must be a string"),
+    "null-description": (image_event(IMAGE, None), "Description: must be a string"),
+    "url-is-a-number": (image_event(12345), "ImageUrl: must be a string"),
+    "url-is-a-list": (image_event([IMAGE]), "ImageUrl: must be a string"),
     "url-is-nan": (b'{"ImageUrl": NaN, "Description": "x"}', "ImageUrl: must be a string"),
-    "description-is-an-object": (event(description={"text": "x"}), "Description: must be a string"),
-    "description-empty": (event(description=""), "Description: must not be empty"),
-    "description-blank": (event(description="  \n "), "Description: must not be blank"),
-    "description-501-chars": (event(description="x" * 501), "Description: longer than 500 characters"),
-    "description-1-MB": (event(description="x" * 1_000_000), "Description: longer than 500 characters"),
-    "description-control-chars": (event(description="bell\x07 \x1b[31mred"), "Description: .*control char"),
-    "description-nul": (event(description="nul\x00byte"), "Description: .*control char"),
-    "javascript-url": (event(url="javascript:alert(1)"), "ImageUrl: .*scheme|got 'javascript:'"),
-    "file-url": (event(url="file:///etc/passwd"), "ImageUrl: .*got 'file:'"),
-    "data-url": (event(url="data:image/png;base64,iVBORw0KGgo="), "ImageUrl: .*got 'data:'"),
-    "gopher-url": (event(url="gopher://example.com/_GET%20/"), "ImageUrl: .*got 'gopher:'"),
-    "ftp-url": (event(url="ftp://example.com/cat.jpg"), "ImageUrl: .*got 'ftp:'"),
-    "no-scheme": (event(url="example.com/cat.jpg"), "ImageUrl: .*got no scheme"),
-    "scheme-relative": (event(url="//example.com/cat.jpg"), "ImageUrl: .*got no scheme"),
-    "url-without-host": (event(url="http:///cat.jpg"), "ImageUrl: has no host"),
-    "url-with-credentials": (event(url="http://user:secret@example.com/cat.jpg"), "user name or password"),
-    "port-out-of-range": (event(url="http://example.com:99999/cat.jpg"), "ImageUrl: is not a valid URL"),
-    "broken-ipv6-literal": (event(url="http://[::1/cat.jpg"), "ImageUrl: is not a valid URL"),
-    "url-over-2048-chars": (event(url="https://example.com/" + "a" * 3000), "ImageUrl: longer than 2048"),
-    "idn-host-unknown": (event(url="http://bücher.example/cat.jpg"),
+    "description-is-an-object": (image_event(IMAGE, {"text": "x"}), "Description: must be a string"),
+    "description-empty": (image_event(IMAGE, ""), "Description: must not be empty"),
+    "description-blank": (image_event(IMAGE, "  \n "), "Description: must not be blank"),
+    "description-501-chars": (image_event(IMAGE, "x" * 501), "Description: longer than 500 characters"),
+    "description-1-MB": (image_event(IMAGE, "x" * 1_000_000), "Description: longer than 500 characters"),
+    "description-control-chars": (image_event(IMAGE, "bell\x07 \x1b[31mred"), "Description: .*control char"),
+    "description-nul": (image_event(IMAGE, "nul\x00byte"), "Description: .*control char"),
+    "javascript-url": (image_event("javascript:alert(1)"), "ImageUrl: .*scheme|got 'javascript:'"),
+    "file-url": (image_event("file:///etc/passwd"), "ImageUrl: .*got 'file:'"),
+    "data-url": (image_event("data:image/png;base64,iVBORw0KGgo="), "ImageUrl: .*got 'data:'"),
+    "gopher-url": (image_event("gopher://example.com/_GET%20/"), "ImageUrl: .*got 'gopher:'"),
+    "ftp-url": (image_event("ftp://example.com/cat.jpg"), "ImageUrl: .*got 'ftp:'"),
+    "no-scheme": (image_event("example.com/cat.jpg"), "ImageUrl: .*got no scheme"),
+    "scheme-relative": (image_event("//example.com/cat.jpg"), "ImageUrl: .*got no scheme"),
+    "url-without-host": (image_event("http:///cat.jpg"), "ImageUrl: has no host"),
+    "url-with-credentials": (image_event("http://user:secret@example.com/cat.jpg"), "user name or password"),
+    "port-out-of-range": (image_event("http://example.com:99999/cat.jpg"), "ImageUrl: is not a valid URL"),
+    "broken-ipv6-literal": (image_event("http://[::1/cat.jpg"), "ImageUrl: is not a valid URL"),
+    "url-over-2048-chars": (image_event("https://example.com/" + "a" * 3000), "ImageUrl: longer than 2048"),
+    "idn-host-unknown": (image_event("http://bücher.example/cat.jpg"),
                          "could not resolve host xn--bcher-kva.example"),
-    "idn-label-too-long": (event(url=f"http://{'ü' * 70}.example/cat.jpg"), "not allowed: .*idna"),
-    "crlf-in-url": (event(url="http://internal.example/a.jpg\r\nX-Injected: 1"),
+    "idn-label-too-long": (image_event(f"http://{'ü' * 70}.example/cat.jpg"), "not allowed: .*idna"),
+    "crlf-in-url": (image_event("http://internal.example/a.jpg\r\nX-Injected: 1"),
                     "ImageUrl: must not contain control characters"),
     # Once crashed the record handler (reported for retry until Lambda gave up, never recorded).
     "deeply-nested-json": (b'{"ImageUrl": ' + b"[" * 100_000, "not JSON"),
     "integer-over-4300-digits": (b'{"ImageUrl": ' + b"9" * 5000 + b', "Description": "x"}', "not JSON"),
-    "nul-in-host": (event(url="http://exa\x00mple.com/cat.jpg"), "ImageUrl: must not contain"),
-    "s3-invalid-bucket-name": (event(url="s3://Invalid_Bucket!/cat.jpg"), "not a valid S3 address"),
-    "s3-bucket-with-port": (event(url="s3://bucket:80/cat.jpg"), "not a valid S3 address"),
+    "nul-in-host": (image_event("http://exa\x00mple.com/cat.jpg"), "ImageUrl: must not contain"),
+    "s3-invalid-bucket-name": (image_event("s3://Invalid_Bucket!/cat.jpg"), "not a valid S3 address"),
+    "s3-bucket-with-port": (image_event("s3://bucket:80/cat.jpg"), "not a valid S3 address"),
     "lone-surrogate-in-url": (b'{"ImageUrl": "s3://b/\\ud800.jpg", "Description": "x"}',
                               "ImageUrl: .*invalid Unicode"),
     "lone-surrogate-in-description": (b'{"ImageUrl": "ftp://x/y.jpg", "Description": "\\udc80 cat"}',
                                       "ImageUrl: .*got 'ftp:'"),
-    "s3-without-key": (event(url=f"s3://{BUCKET}"), "s3:// URLs need a key"),
-    "s3-missing-object": (event(url=f"s3://{BUCKET}/incoming/nope.jpg"), "does not exist \\(NoSuchKey\\)"),
-    "s3-missing-bucket": (event(url="s3://no-such-bucket-here/cat.jpg"), "does not exist \\(NoSuchBucket\\)"),
+    "s3-without-key": (image_event(f"s3://{BUCKET}"), "s3:// URLs need a key"),
+    "s3-missing-object": (image_event(f"s3://{BUCKET}/incoming/nope.jpg"), r"does not exist \(NoSuchKey\)"),
+    "s3-missing-bucket": (image_event("s3://no-such-bucket-here/cat.jpg"),
+                          r"does not exist \(NoSuchBucket\)"),
     "duplicate-keys-last-wins": (b'{"ImageUrl": "s3://b/k.jpg", "ImageUrl": "javascript:x", '
                                  b'"Description": "x"}', "got 'javascript:'"),
-    "html-description-missing-image": (event(url=f"s3://{BUCKET}/x.jpg", description="<script>x</script>"),
+    "html-description-missing-image": (image_event(f"s3://{BUCKET}/x.jpg", "<script>x</script>"),
                                        "does not exist"),
 }
 assert len(PAYLOADS) >= 30

@@ -14,21 +14,10 @@ from core.aws import AwsClients
 from core.settings import Settings
 from core.store.reads import last_hour_count
 from local.event_source.runner import LocalEventSource, RunnerConfig
+from tests.factories import event_id, image_event, image_in_bucket, put_on_stream, small_jpeg
 from tests.reliability import counted_handler
 from tests.reliability.faults import FaultInjector
-from tests.reliability.harness import (
-    SOAK,
-    event_id,
-    event_ids_in_table,
-    failed_over,
-    failure_messages,
-    image_in_bucket,
-    payload,
-    put_on_stream,
-    report,
-    size,
-    small_jpeg,
-)
+from tests.reliability.harness import SOAK, event_ids_in_table, failed_over, failure_messages, report, size
 
 N = size(100, 1_000)
 # The deploy template's batch size is 100. A failed record makes the runner, like Lambda, deliver it
@@ -85,7 +74,7 @@ def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_
 ) -> None:
     aws = handler_aws
     urls = [image_in_bucket(aws, f"f{i}.jpg", small_jpeg(i)) for i in range(N)]
-    sent = put_on_stream(aws, [payload(url, f"fault test {i}") for i, url in enumerate(urls)])
+    sent = put_on_stream(aws, [image_event(url, f"fault test {i}") for i, url in enumerate(urls)])
     faults = FaultInjector(aws, seed=SEED, rate=0.2)
     runner = LocalEventSource(aws, RunnerConfig(
         batch_size=BATCH_SIZE, max_attempts=max_attempts, poll_seconds=0, handler=COUNTED_HANDLER))

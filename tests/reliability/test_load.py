@@ -17,15 +17,8 @@ from core.settings import Settings
 from core.store.browse import recent_events
 from core.store.reads import last_hour_count, last_hour_minutes, latest_event
 from local.event_source.runner import LocalEventSource, RunnerConfig
-from tests.reliability.harness import (
-    SOAK,
-    event_ids_in_table,
-    image_in_bucket,
-    percentile,
-    report,
-    size,
-    small_jpeg,
-)
+from tests.factories import image_in_bucket, small_jpeg
+from tests.reliability.harness import SOAK, event_ids_in_table, percentile, report, size
 
 N = size(200, 10_000)
 READ_EVERY_SECONDS = 0.25

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from core.settings import Settings
-from tests import imagefactory as make
+from tests import factories as make
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"

@@ -14,21 +14,22 @@ from core.aws import AwsClients
 from core.settings import Settings
 from core.store.reads import last_hour_minutes, latest_event
 from lambda_consumer import handler as consumer
-from tests.integration.test_handler import context
+from tests.factories import (
+    event_id,
+    image_event,
+    image_in_bucket,
+    lambda_context,
+    put_and_read_back,
+    small_jpeg,
+)
 from tests.reliability.harness import (
     Delivery,
     event_ids_in_table,
     event_items_in_table,
-    image_in_bucket,
     object_keys,
-    payload,
-    put_on_stream,
-    read_back,
     report,
     size,
-    small_jpeg,
 )
-from tests.reliability.harness import event_id as id_of
 
 N = size(100, 1_000)
 N_AT_ONCE = size(50, 1_000)
@@ -44,11 +45,10 @@ def batch(aws: AwsClients, n: int) -> Delivery:
     """n records on the stream, read back as the one Lambda event that carries them all."""
     url = image_in_bucket(aws, "shared.jpg", small_jpeg(1))  # shared: cheap records, one image stored
     payloads = [
-        b'{"ImageUrl": "ftp://example.com/x.jpg"}' if i % FAILED_EVERY == 0 else payload(url, f"record {i}")
+        image_event(url, f"record {i}") if i % FAILED_EVERY else b'{"ImageUrl": "ftp://example.com/x.jpg"}'
         for i in range(n)
     ]
-    sent = put_on_stream(aws, payloads)
-    return Delivery(sent, read_back(aws, sent))
+    return Delivery(*put_and_read_back(aws, payloads))
 
 
 def snapshot(aws: AwsClients) -> tuple[Any, ...]:
@@ -68,7 +68,7 @@ def timed(deliver: Callable[[], object]) -> float:
 def check_exactly_once(aws: AwsClients, delivery: Delivery) -> None:
     n = len(delivery.sent)
     ids = event_ids_in_table(aws)
-    assert len(ids) == n and set(ids) == {id_of(r) for r in delivery.sent}
+    assert len(ids) == n and set(ids) == {event_id(r) for r in delivery.sent}
     assert snapshot(aws)[1] == (n, len(range(0, n, FAILED_EVERY)))  # last-hour count n, failed counted once
 
 
@@ -77,9 +77,9 @@ def test_the_same_batch_delivered_three_times_keeps_exactly_one_event_per_record
     handler_aws: AwsClients,
 ) -> None:
     delivery = batch(handler_aws, N)
-    seconds = [timed(lambda: consumer.handler(delivery.event, context()))]
+    seconds = [timed(lambda: consumer.handler(delivery.event, lambda_context()))]
     first = snapshot(handler_aws)
-    seconds += [timed(lambda: consumer.handler(delivery.event, context())) for _ in range(2)]
+    seconds += [timed(lambda: consumer.handler(delivery.event, lambda_context())) for _ in range(2)]
     check_exactly_once(handler_aws, delivery)
     assert snapshot(handler_aws) == first  # items, counters, latest and objects all unchanged
     report(f"redelivery: one batch of {N} records delivered 3 times in turn: "
@@ -93,6 +93,6 @@ def test_the_same_batch_delivered_three_times_at_once_keeps_exactly_one_event_pe
     # As when an invocation overruns and its retry starts, or two consumers read one shard.
     delivery = batch(handler_aws, N_AT_ONCE)
     with ThreadPoolExecutor(3) as pool:
-        responses = list(pool.map(lambda _: consumer.handler(delivery.event, context()), range(3)))
+        responses = list(pool.map(lambda _: consumer.handler(delivery.event, lambda_context()), range(3)))
     assert responses == [{"batchItemFailures": []}] * 3
     check_exactly_once(handler_aws, delivery)

@@ -24,8 +24,8 @@ import pytest
 
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
-from tests import imagefactory as make
-from tests.reliability.harness import deliver, fake_dns, fresh_emulator, payload
+from tests import factories as make
+from tests.reliability.harness import deliver, fake_dns, fresh_emulator
 
 PUBLIC = "93.184.215.14"  # what cdn.public.example resolves to; its connections reach the test's server
 CDN = "http://cdn.public.example"
@@ -80,14 +80,25 @@ assert len(FORMS) >= 15
 CONTROL = f"{CDN}/cat.png"  # a public image: proves connections do go through when they may
 
 
+class PublicHost(ThreadingHTTPServer):
+    """The public host's server, noting the path of every request."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Public)
+        self.paths: list[str] = []
+
+
 class _Public(BaseHTTPRequestHandler):
     """The public host: an image, and a redirect to wherever ?url= says."""
 
     protocol_version = "HTTP/1.1"
     image = make.encode(make.halves((64, 32)), "PNG")
+    server: PublicHost
 
     def do_GET(self) -> None:
-        self.server.paths.append(self.path)  # type: ignore[attr-defined]
+        self.server.paths.append(self.path)
         target = parse_qs(urlsplit(self.path).query).get("url")
         self.send_response(302 if target else 200)
         if target:
@@ -112,10 +123,8 @@ class Outcome:
 
 
 @contextmanager
-def public_host() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Public)
-    server.daemon_threads = True
-    server.paths = []  # type: ignore[attr-defined]
+def public_host() -> Iterator[PublicHost]:
+    server = PublicHost()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield server
@@ -157,12 +166,13 @@ def outcome(moto_endpoint: str) -> Iterator[Outcome]:
     urls = {name: url.replace("{emulator_port}", str(emulator.port)) for name, url in FORMS.items()}
     with (fresh_emulator(moto_endpoint, Settings(worker_count=4)) as clients, fake_dns(DNS),
           public_host() as server):
-        payloads = [payload(url, f"ssrf: {name}") for name, url in urls.items()] + [payload(CONTROL, "ok")]
+        payloads = [make.image_event(url, f"ssrf: {name}") for name, url in urls.items()]
+        payloads.append(make.image_event(CONTROL, "ok"))
         with only_the_public_host_connects((emulator.hostname or "", emulator.port or 0),
                                            ("127.0.0.1", server.server_address[1])) as attempts:
             delivery = deliver(clients, payloads)
         yield Outcome(delivery.response, dict(zip(FORMS, delivery.stored[:-1], strict=True)),
-                      delivery.stored[-1], attempts, list(server.paths))  # type: ignore[attr-defined]
+                      delivery.stored[-1], attempts, list(server.paths))
 
 
 def test_the_batch_is_answered_without_a_crash_or_a_retry(outcome: Outcome) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -14,7 +15,7 @@ from local.event_source.events import StreamSource, lambda_event
 SOURCE = StreamSource("arn:aws:kinesis:us-east-1:1:stream/s", "us-east-1", "arn:aws:iam::1:role/r")
 
 
-def event(count: int) -> dict:
+def event(count: int) -> dict[str, Any]:
     records = [{"SequenceNumber": str(n), "ApproximateArrivalTimestamp": datetime.now(UTC), "Data": b"x",
                 "PartitionKey": "k"} for n in range(1, count + 1)]
     return lambda_event(records, "shardId-000000000000", SOURCE)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import socket
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from core.errors import FetchFailed, FetchRefused
 from core.fetch import check_address, fetch_http, looks_like_image
 from core.settings import Settings
 from core.ssrf import checked_target, resolve_host
+from tests import factories as make
 
 PUBLIC = "93.184.215.14"
 NAMES = {
@@ -198,23 +197,22 @@ def test_default_ports_stay_out_of_the_host_header() -> None:
 
 def test_international_names_are_resolved_in_their_ascii_form() -> None:
     seen: list[str] = []
-    checked_target("http://bücher.example/", False, lambda host, port: seen.append(host) or [PUBLIC])
+
+    def resolve(host: str, port: int) -> list[str]:
+        seen.append(host)
+        return [PUBLIC]
+
+    checked_target("http://bücher.example/", False, resolve)
     assert seen == ["xn--bcher-kva.example"]
-
-
-def image_bytes(fmt: str) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (16, 16), (200, 40, 40)).save(out, fmt)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "AVIF"])
 def test_real_images_are_recognised_by_their_first_bytes(fmt: str) -> None:
-    assert looks_like_image(image_bytes(fmt))
+    assert looks_like_image(make.image_file(fmt, (16, 16), (200, 40, 40)))
 
 
 def test_formats_we_do_not_read_are_not_taken_for_ours() -> None:
-    assert not looks_like_image(image_bytes("ICO"))
+    assert not looks_like_image(make.image_file("ICO", (16, 16), (200, 40, 40)))
 
 
 @pytest.mark.parametrize(

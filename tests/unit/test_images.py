@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from PIL import Image, features
@@ -13,7 +14,7 @@ from core import formats
 from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
 from core.images import process_image
 from core.settings import Settings
-from tests import imagefactory as make
+from tests import factories as make
 
 SETTINGS = Settings(thumbnail_size=128)
 
@@ -21,14 +22,6 @@ SETTINGS = Settings(thumbnail_size=128)
 def thumbnail_of(data: bytes, settings: Settings = SETTINGS) -> Image.Image:
     _, thumbnail = process_image(data, settings)
     return make.decoded(thumbnail.data)
-
-
-def is_red(pixel: tuple[int, ...]) -> bool:
-    return pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
-
-
-def is_blue(pixel: tuple[int, ...]) -> bool:
-    return pixel[2] > 200 and pixel[0] < 60 and pixel[1] < 60
 
 
 # Given an image of each format we accept
@@ -56,7 +49,7 @@ def test_each_format_is_named_for_its_s3_key_and_thumbnailed(
     info, thumbnail = process_image(make.encode(Image.new("RGB", (300, 150), "red"), fmt), SETTINGS)
     assert (info.format, info.extension, info.content_type) == (fmt, extension, content_type)
     assert (info.width, info.height) == (300, 150) and (thumbnail.width, thumbnail.height) == (128, 64)
-    assert is_red(make.decoded(thumbnail.data).convert("RGB").getpixel((64, 32)))
+    assert make.is_red(make.pixel(make.decoded(thumbnail.data).convert("RGB"), (64, 32)))
 
 
 def test_small_images_are_not_upscaled() -> None:
@@ -71,9 +64,9 @@ def test_jpeg_is_decoded_at_a_reduced_scale_before_resampling(monkeypatch: pytes
     resampled: list[tuple[int, int]] = []
     thumbnail = Image.Image.thumbnail
 
-    def recording_thumbnail(self: Image.Image, *args: object, **kwargs: object) -> None:
+    def recording_thumbnail(self: Image.Image, *args: Any, **kwargs: Any) -> None:
         resampled.append(self.size)
-        thumbnail(self, *args, **kwargs)  # type: ignore[arg-type]
+        thumbnail(self, *args, **kwargs)
 
     monkeypatch.setattr(Image.Image, "thumbnail", recording_thumbnail)
     _, small = process_image(make.jpeg((4000, 3000)), SETTINGS)
@@ -94,7 +87,7 @@ def test_exif_rotated_jpeg_thumbnail_is_upright() -> None:
     small = thumbnail_of(make.exif_rotated_jpeg(6)).convert("RGB")
     assert small.size == (64, 128)
     # Orientation 6 means "rotate 90° clockwise to view": the red left half ends up on top.
-    assert is_red(small.getpixel((32, 5))) and is_blue(small.getpixel((32, 122)))
+    assert make.is_red(make.pixel(small, (32, 5))) and make.is_blue(make.pixel(small, (32, 122)))
 
 
 @pytest.mark.parametrize(
@@ -108,7 +101,8 @@ def test_a_big_rotated_jpeg_is_drafted_and_then_turned_upright(
 ) -> None:
     data = make.with_exif(make.halves((2400, 1200)), Orientation=orientation)
     small = thumbnail_of(data, Settings(thumbnail_size=100)).convert("RGB")
-    assert small.size == size and is_red(small.getpixel(red_at)) and is_blue(small.getpixel(blue_at))
+    assert small.size == size
+    assert make.is_red(make.pixel(small, red_at)) and make.is_blue(make.pixel(small, blue_at))
 
 
 def test_exif_summary_names_the_camera() -> None:
@@ -135,7 +129,8 @@ def test_an_image_without_exif_has_an_empty_summary() -> None:
 
 def test_cmyk_jpeg_keeps_its_colour() -> None:
     info, _ = process_image(make.cmyk_jpeg(), SETTINGS)
-    assert info.mode == "CMYK" and is_red(thumbnail_of(make.cmyk_jpeg()).convert("RGB").getpixel((10, 10)))
+    corner = make.pixel(thumbnail_of(make.cmyk_jpeg()).convert("RGB"), (10, 10))
+    assert info.mode == "CMYK" and make.is_red(corner)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
@@ -143,7 +138,7 @@ def test_16_bit_gradient_is_scaled_not_clipped_to_white(fmt: str) -> None:
     data = make.gradient_16bit(fmt)
     assert process_image(data, SETTINGS)[0].mode == "I;16"
     small = thumbnail_of(data).convert("L")
-    left, middle, right = (small.getpixel((x, 10)) for x in (2, small.width // 2, small.width - 3))
+    left, middle, right = (make.pixel(small, (x, 10))[0] for x in (2, small.width // 2, small.width - 3))
     assert left < 30 and 100 < middle < 160 and right > 220
 
 
@@ -151,7 +146,7 @@ def test_palette_image_keeps_its_transparency() -> None:
     info, _ = process_image(make.palette_with_transparency(), SETTINGS)
     small = thumbnail_of(make.palette_with_transparency())
     assert info.mode == "P" and small.mode == "RGBA"
-    assert small.getpixel((2, 2))[3] == 0 and small.getpixel((64, 64))[3] == 255
+    assert make.pixel(small, (2, 2))[3] == 0 and make.pixel(small, (64, 64))[3] == 255
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])
@@ -159,7 +154,8 @@ def test_alpha_is_kept(mode: str) -> None:
     image = Image.new(mode, (100, 100), 0)
     image.paste((255,) * len(mode), (50, 0, 100, 100))  # right half opaque white
     small = thumbnail_of(make.encode(image, "PNG"))
-    assert small.mode == "RGBA" and small.getpixel((10, 50))[3] == 0 and small.getpixel((90, 50))[3] == 255
+    assert small.mode == "RGBA"
+    assert make.pixel(small, (10, 50))[3] == 0 and make.pixel(small, (90, 50))[3] == 255
 
 
 @pytest.mark.parametrize(("mode", "fmt"), [("1", "PNG"), ("L", "PNG"), ("RGB", "BMP"), ("RGB", "TIFF")])
@@ -170,8 +166,8 @@ def test_other_common_modes_and_formats_become_rgb(mode: str, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
 def test_animated_images_count_frames_and_thumbnail_the_first(fmt: str) -> None:
     info, thumbnail = process_image(make.animated(fmt), SETTINGS)
-    first = make.decoded(thumbnail.data).convert("RGB").getpixel((5, 5))
-    assert info.frame_count == 3 and is_red(first)
+    first = make.pixel(make.decoded(thumbnail.data).convert("RGB"), (5, 5))
+    assert info.frame_count == 3 and make.is_red(first)
 
 
 def test_an_mpo_photo_is_a_still_jpeg() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from local.event_source.events import (
 )
 from local.event_source.on_failure import failure_record
 from local.event_source.shards import ShardCursor
+from tests.factories import golden_event
 
 SHARD = "shardId-000000000003"
 SOURCE = StreamSource("arn:aws:kinesis:eu-west-1:123456789012:stream/images", "eu-west-1",
@@ -24,7 +26,7 @@ ARRIVED = datetime(2026, 11, 25, 7, 0, 1, 234567, tzinfo=UTC)
 SEQUENCE = "49590338271490256608559692538361571095921575989136588898"
 
 
-def get_records_record(sequence: str = SEQUENCE, data: bytes = b'{"ImageUrl": "s3://b/k"}') -> dict:
+def get_records_record(sequence: str = SEQUENCE, data: bytes = b'{"ImageUrl": "s3://b/k"}') -> dict[str, Any]:
     return {"SequenceNumber": sequence, "ApproximateArrivalTimestamp": ARRIVED, "Data": data,
             "PartitionKey": "testKey"}
 
@@ -41,6 +43,34 @@ def test_a_get_records_record_becomes_lambdas_kinesis_event_record() -> None:
         "eventName": "aws:kinesis:record", "invokeIdentityArn": SOURCE.role_arn,
         "awsRegion": "eu-west-1", "eventSourceARN": SOURCE.stream_arn,
     }
+
+
+def shape(value: Any) -> Any:
+    """The keys of every object and the type of every other value: what a reader of the event relies on."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value)
+
+
+def test_records_have_exactly_the_keys_and_value_types_of_the_lambda_guides_example() -> None:
+    (documented, _) = golden_event("kinesis_lambda_guide")["Records"]
+    built = lambda_event([get_records_record(), get_records_record("7")], SHARD, SOURCE)["Records"]
+    assert [shape(record) for record in built] == [shape(documented)] * 2
+
+
+def test_the_lambda_guides_example_is_rebuilt_exactly_from_its_own_records() -> None:
+    documented = golden_event("kinesis_lambda_guide")
+    first = documented["Records"][0]
+    records = [
+        {"SequenceNumber": k["sequenceNumber"], "PartitionKey": k["partitionKey"],
+         "Data": base64.b64decode(k["data"]),
+         "ApproximateArrivalTimestamp": datetime.fromtimestamp(k["approximateArrivalTimestamp"], UTC)}
+        for k in (record["kinesis"] for record in documented["Records"])
+    ]
+    source = StreamSource(first["eventSourceARN"], first["awsRegion"], first["invokeIdentityArn"])
+    assert lambda_event(records, "shardId-000000000006", source) == documented
 
 
 def test_the_handler_reads_back_the_shard_and_the_arrival_time() -> None:

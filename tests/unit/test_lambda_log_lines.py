@@ -4,20 +4,22 @@ function's own lines captured for its invocation."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime
 
+import pytest
 from aws_lambda_powertools import Logger
 
 from core import lambda_log_lines as lines_format
-from core.logs import parse_line
+from core.logs import LogEntry, parse_line
 from local.event_source import lambda_logs
 
 REQUEST = "8f5c2e1a-7b3d-4c1e-9a2f-0123456789ab"
 AT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
 
-def parse(line: str):  # type: ignore[no-untyped-def]
+def parse(line: str) -> LogEntry:
     return parse_line(line, AT, "stream")
 
 
@@ -44,14 +46,17 @@ def test_streams_are_named_like_lambdas() -> None:
     assert lambda_logs.stream_name(AT) != name  # one per execution environment
 
 
-def test_the_functions_powertools_lines_go_to_the_invocation_not_to_stdout(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_functions_powertools_lines_go_to_the_invocation_not_to_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     logger = Logger(service="test-capture")
     try:
         with lambda_logs.captured() as lines:
             logger.info("inside")
         logger.info("outside")
     finally:
-        logger.removeHandler(logger.handlers[0])  # it writes to this test's stdout, closed after it
+        # Its handler writes to this test's stdout, which is closed after the test.
+        logging.getLogger(logger.name).removeHandler(logger.handlers[0])
     assert [json.loads(message)["message"] for _, message in lines] == ["inside"]
     printed = capsys.readouterr().out
     assert '"outside"' in printed and '"inside"' not in printed

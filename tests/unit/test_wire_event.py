@@ -3,47 +3,38 @@
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
 
 from core.errors import InvalidEvent
 from core.wire import parse_payload, salvage_fields
+from tests.factories import SEED_DESCRIPTION, image_event, wire_json
 
 URL = "https://images.example.com/cat.jpg"
 
 
-def payload(**fields: object) -> bytes:
-    return json.dumps(fields).encode()
-
-
 @pytest.mark.parametrize(
-    "fields",
-    [
-        {"ImageUrl": URL, "Description": "Test image event from Kinesis"},
-        {"imageUrl": URL, "description": "Test image event from Kinesis"},
-        {"image_url": URL, "description": "Test image event from Kinesis"},
-    ],
+    "keys", [("ImageUrl", "Description"), ("imageUrl", "description"), ("image_url", "description")]
 )
-def test_every_spelling_of_the_fields_is_the_same_event(fields: dict[str, str]) -> None:
-    event = parse_payload(payload(**fields))
-    assert (event.image_url, event.description) == (URL, "Test image event from Kinesis")
+def test_every_spelling_of_the_fields_is_the_same_event(keys: tuple[str, str]) -> None:
+    event = parse_payload(image_event(URL, keys=keys))
+    assert (event.image_url, event.description) == (URL, SEED_DESCRIPTION)
 
 
 def test_aws_cli_v1_base64_text_of_the_json_is_the_same_event() -> None:
-    raw = payload(ImageUrl=URL, Description="from CLI v1")
+    raw = image_event(URL, "from CLI v1")
     assert parse_payload(base64.b64encode(raw)) == parse_payload(raw)
 
 
 def test_base64_wrapped_at_76_columns_like_gnu_base64_is_the_same_event() -> None:
-    raw = payload(ImageUrl=URL, Description="Test image event from Kinesis")
+    raw = image_event(URL)
     wrapped = base64.encodebytes(raw)  # line breaks every 76 characters, as `base64` prints
     assert b"\n" in wrapped.strip() and parse_payload(wrapped) == parse_payload(raw)
 
 
 @pytest.mark.parametrize("url", [URL, "http://example.com/a.png", "s3://bucket/key/a.webp"])
 def test_http_https_and_s3_urls_are_accepted(url: str) -> None:
-    assert parse_payload(payload(ImageUrl=url, Description="ok")).image_url == url
+    assert parse_payload(image_event(url, "ok")).image_url == url
 
 
 @pytest.mark.parametrize(
@@ -68,12 +59,12 @@ def test_http_https_and_s3_urls_are_accepted(url: str) -> None:
 )
 def test_invalid_fields_are_refused_with_a_reason(fields: dict[str, object], reason: str) -> None:
     with pytest.raises(InvalidEvent, match="Invalid event") as caught:
-        parse_payload(payload(**fields))
+        parse_payload(wire_json(fields))
     assert reason in str(caught.value)
 
 
 def test_exactly_500_characters_is_accepted() -> None:
-    assert len(parse_payload(payload(ImageUrl=URL, Description="x" * 500)).description) == 500
+    assert len(parse_payload(image_event(URL, "x" * 500)).description) == 500
 
 
 @pytest.mark.parametrize(
@@ -93,6 +84,6 @@ def test_records_that_are_not_a_json_object_say_so(data: bytes, reason: str) -> 
 
 
 def test_fields_of_a_rejected_event_are_kept_for_its_failed_record() -> None:
-    salvaged = salvage_fields(payload(ImageUrl="ftp://x/y", Description="kept", Extra=1))
+    salvaged = salvage_fields(wire_json({"ImageUrl": "ftp://x/y", "Description": "kept", "Extra": 1}))
     assert salvaged == {"image_url": "ftp://x/y", "description": "kept"}
     assert salvage_fields(b"not json") == {}
