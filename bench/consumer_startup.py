@@ -16,7 +16,8 @@ from tools.lambda_zip import build_zip, interpreter
 
 TIMED_IMPORT = ("import sys, time; sys.path[:0] = sys.argv[1:]; t = time.perf_counter(); "
                 "import lambda_consumer.handler; print((time.perf_counter() - t) * 1000)")
-RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")  # Lambda's runtime has these
+# Lambda's Python runtime has these (the SDK and what botocore imports)
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "urllib3")
 VENV_SITE = Path(str(__import__("boto3").__file__)).parents[1]
 
 

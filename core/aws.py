@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at 
     from mypy_boto3_sts import STSClient
 
 
+# S3 refuses Signature Version 2 for buckets created since June 2020, yet botocore still presigns with
+# it in us-east-1, us-west-2 and eu-west-1, and on the global endpoint (a bucket elsewhere answers that
+# with a redirect a browser cannot follow). SigV4 on the bucket's regional virtual-hosted endpoint works
+# in every region; botocore keeps path style for an endpoint that is an IP address (the emulator).
+S3_CONFIG = Config(
+    signature_version="s3v4", s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}
+)
+
+
 def client_config(settings: Settings) -> Config:
     """Retries, timeouts and a connection pool sized so every worker has its own connection."""
     return Config(
@@ -49,12 +58,16 @@ class AwsClients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(service, config=self._config)  # type: ignore[call-overload]
+                self._clients[service] = self._build(service)
             return self._clients[service]
 
     @property
     def s3(self) -> S3Client:
         return cast("S3Client", self.client("s3"))
+
+    def _build(self, service: str) -> Any:
+        config = self._config.merge(S3_CONFIG) if service == "s3" else self._config
+        return self._session.client(service, config=config)  # type: ignore[call-overload]
 
     @property
     def dynamodb(self) -> DynamoDBClient:

@@ -68,7 +68,7 @@ CODES: dict[str, ErrorType] = {
          "TransactionInProgressException"),
         StoreUnavailable,
     ),
-    "TransactionConflict": TransactionConflict,
+    **dict.fromkeys(("TransactionConflict", "TransactionConflictException"), TransactionConflict),
     **dict.fromkeys(
         ("ValidationException", "InvalidArgumentException", "InvalidParameterException",
          "InvalidParameterValue", "InvalidParameterCombination", "SerializationException", "InvalidRequest",

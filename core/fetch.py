@@ -1,26 +1,27 @@
 """Image bytes from where an event points: S3 through our own client, http(s) through the SSRF guard.
 
-Every fetch is capped in bytes (MAX_IMAGE_BYTES) and http(s) also in total time
-(FETCH_TIMEOUT_SECONDS). Failures of the source are FetchFailed or FetchRefused (permanent, recorded
-with the message as the reason); failures of S3 itself are StoreUnavailable (the caller retries).
+Every fetch is capped in bytes (MAX_IMAGE_BYTES); http(s) also in total time, every part of the
+exchange included (FETCH_TIMEOUT_SECONDS, core/deadline_http.py). Failures of the source are
+FetchFailed or FetchRefused (permanent, recorded with the message as the reason); failures of S3
+itself are StoreUnavailable (the caller retries).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import http.client
+import socket
+import ssl
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from botocore.exceptions import ClientError, ReadTimeoutError
-from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool, Timeout
-from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from core import formats
 from core.aws import AwsClients
 from core.aws_errors import aws_call, error_code
+from core.deadline_http import Deadline, Exchange, TooSlow
 from core.errors import (
     AccessDenied,
     FetchFailed,
@@ -118,17 +119,23 @@ def _code(exc: Exception) -> str:
 
 
 def fetch_http(url: str, settings: Settings, resolve: Resolver = resolve_host) -> Fetched:
-    """GET an image over http(s), checking every hop with the SSRF guard; time and bytes capped."""
-    deadline = time.monotonic() + settings.fetch_timeout_seconds
-    current = url
-    with _as_fetch_failed(url, settings):
-        for _ in range(MAX_REDIRECTS + 1):
-            target = _checked_hop(url, current, settings, resolve)
-            result = _fetch_once(current, target, settings, deadline)
+    """GET an image over http(s), checking every hop with the SSRF guard; bytes capped, and one deadline
+    (FETCH_TIMEOUT_SECONDS) over everything: DNS, connect, TLS, status line, headers, redirects, body."""
+    deadline = Deadline(settings.fetch_timeout_seconds)
+    current, hops = url, 0
+    with _as_fetch_failed(url, settings, lambda: hops):
+        for hops in range(MAX_REDIRECTS + 1):  # noqa: B007 - read by the error message above
+            target = _checked_hop(url, current, settings, _resolving_within(resolve, deadline))
+            result = _fetch_once(url, current, target, settings, deadline)
             if isinstance(result, Fetched):
                 return result
             current = result
     raise FetchFailed(f"{shorten(url)} redirected more than {MAX_REDIRECTS} times; link to the image itself")
+
+
+def _resolving_within(resolve: Resolver, deadline: Deadline) -> Resolver:
+    """The resolver, given up on at the deadline: getaddrinfo itself has no timeout."""
+    return lambda host, port: deadline.run("resolving the host name", lambda: resolve(host, port))
 
 
 def _checked_hop(url: str, current: str, settings: Settings, resolve: Resolver) -> Target:
@@ -141,110 +148,62 @@ def _checked_hop(url: str, current: str, settings: Settings, resolve: Resolver) 
         raise FetchRefused(f"{shorten(url)} redirects to {exc}") from None
 
 
-def _fetch_once(url: str, target: Target, settings: Settings, deadline: float) -> Fetched | str:
+def _fetch_once(
+    url: str, current: str, target: Target, settings: Settings, deadline: Deadline
+) -> Fetched | str:
     """One request to the checked address: the image, or the next URL when the server redirects."""
-    seconds = _remaining(url, settings, deadline)
-    with _pool(target, Timeout(connect=seconds, read=seconds)) as pool:
-        # decode_content=False: a gzip body must not inflate past the byte cap.
-        response = pool.urlopen(
-            "GET",
-            target.path,
-            headers={**_HEADERS, "Host": target.host_header},
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            decode_content=False,
-            assert_same_host=False,
-        )
-        try:
-            location = response.headers.get("Location")
-            if response.status in _REDIRECT_STATUSES and location:
-                return urljoin(url, location.strip())
-            return _read_image(url, response, settings, deadline)
-        finally:
-            response.release_conn()
+    with Exchange(target, deadline, _HEADERS) as exchange:
+        response = exchange.response
+        location = response.getheader("Location")
+        if response.status in _REDIRECT_STATUSES and location:
+            return urljoin(current, location.strip())
+        return _read_image(current, response, settings)
 
 
-def _pool(target: Target, timeout: Timeout) -> HTTPConnectionPool:
-    """A pool bound to the checked address; never a proxy from the environment (urllib3 reads none)."""
-    address = f"[{target.address}]" if ":" in target.address else target.address
-    if target.scheme == "http":
-        return HTTPConnectionPool(address, target.port, timeout=timeout, maxsize=1, retries=False)
-    # TLS still speaks to, and verifies, the name: SNI and the certificate check use target.host.
-    return HTTPSConnectionPool(
-        address,
-        target.port,
-        timeout=timeout,
-        maxsize=1,
-        retries=False,
-        cert_reqs="CERT_REQUIRED",
-        server_hostname=target.host,
-        assert_hostname=target.host,
-    )
-
-
-def _read_image(url: str, response: BaseHTTPResponse, settings: Settings, deadline: float) -> Fetched:
+def _read_image(url: str, response: http.client.HTTPResponse, settings: Settings) -> Fetched:
     if not 200 <= response.status < 300:
         raise FetchFailed(f"{shorten(url)} answered {response.status} {response.reason or ''}".rstrip())
-    length = response.headers.get("Content-Length")
+    length = response.getheader("Content-Length")
     _check_size(url, int(length) if length and length.isdigit() else None, settings.max_image_bytes)
-    data = _read_capped(url, response, settings, deadline)
-    content_type = response.headers.get("Content-Type")
+    data = _read_capped(url, response, settings.max_image_bytes)
+    content_type = response.getheader("Content-Type")
     if not looks_like_image(data) and not formats.sniff_refused(data):  # imaging names a refused format
         raise FetchFailed(f"{shorten(url)} is not an image: {_describe_start(data, content_type)}")
     return Fetched(data, content_type, url)
 
 
-def _read_capped(url: str, response: BaseHTTPResponse, settings: Settings, deadline: float) -> bytes:
-    """Stream the body, stopping once it passes the limit or the deadline."""
+def _read_capped(url: str, response: http.client.HTTPResponse, limit: int) -> bytes:
+    """Stream the body, stopping once it passes the limit (the deadline bounds every read)."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        _shrink_read_timeout(response, _remaining(url, settings, deadline))
-        chunk = response.read1(_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
+    while chunk := response.read1(_CHUNK):
         size += len(chunk)
-        if size > settings.max_image_bytes:
-            limit = settings.max_image_bytes
+        if size > limit:
             raise FetchFailed(f"{shorten(url)} sends more than {limit:,} bytes; {_limit_note(limit)}")
         chunks.append(chunk)
-
-
-def _shrink_read_timeout(response: BaseHTTPResponse, seconds: float) -> None:
-    # A server trickling a byte at a time never trips a per-read timeout; the deadline is overall.
-    sock = getattr(response.connection, "sock", None)
-    if sock is not None:
-        sock.settimeout(seconds)
-
-
-def _remaining(url: str, settings: Settings, deadline: float) -> float:
-    seconds = deadline - time.monotonic()
-    if seconds <= 0:
-        raise FetchFailed(_too_slow(url, settings))
-    return seconds
+    return b"".join(chunks)
 
 
 @contextmanager
-def _as_fetch_failed(url: str, settings: Settings) -> Iterator[None]:
+def _as_fetch_failed(url: str, settings: Settings, redirects: Callable[[], int]) -> Iterator[None]:
     """Turn the transport's errors into FetchFailed with a reason a person can act on."""
     try:
         yield
-    except NewConnectionError as exc:  # urllib3 makes it a ConnectTimeoutError too; it is not one
-        raise FetchFailed(f"{shorten(url)}: could not connect ({exc.__cause__ or exc})") from exc
-    except Urllib3Timeout as exc:
-        raise FetchFailed(_too_slow(url, settings)) from exc
-    except SSLError as exc:
+    except TooSlow as exc:
+        after = f" (after {redirects()} redirect{'s' if redirects() > 1 else ''})" if redirects() else ""
+        raise FetchFailed(
+            f"{shorten(url)} did not send the image within {settings.fetch_timeout_seconds:g} s "
+            f"(FETCH_TIMEOUT_SECONDS): still {exc.part}{after}"
+        ) from None
+    except ssl.SSLError as exc:
         raise FetchFailed(f"{shorten(url)}: TLS failed or the certificate is not valid ({exc})") from exc
-    except (HTTPError, OSError) as exc:
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        raise FetchFailed(f"{shorten(url)}: could not connect ({exc})") from exc
+    except http.client.HTTPException as exc:
+        kind = type(exc).__name__
+        raise FetchFailed(f"{shorten(url)}: the answer is not valid HTTP ({kind}: {exc})") from exc
+    except OSError as exc:
         raise FetchFailed(f"{shorten(url)}: could not connect or the connection broke ({exc})") from exc
-
-
-def _too_slow(url: str, settings: Settings) -> str:
-    return (
-        f"{shorten(url)} did not send the image within {settings.fetch_timeout_seconds:g} s "
-        "(FETCH_TIMEOUT_SECONDS)"
-    )
 
 
 # --- shared ---------------------------------------------------------------------------------------

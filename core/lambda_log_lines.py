@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 import re
-import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from core.clock import iso_ms
+
 _PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: ([\w-]+)")
+_TIMEOUT = re.compile(r"^\S+Z ([\w-]+) Task timed out after ([\d.]+) seconds")
 _REPORT_VALUE = re.compile(r"^\s*([A-Za-z ]+):\s*(\d+(?:\.\d+)?)\s*(?:ms|MB)\s*$")
 # REPORT's label -> (our field name, its type)
 _REPORT_FIELDS: dict[str, tuple[str, type]] = {
@@ -29,7 +32,7 @@ _REPORT_FIELDS: dict[str, tuple[str, type]] = {
 class PlatformLine:
     """A START, END or REPORT line, read back."""
 
-    kind: str  # "start" | "end" | "report"
+    kind: str  # "start" | "end" | "report" | "timeout"
     request_id: str
     fields: dict[str, Any] = field(default_factory=dict)  # REPORT's figures, e.g. duration_ms
 
@@ -56,19 +59,23 @@ def report_line(
     return "\t".join(parts) + "\t"
 
 
-def error_line(error: BaseException, request_id: str) -> str:
+def error_line(error_type: str, message: str, request_id: str, stack: list[str]) -> str:
     """The runtime's JSON report of an unhandled exception (read back as an ERROR: it has no level)."""
-    return json.dumps({
-        "errorMessage": str(error), "errorType": type(error).__name__, "requestId": request_id,
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    })
+    return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
+                       "stackTrace": stack})
+
+
+def timeout_line(request_id: str, seconds: float, at: datetime) -> str:
+    """What Lambda writes when it stops an invocation at the function's timeout."""
+    return f"{iso_ms(at)} {request_id} Task timed out after {seconds:.2f} seconds"
 
 
 def platform_line(line: str) -> PlatformLine | None:
     """The START, END or REPORT line `line` is, or None."""
     found = _PLATFORM.match(line)
     if not found:
-        return None
+        timeout = _TIMEOUT.match(line)
+        return timeout and PlatformLine("timeout", timeout.group(1), {"timeout_s": float(timeout.group(2))})
     kind = found.group(1).lower()
     return PlatformLine(kind, found.group(2), _report_fields(line) if kind == "report" else {})
 

@@ -40,7 +40,8 @@ def parse_line(message: str, timestamp: datetime, log_stream: str) -> LogEntry:
     platform = platform_line(line)
     if platform:
         return LogEntry(
-            timestamp, log_stream, line, platform.kind, None, platform.request_id, None, platform.fields
+            timestamp, log_stream, line, platform.kind, "ERROR" if platform.kind == "timeout" else None,
+            platform.request_id, None, platform.fields,
         )
     document = _json_object(line)
     if document is not None:

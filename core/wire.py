@@ -61,7 +61,7 @@ def _json_object(data: bytes) -> dict[str, Any]:
 
 def _loads(data: bytes) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8-sig"))  # a byte-order mark before the JSON is tolerated
     except (ValueError, RecursionError):  # bad UTF-8 or JSON, 4,300+ digit numbers, deep nesting
         return _NOT_JSON
 

@@ -6,71 +6,84 @@
 - Query on the table walks and sorts every item of the table to find one partition: the Live page's
   read took 19 ms at 100 events and 221 ms at 2,000. The wrapper hands it that partition alone.
 
-Both rely on the emulator answering one request at a time. Installed only by the embedded emulator.
+Both act on the calling thread only, so concurrent requests (local/strict/dynamodb.py locks each
+table for writes) see moto as it is. Installed only by the embedded emulator.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
+from types import SimpleNamespace
 from typing import Any
 
 _Snapshot = tuple[Any, Any, Any, Any]  # table, hash value, range value, item before (or None)
-
-
-class _NoWholeTableCopies(dict):  # type: ignore[type-arg]
-    """moto copies a table only if `name in self.tables`; answering no skips the whole-table copy."""
-
-    def __contains__(self, key: object) -> bool:
-        return False
+_this_thread = threading.local()  # .transacting: bool; .partition: (table, its items)
+_installed = threading.Lock()
 
 
 def install() -> None:
     """Install both wrappers (idempotent)."""
-    _install_transactions()
-    _install_partition_queries()
+    with _installed:
+        _install_transactions()
+        _install_partition_queries()
 
 
 def _install_partition_queries() -> None:
     from moto.dynamodb.models.table import Table
 
-    original = Table.query
-    if getattr(original, "reads_one_partition", False):
+    original_query, original_all_items = Table.query, Table.all_items
+    if getattr(original_query, "reads_one_partition", False):
         return
+
+    def all_items(self: Any) -> Any:
+        partition = getattr(_this_thread, "partition", None)
+        if partition is not None and partition[0] is self:
+            return partition[1]
+        return original_all_items(self)
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: partition  # moto's query reads the table through all_items()
+            return original_query(self, hash_key, *args, **kwargs)
+        # moto's query reads the table through all_items(); on this thread, that is now one partition.
+        _this_thread.partition = (self, list(self.items.get(hash_key, {}).values()))
         try:
-            return original(self, hash_key, *args, **kwargs)
+            return original_query(self, hash_key, *args, **kwargs)
         finally:
-            del self.all_items
+            _this_thread.partition = None
 
     query.reads_one_partition = True  # type: ignore[attr-defined]
-    setattr(Table, "query", query)  # noqa: B010 - a method replaced on purpose
+    setattr(Table, "all_items", all_items)  # noqa: B010 - methods replaced on purpose
+    setattr(Table, "query", query)  # noqa: B010
 
 
 def _install_transactions() -> None:
+    from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
     if getattr(original, "snapshots_items", False):
         return
 
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if getattr(_this_thread, "transacting", False) and isinstance(value, Table):
+            return value  # the whole-table backup: the wrapper keeps the items the transaction names
+        return copy.deepcopy(value, memo)
+
+    models.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[assignment,attr-defined]
+
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved = [s for s in (_snapshot(self, op) for op in transact_items) if s is not None]
-        tables = self.tables
-        self.tables = _NoWholeTableCopies(tables)
+        _this_thread.transacting = True
         try:
             original(self, transact_items)
         except Exception:
-            self.tables = tables
             _restore(saved)
             raise
         finally:
-            self.tables = tables
+            _this_thread.transacting = False
 
     transact_write_items.snapshots_items = True  # type: ignore[attr-defined]
     setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from local.emulator import check_free, local_environment
+from local.roles import role_credentials
 from local.stack import local_stack
 
 APP_PATH = "dashboard/app.py"
@@ -41,7 +42,8 @@ def main() -> None:
     with local_stack(args.port) as endpoint:
         print(f"export AWS_ENDPOINT_URL={endpoint}   # for the AWS CLI in another terminal")
         print(f"Dashboard: http://localhost:{args.dashboard_port}", flush=True)
-        env = os.environ | local_environment(endpoint)
+        # The dashboard acts as its task role does in AWS: with exactly the template's permissions.
+        env = os.environ | local_environment(endpoint) | role_credentials("dashboard")
         try:
             command = streamlit_command(args.dashboard_port, "127.0.0.1")
             code = subprocess.run([sys.executable, *command[1:]], env=env, check=False).returncode

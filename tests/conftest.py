@@ -1,4 +1,9 @@
-"""Shared fixtures: one moto server over real HTTP for the session, reset before each test."""
+"""Shared fixtures: one strict local AWS over real HTTP for the session, reset before each test.
+
+Tests set things up and look at the store as the account's administrator; the consumer's handler and
+the dashboard act under their roles, with exactly the template's permissions, and a test that leads to
+an AccessDenied fails unless it is marked `access_denied_expected`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from core.provision import provision
 from core.settings import Settings
 from lambda_consumer import handler as consumer
 from local.emulator import embedded_aws
+from local.roles import admin_session, role_session
 
 # The tests never reach AWS: fake credentials, and the endpoint set per test below.
 for _name, _value in {
@@ -26,9 +32,13 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
     os.environ.pop(_name, None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "access_denied_expected: the test provokes an AccessDenied on purpose")
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The same embedded emulator `make run` uses: moto's ThreadedMotoServer on a free port."""
+    """The same embedded AWS `make run` uses (local/server.py), strict, on a free port."""
     with embedded_aws() as endpoint:
         yield endpoint
 
@@ -39,17 +49,27 @@ def settings() -> Settings:
 
 
 @pytest.fixture()
-def aws(moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AwsClients:
-    """A clean emulator with every resource created, reached over HTTP through AWS_ENDPOINT_URL."""
+def aws(
+    moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[AwsClients]:
+    """A clean emulator with every resource created, reached over HTTP through AWS_ENDPOINT_URL.
+
+    After the test: no role was denied anything (a path that needs more than the template grants fails).
+    """
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    clients = AwsClients(settings)
+    clients = AwsClients(settings, session=admin_session())
     provision(clients)
-    return clients
+    yield clients
+    if request.node.get_closest_marker("access_denied_expected") is None:
+        denials = requests.get(f"{moto_endpoint}/_local/state", timeout=10).json()["denials"]
+        assert denials == [], f"a role was denied what the test needed: {denials}"
 
 
 @pytest.fixture()
 def handler_aws(aws: AwsClients, monkeypatch: pytest.MonkeyPatch) -> AwsClients:
-    """A clean emulator, and the consumer's handler using its clients (as Lambda's cached getter would)."""
-    monkeypatch.setattr(consumer, "aws_clients", lambda: aws)
+    """A clean emulator, and the consumer's handler using clients of the consumer's role (as Lambda's
+    cached getter would, with the function's execution role); returns the administrator's clients."""
+    function = AwsClients(aws.settings, session=role_session("consumer"))
+    monkeypatch.setattr(consumer, "aws_clients", lambda: function)
     return aws

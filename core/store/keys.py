@@ -8,6 +8,7 @@ whatever the table size (see DESIGN.md, "Data model").
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
 from core.clock import iso, utc
@@ -43,6 +44,10 @@ SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 
 
 EVENTS_PREFIX = "EVENTS#"
+# Every event's transaction bumps its minute's counter; concurrent events spread over this many counter
+# items per minute, so they rarely collide (DynamoDB cancels overlapping transactions). Reads sum them:
+# an hour is at most 61 × 16 small items, one Query.
+COUNTER_SHARDS = 16
 AFTER_EVERY_EVENT = "~"  # sorts after every event sort key (they start with a digit)
 Key = dict[str, dict[str, str]]
 
@@ -69,9 +74,22 @@ def id_pointer_key(event_id: str) -> Key:
     return {PK: {"S": f"ID#{event_id}"}, SK: {"S": "ID"}}
 
 
-def counter_key(moment: datetime) -> Key:
+def counter_key(moment: datetime, event_id: str) -> Key:
+    """The minute counter an event is counted in: one of COUNTER_SHARDS for its minute, by its id."""
     moment = utc(moment)
-    return {PK: {"S": counter_day(moment)}, SK: {"S": moment.strftime("%H:%M")}}
+    shard = zlib.crc32(event_id.encode()) % COUNTER_SHARDS
+    return {PK: {"S": counter_day(moment)}, SK: {"S": f"{moment:%H:%M}#{shard:02d}"}}
+
+
+def counter_range(low: datetime, high: datetime) -> tuple[str, str]:
+    """Sort keys spanning every counter of the minutes `low` to `high` (same day), shards included."""
+    return f"{utc(low):%H:%M}", f"{utc(high):%H:%M}{AFTER_EVERY_EVENT}"
+
+
+def counter_minute(sort_key: str) -> tuple[int, int]:
+    """(hour, minute) of a counter's sort key."""
+    hour, minute = sort_key.split("#", 1)[0].split(":")
+    return int(hour), int(minute)
 
 
 def counter_day(moment: datetime) -> str:

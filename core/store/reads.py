@@ -52,31 +52,28 @@ def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[M
     counts: list[MinuteCount] = []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     while day <= end:
-        low = max(start, day).strftime("%H:%M")
-        high = min(end, day + timedelta(hours=23, minutes=59)).strftime("%H:%M")
-        counts += _day_counts(clients, day, low, high)
+        counts += _day_counts(clients, day, max(start, day), min(end, day + timedelta(hours=23, minutes=59)))
         day += timedelta(days=1)
     return counts
 
 
-def _day_counts(clients: AwsClients, day: datetime, low: str, high: str) -> list[MinuteCount]:
+def _day_counts(clients: AwsClients, day: datetime, low: datetime, high: datetime) -> list[MinuteCount]:
+    """One day's minutes from `low` to `high`, their counter shards summed."""
+    low_key, high_key = keys.counter_range(low, high)
     items = query_all(
         clients,
         KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :low AND :high",
         ExpressionAttributeValues={
-            ":pk": {"S": keys.counter_day(day)}, ":low": {"S": low}, ":high": {"S": high}
+            ":pk": {"S": keys.counter_day(day)}, ":low": {"S": low_key}, ":high": {"S": high_key}
         },
     )
-    return [_minute(day, item) for item in items]
-
-
-def _minute(day: datetime, item: dict[str, Any]) -> MinuteCount:
-    hour, minute = (int(part) for part in item[keys.SK]["S"].split(":"))
-    return MinuteCount(
-        minute=day.replace(hour=hour, minute=minute),
-        events=int(item.get("events", {"N": "0"})["N"]),
-        failed=int(item.get("failed", {"N": "0"})["N"]),
-    )
+    totals: dict[datetime, list[int]] = {}
+    for item in items:
+        hour, minute = keys.counter_minute(item[keys.SK]["S"])
+        total = totals.setdefault(day.replace(hour=hour, minute=minute), [0, 0])
+        total[0] += int(item.get("events", {"N": "0"})["N"])
+        total[1] += int(item.get("failed", {"N": "0"})["N"])
+    return [MinuteCount(minute, events, failed) for minute, (events, failed) in sorted(totals.items())]
 
 
 def query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:

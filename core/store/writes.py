@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
 from core.aws_errors import aws_call
-from core.errors import ConditionFailed
+from core.errors import ConditionFailed, TransactionConflict
 from core.models import EventStatus, StoredEvent
 from core.store import keys
 from core.store.items import event_key, to_item
@@ -15,6 +17,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _NEW = f"attribute_not_exists({keys.PK})"
+# Full jitter: 8 attempts over at most ~1.3 s; the caller retries the record if they all collide.
+CONFLICT_ATTEMPTS = 8
+CONFLICT_BASE_SECONDS = 0.01
+CONFLICT_CAP_SECONDS = 0.5
 
 
 def save_event(clients: AwsClients, event: StoredEvent) -> bool:
@@ -23,13 +29,24 @@ def save_event(clients: AwsClients, event: StoredEvent) -> bool:
 
 
 def _transact(clients: AwsClients, items: list[TransactWriteItemTypeDef]) -> bool:
-    """Run one transaction; False when an item's condition cancelled it (a repeat, not a fault)."""
-    try:
-        with aws_call(f"table {clients.settings.table_name}"):
-            clients.dynamodb.transact_write_items(TransactItems=items)
-    except ConditionFailed:
-        return False
-    return True
+    """Run one transaction; False when an item's condition cancelled it (a repeat, not a fault).
+
+    DynamoDB cancels a transaction that overlaps another on one of its items (TransactionConflict), and
+    botocore does not retry that: it is retried here, after a random pause, so colliding writers spread.
+    """
+    attempt = 0
+    while True:
+        try:
+            with aws_call(f"table {clients.settings.table_name}"):
+                clients.dynamodb.transact_write_items(TransactItems=items)
+            return True
+        except ConditionFailed:
+            return False
+        except TransactionConflict:
+            attempt += 1
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, min(CONFLICT_CAP_SECONDS, CONFLICT_BASE_SECONDS * 2**attempt)))
 
 
 def _transaction(table: str, event: StoredEvent) -> list[TransactWriteItemTypeDef]:
@@ -44,7 +61,7 @@ def _transaction(table: str, event: StoredEvent) -> list[TransactWriteItemTypeDe
         {
             "Update": {
                 "TableName": table,
-                "Key": keys.counter_key(event.received_at),
+                "Key": keys.counter_key(event.received_at, event.event_id),
                 "UpdateExpression": "ADD events :one, failed :failed",
                 "ExpressionAttributeValues": {":one": {"N": "1"}, ":failed": {"N": str(failed)}},
             }
@@ -85,7 +102,7 @@ def remove_event(clients: AwsClients, event: StoredEvent) -> bool:
         {"Delete": {"TableName": table, "Key": event_key(event), "ConditionExpression": exists}},
         {"Delete": {"TableName": table, "Key": keys.id_pointer_key(event.event_id)}},
         {"Update": {
-            "TableName": table, "Key": keys.counter_key(event.received_at),
+            "TableName": table, "Key": keys.counter_key(event.received_at, event.event_id),
             "UpdateExpression": "ADD events :minus, failed :failed",
             "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":failed": {"N": str(-failed)}},
         }},

@@ -1,20 +1,28 @@
-"""Call the function the way Lambda's Python runtime does: a context object, timings, its log lines."""
+"""Call the function the way Lambda does: in its own execution environment (a process), with a context,
+a timeout that ends the invocation, and START, END and REPORT around the function's own log lines.
+
+An environment is started on the first invocation (a cold start, with its Init Duration) and kept
+warm; a timed-out invocation ends its environment, so the next one starts cold, as in Lambda.
+"""
 
 from __future__ import annotations
 
-import importlib
-import resource
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import lambda_log_lines as lambda_lines
-from local.event_source import lambda_logs
-from local.event_source.lambda_logs import LogLine
+from core.clock import now
+from local.event_source.lambda_logs import LogLine, now_ms
 
-Handler = Callable[[dict[str, Any], Any], Any]
+MARK = "\x1e"  # starts the environment's lines to the event source; everything else is the function's log
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,19 @@ class LocalContext:
 
 
 @dataclass(frozen=True)
+class FunctionError:
+    """What Lambda reports for an invocation that did not return: an exception, or a timeout."""
+
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Invocation:
     request_id: str
     response: Any
-    error: BaseException | None
-    lines: list[LogLine]  # START, the function's lines, (the error), END, REPORT
+    error: FunctionError | None
+    lines: list[LogLine]  # START, the function's lines, (the timeout), END, REPORT
 
 
 @dataclass(frozen=True)
@@ -48,60 +64,108 @@ class FunctionConfig:
     arn: str
     handler: str = "lambda_consumer.handler.handler"  # Lambda's "module.function" setting
     memory_mb: int = 1024
-    timeout_seconds: int = 60
+    timeout_seconds: float = 300
     log_group: str = ""
     log_stream: str = ""
+    environment: dict[str, str] = field(default_factory=dict)  # the function's variables and credentials
 
 
 class LocalFunction:
-    """One warm execution environment: imports the handler on the first call, then reuses it."""
+    """One execution environment at a time: a warm process, replaced after a timeout or a crash."""
 
     def __init__(self, config: FunctionConfig) -> None:
         self.config = config
-        self._handler: Handler | None = None
-        self._init_ms: float | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._output: queue.Queue[tuple[int, str] | None] = queue.Queue()
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
-        """Run the handler on `event`; an exception it raises is returned, as Lambda reports it."""
-        handler, init_ms = self._load()
-        context = self._context()
-        request_id = context.aws_request_id
-        lines: list[LogLine] = [(lambda_logs.now_ms(), lambda_lines.start_line(request_id))]
+        """Run the handler on `event`; an error or a timeout is returned, as Lambda reports it."""
+        request_id = str(uuid.uuid4())
+        lines: list[LogLine] = [(now_ms(), lambda_lines.start_line(request_id))]
         started = time.perf_counter()
-        response, error = None, None
-        with lambda_logs.captured() as handler_lines:
-            try:
-                response = handler(event, context)
-            except Exception as exc:  # Lambda reports it and retries the batch; so does the runner
-                error = exc
-        duration_ms = (time.perf_counter() - started) * 1000
-        lines += handler_lines
-        if error:
-            lines.append((lambda_logs.now_ms(), lambda_lines.error_line(error, request_id)))
-        lines += self._closing_lines(request_id, duration_ms, init_ms)
-        return Invocation(request_id, response, error, lines)
-
-    def _load(self) -> tuple[Handler, float | None]:
-        """The handler, and the init duration on the first (cold) call only."""
-        if self._handler is None:
-            started = time.perf_counter()
-            module_name, _, function_name = self.config.handler.rpartition(".")
-            module = importlib.import_module(module_name)
-            self._handler = getattr(module, function_name)
-            self._init_ms = (time.perf_counter() - started) * 1000
-            return self._handler, self._init_ms
-        return self._handler, None
-
-    def _context(self) -> LocalContext:
-        config = self.config
-        return LocalContext(
-            config.name, config.arn, config.memory_mb, str(uuid.uuid4()), config.log_group,
-            config.log_stream, time.monotonic() + config.timeout_seconds,
-        )
-
-    def _closing_lines(self, request_id: str, duration_ms: float, init_ms: float | None) -> list[LogLine]:
-        # The process's peak RSS: locally the runner shares its process with the emulator.
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        init_ms, init_error = self._warm(lines)
+        result = {"error": init_error} if init_error else self._run(event, request_id, lines)
+        duration_ms = (time.perf_counter() - started) * 1000 - (init_ms or 0)
+        error = _error_of(result)
+        if error and error.error_type != "Sandbox.Timedout":
+            stack = list(result["error"].get("stackTrace", []))
+            report = lambda_lines.error_line(error.error_type, error.message, request_id, stack)
+            lines.append((now_ms(), report))
+        if error and error.error_type == "Sandbox.Timedout":
+            timeout = lambda_lines.timeout_line(request_id, self.config.timeout_seconds, now())
+            lines.append((now_ms(), timeout))
+        peak_mb = int(str(result.get("max_memory_mb", 0)))
         report = lambda_lines.report_line(request_id, duration_ms, self.config.memory_mb, peak_mb, init_ms)
-        now = lambda_logs.now_ms()
-        return [(now, lambda_lines.end_line(request_id)), (now, report)]
+        lines += [(now_ms(), lambda_lines.end_line(request_id)), (now_ms(), report)]
+        return Invocation(request_id, result.get("response"), error, lines)
+
+    def close(self) -> None:
+        """End the environment (Lambda recycles idle ones; the local stack does at its end)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def _warm(self, lines: list[LogLine]) -> tuple[float | None, dict[str, Any] | None]:
+        """Start an environment if none is running: (its init duration, an init error or None)."""
+        if self._process is not None and self._process.poll() is None:
+            return None, None
+        self._output = queue.Queue()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local.event_source.environment", self.config.handler],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=os.environ | self.config.environment,
+        )
+        threading.Thread(target=_pump, args=(self._process, self._output), daemon=True).start()
+        started = self._next_message(lines, 60.0)  # Lambda allows an init phase 10 s; a cold venv needs more
+        if started is None or "init_error" in started:
+            self.close()
+            return None, (started or {}).get("init_error", {"errorType": "Runtime.ExitError",
+                                                             "errorMessage": "the environment did not start"})
+        return float(started["init_ms"]), None
+
+    def _run(self, event: dict[str, Any], request_id: str, lines: list[LogLine]) -> dict[str, Any]:
+        assert self._process is not None and self._process.stdin is not None
+        context = {"function_name": self.config.name, "invoked_function_arn": self.config.arn,
+                   "memory_limit_in_mb": self.config.memory_mb, "aws_request_id": request_id,
+                   "log_group_name": self.config.log_group, "log_stream_name": self.config.log_stream}
+        request = {"event": event, "context": context, "timeout_seconds": self.config.timeout_seconds}
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        result = self._next_message(lines, self.config.timeout_seconds)
+        if result is None:  # Lambda stops the environment at the timeout; the next invocation is cold
+            self.close()
+            seconds = self.config.timeout_seconds
+            return {"error": {"errorType": "Sandbox.Timedout",
+                              "errorMessage": f"Task timed out after {seconds:.2f} seconds"}}
+        return result
+
+    def _next_message(self, lines: list[LogLine], seconds: float) -> dict[str, Any] | None:
+        """The environment's next message; its log lines before it go to `lines`. None at the timeout."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self._output.get(timeout=left)
+            except queue.Empty:
+                return None
+            if item is None:
+                return None  # the process ended
+            at, text = item
+            if text.startswith(MARK):
+                return dict(json.loads(text[len(MARK):]))
+            lines.append((at, text))
+        return None
+
+
+def _pump(process: subprocess.Popen[str], output: queue.Queue[tuple[int, str] | None]) -> None:
+    """Every line the environment writes, stamped when it arrived, until it ends."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.put((now_ms(), line.rstrip("\n")))
+    output.put(None)
+
+
+def _error_of(result: dict[str, Any]) -> FunctionError | None:
+    error = result.get("error")
+    return FunctionError(str(error["errorType"]), str(error["errorMessage"])) if error else None
+

@@ -21,7 +21,6 @@ from core.aws import AwsClients
 from core.aws_errors import aws_call
 from core.batching import runs
 from core.clock import now
-from core.errors import AlreadyExists
 
 if TYPE_CHECKING:
     from mypy_boto3_logs.type_defs import InputLogEventTypeDef
@@ -108,11 +107,7 @@ class LogWriter:
     def _create_stream(self) -> None:
         if self._created:
             return
-        try:
-            with aws_call(f"log group {self.group}"):
-                self.clients.logs.create_log_group(logGroupName=self.group)
-        except AlreadyExists:
-            pass  # normally there already: provisioning or the deploy template made it
+        # The group is the template's (or provisioning's): Lambda's role may not create groups.
         with aws_call(f"log group {self.group}"):
             self.clients.logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)
         self._created = True

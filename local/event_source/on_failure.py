@@ -18,6 +18,7 @@ from local.event_source.events import StreamSource
 def failure_record(
     records: list[dict[str, Any]], shard_id: str, source: StreamSource, *,
     request_id: str, function_arn: str, attempts: int, function_error: bool,
+    condition: str = "RetryAttemptsExhausted",
 ) -> dict[str, Any]:
     """Lambda's invocation record for a discarded Kinesis batch (`records` as GetRecords gave them)."""
     response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -26,7 +27,7 @@ def failure_record(
     return {
         "requestContext": {
             "requestId": request_id, "functionArn": function_arn,
-            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts,
+            "condition": condition, "approximateInvokeCount": attempts,
         },
         "responseContext": response,
         "version": "1.0",

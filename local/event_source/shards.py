@@ -67,6 +67,11 @@ class ShardReader:
     def retrying(self) -> bool:
         return any(cursor.failing for cursor in self.cursors.values())
 
+    def ensure_iterator(self, cursor: ShardCursor) -> None:
+        """Take the cursor's position now (LATEST means: from this moment on)."""
+        if cursor.iterator is None:
+            cursor.iterator = self._iterator(cursor)
+
     def read(self, cursor: ShardCursor) -> tuple[list[dict[str, Any]], str | None]:
         """Up to batch_size records from the cursor, and the iterator that follows them."""
         if cursor.iterator is None:

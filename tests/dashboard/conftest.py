@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
+from local.roles import role_credentials
 from tests.dashboard.app_path import APP
 
 
@@ -19,6 +20,13 @@ def empty_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def as_the_dashboard_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's clients (built inside the pages) act as the dashboard's task role, as in ECS."""
+    for name, value in role_credentials("dashboard").items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture()

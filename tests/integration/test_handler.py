@@ -61,7 +61,7 @@ def test_a_mixed_batch_reports_exactly_the_transient_failure_and_loses_nothing(a
     batch = [good[0], poison[0], good[1], poison[1], good[2], poison[2], good[0]]
     sent, event = put_and_read_back(aws, batch)
     flaky = sent[-1]
-    FailWritesOf(aws, event_id(flaky))
+    FailWritesOf(consumer.aws_clients(), event_id(flaky))  # the function's own clients
 
     assert consumer.handler(event, lambda_context()) == failures(flaky)
 
@@ -87,7 +87,8 @@ def test_the_same_batch_delivered_three_times_keeps_one_record_each(aws: AwsClie
 def test_a_batch_that_fails_entirely_raises_so_lambda_retries_all_of_it(aws: AwsClients) -> None:
     url = jpeg_in_bucket(aws, "all", (1, 2, 3))
     sent, event = put_and_read_back(aws, [image_event(url), image_event(url, "second")])
-    FailCalls(aws, "dynamodb", "TransactWriteItems", "InternalServerError", status=500, times=2)
+    FailCalls(consumer.aws_clients(), "dynamodb", "TransactWriteItems", "InternalServerError", status=500,
+              times=2)
     with pytest.raises(BatchProcessingError):
         consumer.handler(event, lambda_context())
     assert [stored(aws, r) for r in sent] == [None, None]
@@ -104,7 +105,7 @@ def test_the_records_of_a_batch_are_processed_concurrently(aws: AwsClients) -> N
     urls = [jpeg_in_bucket(aws, f"c{i}", (i, i, 200)) for i in range(8)]
     _, event = put_and_read_back(aws, [image_event(u) for u in urls])
     threads: set[str] = set()
-    aws.s3.meta.events.register("before-call.s3.GetObject",
+    consumer.aws_clients().s3.meta.events.register("before-call.s3.GetObject",
                                 lambda **_: threads.add(threading.current_thread().name))
     assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}
     assert len(threads) > 1 and all(name.startswith("record") for name in threads)

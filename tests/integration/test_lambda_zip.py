@@ -27,9 +27,10 @@ from tests.factories import expect_stored, image_event, jpeg_in_bucket, put_and_
 from tools.lambda_zip import build_zip, interpreter
 
 VENV_SITE = Path(boto3.__file__).parents[1]
-RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")  # what Lambda's runtime has
+# What Lambda's Python runtime has: the SDK and what botocore imports.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "urllib3")
 WHEELS = {"PIL", "pillow.libs", "pydantic", "pydantic_core", "pydantic_settings", "aws_lambda_powertools",
-          "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath", "urllib3"}
+          "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath"}
 RUN = """
 import importlib.util, json, sys, types
 sys.path[:0] = [sys.argv[1], sys.argv[2]]

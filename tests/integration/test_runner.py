@@ -1,5 +1,6 @@
 """The local event source against the emulator: delivery, Lambda's log lines, redelivery from the
-first failed record, and giving up to the on-failure queue so the shard moves on."""
+first failed record, and giving up to the on-failure queue so the shard moves on. The function runs in
+its own process, so the store failures are injected there (tests/event_source_handlers.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,22 +20,30 @@ from core.logs import LogEntry, read_logs
 from core.models import EventStatus
 from core.producer import SentRecord
 from core.store.reads import get_event, last_hour_count, latest_event
-from local.event_source.runner import LocalEventSource, RunnerConfig
-from tests.awscalls import FailWritesOf
+from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests.factories import event_id, expect_stored, image_event, jpeg_in_bucket, put_on_stream
 
 STREAM_NAME = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
-pytestmark = pytest.mark.usefixtures("handler_aws")
+HANDLERS = "tests.event_source_handlers"
+
+
+def runner_for(aws: AwsClients, handler: str = "lambda_consumer.handler.handler") -> LocalEventSource:
+    config = EventSourceConfig.from_template(aws.settings, starting_position="TRIM_HORIZON",
+                                             poll_seconds=0.05, maximum_retry_attempts=2, handler=handler)
+    return LocalEventSource(aws, config)
 
 
 @pytest.fixture()
-def runner(aws: AwsClients) -> LocalEventSource:
-    return LocalEventSource(aws, RunnerConfig(max_attempts=3, poll_seconds=0.05))
+def runner(aws: AwsClients) -> Iterator[LocalEventSource]:
+    source = runner_for(aws)
+    yield source
+    source.stop()
 
 
-def send_images(aws: AwsClients, count: int) -> list[SentRecord]:
+def send_images(aws: AwsClients, count: int, descriptions: list[str] | None = None) -> list[SentRecord]:
     urls = [jpeg_in_bucket(aws, f"r{i}", (i * 50, 100, 150)) for i in range(count)]
-    return put_on_stream(aws, [image_event(url) for url in urls])
+    texts = descriptions or ["Test image event from Kinesis"] * count
+    return put_on_stream(aws, [image_event(url, text) for url, text in zip(urls, texts, strict=True)])
 
 
 def logs(aws: AwsClients) -> list[LogEntry]:
@@ -85,11 +95,9 @@ def test_the_runner_publishes_iterator_age_where_health_reads_lag(
     assert lag is not None and 0 <= lag < 60
 
 
-def test_a_failed_record_is_redelivered_from_its_sequence_number(
-    aws: AwsClients, runner: LocalEventSource
-) -> None:
-    first, flaky, last = send_images(aws, 3)
-    FailWritesOf(aws, event_id(flaky), times=1)
+def test_a_failed_record_is_redelivered_from_its_sequence_number(aws: AwsClients) -> None:
+    first, flaky, last = send_images(aws, 3, ["first", "flaky", "last"])
+    runner = runner_for(aws, f"{HANDLERS}.flaky_writes")
     runner.poll_once()
     runner.poll_once()
     assert delivered_sequences(aws) == [
@@ -99,13 +107,14 @@ def test_a_failed_record_is_redelivered_from_its_sequence_number(
     assert all(expect_stored(aws, r).status is EventStatus.STORED for r in (first, flaky, last))
     assert last_hour_count(aws) == 3
     assert runner.poll_once() == 0 and failure_messages(aws) == []
+    runner.stop()
 
 
 def test_a_record_that_keeps_failing_goes_to_the_on_failure_queue_and_the_shard_moves_on(
-    aws: AwsClients, runner: LocalEventSource
+    aws: AwsClients,
 ) -> None:
-    first, stuck, last = send_images(aws, 3)
-    FailWritesOf(aws, event_id(stuck), times=100)
+    first, stuck, last = send_images(aws, 3, ["first", "stuck", "last"])
+    runner = runner_for(aws, f"{HANDLERS}.stuck_writes")
     for _ in range(3):
         runner.poll_once()
     (message,) = failure_messages(aws)
@@ -120,24 +129,22 @@ def test_a_record_that_keeps_failing_goes_to_the_on_failure_queue_and_the_shard_
     assert runner.poll_once() == 1
     assert get_event(aws, event_id(later)) is not None and get_event(aws, event_id(stuck)) is None
     assert get_event(aws, event_id(first)) is not None
+    runner.stop()
 
 
-def test_a_batch_that_fails_entirely_is_logged_as_a_function_error(
-    aws: AwsClients, runner: LocalEventSource
-) -> None:
-    (stuck,) = send_images(aws, 1)
-    FailWritesOf(aws, event_id(stuck), times=100)
-    for _ in range(3):
-        runner.poll_once()
+def test_a_batch_that_fails_entirely_is_logged_as_a_function_error(aws: AwsClients) -> None:
+    send_images(aws, 1, ["stuck"])
+    runner = runner_for(aws, f"{HANDLERS}.stuck_writes")
+    runner.poll_once()
+    runner.stop()
     errors = [e for e in logs(aws) if e.fields.get("errorType") == "BatchProcessingError"]
     assert len(errors) == 3 and all(e.level == "ERROR" and e.request_id for e in errors)
     (message,) = failure_messages(aws)
     assert message["responseContext"]["functionError"] == "Unhandled"
 
 
-def test_the_background_runner_stores_a_new_record_within_seconds(
-    aws: AwsClients, runner: LocalEventSource
-) -> None:
+def test_the_background_runner_stores_a_new_record_within_seconds(aws: AwsClients) -> None:
+    runner = LocalEventSource(aws, EventSourceConfig.from_template(aws.settings, poll_seconds=0.05))
     runner.start()
     try:
         (record,) = send_images(aws, 1)

@@ -16,7 +16,7 @@ from core.producer import encode_event, send_events
 from core.settings import Settings
 from core.store.browse import recent_events
 from core.store.reads import last_hour_count, last_hour_minutes, latest_event
-from local.event_source.runner import LocalEventSource, RunnerConfig
+from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests.factories import image_in_bucket, small_jpeg
 from tests.reliability.harness import SOAK, event_ids_in_table, percentile, report, size
 
@@ -58,7 +58,7 @@ def test_a_burst_is_stored_exactly_once_while_the_dashboard_keeps_loading(handle
     live = Reads("Live (latest event + last-hour minutes)",
                  lambda: (latest_event(dashboard), last_hour_minutes(dashboard)))
     gallery = Reads("Gallery (first page)", lambda: recent_events(dashboard, limit=24))
-    consumer = LocalEventSource(aws, RunnerConfig(poll_seconds=0.05))
+    consumer = LocalEventSource(aws, EventSourceConfig.from_template(aws.settings, poll_seconds=0.05))
     consumer.start()
     live.start()
     gallery.start()

@@ -32,6 +32,12 @@ def test_base64_wrapped_at_76_columns_like_gnu_base64_is_the_same_event() -> Non
     assert b"\n" in wrapped.strip() and parse_payload(wrapped) == parse_payload(raw)
 
 
+def test_a_byte_order_mark_before_the_json_is_the_same_event() -> None:
+    """Windows editors and some SDKs write UTF-8 with a BOM; it is not part of the JSON."""
+    event = parse_payload(b"\xef\xbb\xbf" + image_event("https://example.com/cat.jpg", "With a BOM"))
+    assert (event.image_url, event.description) == ("https://example.com/cat.jpg", "With a BOM")
+
+
 @pytest.mark.parametrize("url", [URL, "http://example.com/a.png", "s3://bucket/key/a.webp"])
 def test_http_https_and_s3_urls_are_accepted(url: str) -> None:
     assert parse_payload(image_event(url, "ok")).image_url == url

@@ -1,0 +1,97 @@
+"""The embedded AWS's own process: moto behind the strictness layers, on a loopback port.
+
+`python -m local.server --port N` prints `listening on http://127.0.0.1:N` once it answers, then serves
+until it is stopped. Run by local.emulator.embedded_aws(); in its own process so the emulator has its
+own interpreter (and CPU) beside the consumer and the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from typing import Any
+
+from core.settings import Settings
+from local.strict.app import StrictEmulator, Strictness
+from local.strict.dynamodb import DynamoDBLayer
+from local.strict.iam import Authorizer
+from local.template import ACCOUNT, ROLES, Template
+
+WORKERS = 32  # requests served at once: the consumer's workers, the dashboard's and the tests' side by side
+
+
+def build(settings: Settings, strictness: Strictness) -> StrictEmulator:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from local import moto_dynamodb
+
+    moto_dynamodb.install()
+    template = Template(settings)
+    authorizer = Authorizer({role: template.role_statements(role) for role in ROLES})
+    layer = DynamoDBLayer(
+        lambda table: _key_schema(settings.region, table), strictness.transaction_hold_seconds
+    )
+    return StrictEmulator(DomainDispatcherApplication(create_backend_app), authorizer, layer, strictness)
+
+
+def _key_schema(region: str, table: str) -> tuple[str, str | None] | None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        found = dynamodb_backends[ACCOUNT][region].get_table(table)
+    except Exception:  # moto's ResourceNotFoundException: the call will fail in moto with its own error
+        return None
+    return found.hash_key_attr, found.range_key_attr
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--lenient", action="append", default=[], choices=["sigv2", "kinesis_limits", "iam"],
+                        help="turn one strictness layer off (repeatable)")
+    parser.add_argument("--transaction-ms", type=float, default=5.0,
+                        help="how long a transaction holds its items (DynamoDB's commit), ms")
+    args = parser.parse_args(argv)
+    strictness = Strictness(**{name: False for name in args.lenient},
+                            transaction_hold_seconds=args.transaction_ms / 1000)
+    from waitress import create_server
+
+    _no_continue_without_a_body()
+    # Waitress, not werkzeug's development server: werkzeug closes every connection after its answer,
+    # and opening a TCP connection per call cost the consumer an eighth of its CPU.
+    server = create_server(build(Settings(), strictness), host=args.host, port=args.port, threads=WORKERS,
+                           connection_limit=1000, channel_timeout=300, ident="local-aws")
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def _no_continue_without_a_body() -> None:
+    """Waitress answers `Expect: 100-continue` on a request with no body, then waits for that body
+    forever (botocore sends the header with S3 puts, an empty object included). With no body to wait
+    for, the server may answer at once, as RFC 9110 allows."""
+    from waitress.parser import HTTPRequestParser
+
+    parse_header = HTTPRequestParser.parse_header
+    if getattr(parse_header, "skips_empty_continue", False):
+        return
+
+    def patched(self: Any, header_plus: bytes) -> None:
+        parse_header(self, header_plus)
+        if not self.chunked and self.content_length == 0:
+            self.expect_continue = False
+
+    patched.skips_empty_continue = True  # type: ignore[attr-defined]
+    HTTPRequestParser.parse_header = patched
+
+
+def _stop(*_: Any) -> None:
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

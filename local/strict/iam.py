@@ -1,0 +1,165 @@
+"""IAM, enforced: a call made with a role's key needs an Allow for every action it implies.
+
+The roles' statements come from infra/template.yaml (local/template.py), so the local stack runs with
+exactly the permissions a deployment gets. Which action and resource a call needs follows AWS's
+service authorization reference for the calls this project makes; a transaction needs the action of
+each item, as DynamoDB requires. Like AWS, S3 answers 403 rather than 404 for a missing key when the
+caller may not list the bucket.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from local.roles import role_of
+from local.strict.answers import Answer, error
+from local.strict.calls import AwsCall, s3_location
+from local.template import ACCOUNT, Statement
+
+Need = tuple[str, str]  # (action, resource ARN)
+
+
+@dataclass(frozen=True)
+class Denial:
+    role: str
+    action: str
+    resource: str
+
+
+class Authorizer:
+    """Decides each call of a role against its statements; keeps every denial for the tests to read."""
+
+    def __init__(self, statements: dict[str, list[Statement]]) -> None:
+        self._granted = statements
+        self._removed: set[tuple[str, str]] = set()  # (role, action) taken away by a test
+        self._lock = threading.Lock()
+        self.denials: list[Denial] = []
+
+    def refuse(self, call: AwsCall) -> Answer | None:
+        """An AccessDenied answer when `call`'s role lacks a permission it needs, else None."""
+        role = role_of(call.access_key)
+        if role is None:
+            return None
+        for action, resource in self.needs(call):
+            if not self.allows(role, action, resource):
+                with self._lock:
+                    self.denials.append(Denial(role, action, resource))
+                return _denied(call, role, action, resource)
+        return None
+
+    def allows(self, role: str, action: str, resource: str) -> bool:
+        if (role, action.lower()) in self._removed:
+            return False
+        return any(_matches(statement, action, resource) for statement in self._granted.get(role, []))
+
+    def may_list(self, call: AwsCall) -> bool:
+        """Whether the caller may list the bucket: without it, S3 hides a missing key behind a 403."""
+        role = role_of(call.access_key)
+        bucket, _ = s3_location(call)
+        return role is None or self.allows(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+
+    def hid_missing_key(self, call: AwsCall) -> None:
+        """A 404 turned 403 for want of s3:ListBucket: a denial of that action, as S3 counts it."""
+        bucket, _ = s3_location(call)
+        with self._lock:
+            denial = Denial(str(role_of(call.access_key)), "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+            self.denials.append(denial)
+
+    def remove(self, role: str, action: str) -> None:
+        self._removed.add((role, action.lower()))
+
+    def restore(self) -> None:
+        self._removed.clear()
+
+    def needs(self, call: AwsCall) -> list[Need]:
+        region = call.region or "us-east-1"
+        if call.service == "s3":
+            return list(_s3(call))
+        if call.service == "dynamodb":
+            return list(_dynamodb(call, f"arn:aws:dynamodb:{region}:{ACCOUNT}:table"))
+        if call.service == "kinesis":
+            stream = call.params.get("StreamName") or str(call.params.get("StreamARN", "")).rsplit("/", 1)[-1]
+            stream = stream or _stream_of_iterator(str(call.params.get("ShardIterator", "")))
+            return [(f"kinesis:{call.operation}", f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{stream}")]
+        if call.service == "logs":
+            return [(f"logs:{call.operation}", _log_resource(call, region))]
+        if call.service == "sqs":
+            queue = call.params.get("QueueName") or str(call.params.get("QueueUrl", "")).rsplit("/", 1)[-1]
+            return [(f"sqs:{call.operation}", f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}")]
+        if call.service == "monitoring":
+            return [(f"cloudwatch:{call.operation}", "*")]
+        return []  # sts:GetCallerIdentity needs no permission; the roles make no other calls
+
+
+def _stream_of_iterator(iterator: str) -> str:
+    """The stream a moto shard iterator reads (GetRecords names no stream; the iterator carries it)."""
+    from moto.kinesis.utils import decompose_shard_iterator
+
+    try:
+        return decompose_shard_iterator(iterator)[0]
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def _matches(statement: Statement, action: str, resource: str) -> bool:
+    acts = any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in statement.actions)
+    return acts and any(fnmatch.fnmatchcase(resource, pattern) for pattern in statement.resources)
+
+
+def _s3(call: AwsCall) -> Iterator[Need]:
+    bucket, key = s3_location(call)
+    if key:
+        verb = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}
+        yield f"s3:{verb.get(call.method, 'PutObject')}", f"arn:aws:s3:::{bucket}/{key}"
+    elif call.method in ("GET", "HEAD") and not {"publicAccessBlock", "location"} & call.query.keys():
+        yield "s3:ListBucket", f"arn:aws:s3:::{bucket}"  # ListObjects(V2) and HeadBucket
+    elif call.method == "POST" and "delete" in call.query:
+        yield "s3:DeleteObject", f"arn:aws:s3:::{bucket}/*"
+    else:
+        yield f"s3:{call.method.title()}Bucket", f"arn:aws:s3:::{bucket}"  # bucket administration
+
+
+_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+             "ConditionCheck": "ConditionCheckItem"}
+
+
+def _dynamodb(call: AwsCall, tables: str) -> Iterator[Need]:
+    params = call.params
+    if call.operation == "TransactWriteItems":
+        for item in params.get("TransactItems", []):
+            for kind, body in item.items():
+                yield f"dynamodb:{_TRANSACT.get(kind, kind)}", f"{tables}/{body.get('TableName', '')}"
+    elif call.operation == "TransactGetItems":
+        for item in params.get("TransactItems", []):
+            yield "dynamodb:GetItem", f"{tables}/{item.get('Get', {}).get('TableName', '')}"
+    elif call.operation in ("BatchGetItem", "BatchWriteItem"):
+        for table in params.get("RequestItems", {}):
+            yield f"dynamodb:{call.operation}", f"{tables}/{table}"
+    elif params.get("IndexName"):
+        index = f"{tables}/{params.get('TableName', '')}/index/{params['IndexName']}"
+        yield f"dynamodb:{call.operation}", index
+    elif params.get("TableName"):
+        yield f"dynamodb:{call.operation}", f"{tables}/{params['TableName']}"
+    else:
+        yield f"dynamodb:{call.operation}", "*"
+
+
+def _log_resource(call: AwsCall, region: str) -> str:
+    group = call.params.get("logGroupName") or call.params.get("logGroupIdentifier", "")
+    base = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:"
+    if not group:
+        return base + "*"  # DescribeLogGroups lists the account's groups
+    stream = call.params.get("logStreamName")
+    return f"{base}{group}:log-stream:{stream}" if stream else f"{base}{group}:*"
+
+
+def _denied(call: AwsCall, role: str, action: str, resource: str) -> Answer:
+    who = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/local"
+    message = f"User: {who} is not authorized to perform: {action} on resource: {resource}"
+    if call.service == "s3":
+        return error(call, 403, "AccessDenied", message)
+    code = "AccessDenied" if call.protocol in ("query", "cbor") else "AccessDeniedException"
+    return error(call, 400 if code == "AccessDeniedException" else 403, code, message)

@@ -1,0 +1,233 @@
+"""infra/template.yaml, read as the local stack needs it, so local and deployed settings cannot drift.
+
+The consumer function's timeout, memory and event source mapping (batch size, retries, starting
+position, bisect on error), and the IAM policies of the consumer and dashboard roles with every
+reference resolved to the local names: the same text `make deploy` sends to CloudFormation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.settings import Settings
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
+ACCOUNT = "123456789012"  # moto's default account
+FUNCTION = "ConsumerFunction"
+ROLES = {"consumer": "ConsumerRole", "dashboard": "DashboardTaskRole"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One Allow statement: actions (IAM's names, wildcards allowed) on resources (ARNs, wildcards)."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventSourceSettings:
+    """The Kinesis event source mapping as the template configures it."""
+
+    batch_size: int
+    starting_position: str
+    maximum_retry_attempts: int
+    bisect_on_error: bool
+    maximum_record_age_seconds: int
+    parallelization_factor: int
+    report_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: dict[str, str]  # the variables with literal values (the rest come from Settings)
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, …) read as their long forms."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+class Template:
+    """The template's parameters' defaults and the local names, for resolving its intrinsics."""
+
+    def __init__(self, settings: Settings, path: Path = TEMPLATE) -> None:
+        self.settings = settings
+        self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
+
+    @cached_property
+    def parameters(self) -> dict[str, Any]:
+        return {name: spec.get("Default", "") for name, spec in self.document["Parameters"].items()}
+
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        return dict(self.document["Resources"][logical_id])
+
+    def function(self) -> FunctionSettings:
+        props = self.resource(FUNCTION)["Properties"]
+        variables = props.get("Environment", {}).get("Variables", {})
+        return FunctionSettings(
+            handler=str(props["Handler"]),
+            timeout_seconds=int(self.resolve(props["Timeout"])),
+            memory_mb=int(self.resolve(props["MemorySize"])),
+            environment={k: str(v) for k, v in variables.items() if isinstance(v, str | int)},
+        )
+
+    def event_source(self) -> EventSourceSettings:
+        events = self.resource(FUNCTION)["Properties"]["Events"]
+        (props,) = [event["Properties"] for event in events.values() if event["Type"] == "Kinesis"]
+        def value(key: str, default: Any) -> Any:
+            return self.resolve(props.get(key, default))
+
+        return EventSourceSettings(
+            batch_size=int(value("BatchSize", 100)),
+            starting_position=str(value("StartingPosition", "LATEST")),
+            maximum_retry_attempts=int(value("MaximumRetryAttempts", -1)),
+            bisect_on_error=bool(value("BisectBatchOnFunctionError", False)),
+            maximum_record_age_seconds=int(value("MaximumRecordAgeInSeconds", -1)),
+            parallelization_factor=int(value("ParallelizationFactor", 1)),
+            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        )
+
+    def role_statements(self, role: str) -> list[Statement]:
+        """The Allow statements of a role's inline policies, resolved for the local stack."""
+        statements: list[Statement] = []
+        for policy in self.resource(ROLES[role])["Properties"]["Policies"]:
+            for raw in policy["PolicyDocument"]["Statement"]:
+                statement = self.resolve(raw)
+                assert statement["Effect"] == "Allow", "the roles grant; nothing here denies"
+                statements.append(Statement(
+                    str(statement.get("Sid", "")), tuple(_listed(statement["Action"])),
+                    tuple(r for r in _listed(statement["Resource"]) if r is not None),
+                ))
+        return statements
+
+    # --- intrinsics -------------------------------------------------------------------------------
+
+    def resolve(self, node: Any) -> Any:
+        """`node` with Ref, GetAtt, Sub, If, Select, Split and Join evaluated; AWS::NoValue becomes None."""
+        if isinstance(node, list):
+            return [v for v in (self.resolve(item) for item in node) if v is not None]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (name, argument), = node.items()
+            if name == "Ref" or name.startswith("Fn::"):
+                return self._intrinsic(name, argument)
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in node.items()) if v is not None}
+
+    def _intrinsic(self, name: str, argument: Any) -> Any:
+        if name == "Ref":
+            return self._ref(argument)
+        if name == "Fn::GetAtt":
+            return self._get_att(*argument)
+        if name == "Fn::Sub":
+            text, names = (argument, {}) if isinstance(argument, str) else argument
+            return self._sub(text, {k: self.resolve(v) for k, v in names.items()})
+        if name == "Fn::If":
+            condition, yes, no = argument
+            return self.resolve(yes if self.condition(condition) else no)
+        if name == "Fn::Select":
+            index, values = argument
+            return self.resolve(values)[int(index)]
+        if name == "Fn::Split":
+            separator, text = argument
+            return str(self.resolve(text)).split(separator)
+        if name == "Fn::Join":
+            separator, values = argument
+            return separator.join(map(str, self.resolve(values)))
+        raise ValueError(f"{name} is not resolved locally")
+
+    def condition(self, name: str) -> bool:
+        return self._truth(self.document["Conditions"][name])
+
+    def _truth(self, node: Any) -> bool:
+        (name, argument), = node.items()
+        if name == "Fn::Equals":
+            left, right = (self.resolve(value) for value in argument)
+            return bool(left == right)
+        if name == "Fn::Not":
+            return not self._truth(argument[0])
+        if name == "Fn::And":
+            return all(self._truth(item) for item in argument)
+        if name == "Fn::Or":
+            return any(self._truth(item) for item in argument)
+        if name == "Condition":
+            return self.condition(argument)
+        raise ValueError(f"{name} is not resolved locally")
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {"AWS::Region": self.settings.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
+                  "AWS::StackName": "image-processor-local", "AWS::URLSuffix": "amazonaws.com",
+                  "AWS::NoValue": None}
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self._names().get(name, name)
+
+    def _names(self) -> dict[str, str]:
+        names = self.settings
+        return {"Bucket": names.bucket_name, "Table": names.table_name, "Stream": names.stream_name,
+                "ConsumerLogGroup": names.consumer_log_group, "FailureQueue": self.queue_url,
+                "ConsumerFunction": names.consumer_function_name}
+
+    @property
+    def queue_url(self) -> str:
+        return f"https://sqs.{self.settings.region}.amazonaws.com/{ACCOUNT}/{self.settings.failure_queue_name}"
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        names, region = self.settings, self.settings.region
+        arns = {
+            "Bucket": f"arn:aws:s3:::{names.bucket_name}",
+            "Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{names.table_name}",
+            "Stream": f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{names.stream_name}",
+            "ConsumerLogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{names.consumer_log_group}:*",
+            "FailureQueue": f"arn:aws:sqs:{region}:{ACCOUNT}:{names.failure_queue_name}",
+        }
+        if attribute == "Arn" and logical_id in arns:
+            return arns[logical_id]
+        if (logical_id, attribute) == ("FailureQueue", "QueueName"):
+            return names.failure_queue_name
+        return f"{logical_id}.{attribute}"  # resources the local stack does not have
+
+    def _sub(self, text: str, names: dict[str, Any]) -> str:
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in names:
+                return str(names[name])
+            if "." in name and not name.startswith("AWS::"):
+                return self._get_att(*name.split(".", 1))
+            return str(self._ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", value, text)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
