@@ -1,13 +1,13 @@
 """Pages of recent events for the gallery, and the failed events, newest first.
 
 Pages walk only the hour buckets that the minute counters say hold events, so an empty week
-costs seven small reads, not 168.
+costs seven small reads, not 168. Failed events come from the sparse failed-by-day index instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core import clock
@@ -46,13 +46,23 @@ def recent_events(
     until = clock.utc(filters.until or clock.now())
     since = clock.utc(filters.since or until - DEFAULT_WINDOW)
     high = min(cursor or keys.AFTER_EVERY_EVENT, keys.sort_key_ceiling(until))
+    if filters.status is EventStatus.FAILED:  # the sparse index: no walk over the stored events
+        failed = failed_events(clients, limit + 1, since=since, cursor=high, contains=filters.contains)
+        return _page(failed, limit)
     found: list[StoredEvent] = []
     for hour in _active_hours(clients, since, until):
         if keys.hour_bucket(hour) > keys.bucket_of(high):
             continue  # newer than the cursor: the pages before this one covered it
         found += _bucket(clients, hour, clock.iso(since), high, filters, limit + 1 - len(found))
         if len(found) > limit:
-            return EventPage(found[:limit], sort_key(found[limit - 1]))
+            break
+    return _page(found, limit)
+
+
+def _page(found: list[StoredEvent], limit: int) -> EventPage:
+    """`limit` events and, if one more was found, the cursor to the next page."""
+    if len(found) > limit:
+        return EventPage(found[:limit], sort_key(found[limit - 1]))
     return EventPage(found, None)
 
 
@@ -65,9 +75,14 @@ def _bucket(
     clients: AwsClients, hour: datetime, low: str, high: str, filters: EventFilter, wanted: int
 ) -> list[StoredEvent]:
     """Matching events of one hour bucket with low <= sort key < high, newest first."""
-    kwargs = _bucket_query(hour, low, high, filters)
+    return _matching(clients, _bucket_query(hour, low, high, filters), high, wanted)
+
+
+def _matching(clients: AwsClients, kwargs: dict[str, Any], high: str, wanted: int) -> list[StoredEvent]:
+    """Up to `wanted` items of a newest-first query, the one at `high` left out (the cursor's own)."""
     found: list[StoredEvent] = []
     while len(found) < wanted:
+        # A filter applies after Limit, so ask for a few more than wanted.
         page = table_call(clients, "query", Limit=max(wanted, 25), **kwargs)
         found += [from_item(i) for i in page.get("Items", []) if i[keys.SK]["S"] != high]
         if "LastEvaluatedKey" not in page:
@@ -100,18 +115,41 @@ def _bucket_query(hour: datetime, low: str, high: str, filters: EventFilter) -> 
     return kwargs
 
 
-def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[StoredEvent]:
-    """The newest failed events of the last `days` days, from the sparse failed-by-day index."""
-    today = clock.now()
+def failed_events(
+    clients: AwsClients, limit: int = 50, days: int = 7, *,
+    since: datetime | None = None, cursor: str | None = None, contains: str = "",
+) -> list[StoredEvent]:
+    """The newest failed events, from the sparse failed-by-day index: its cost grows with the failures,
+    not with the events. From `since` (default: the start of the day `days` - 1 days ago) to now, or
+    to just before `cursor` (an event's sort key, for the next page); `contains` as in EventFilter."""
+    today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    since = clock.utc(since) if since else today - timedelta(days=days - 1)
+    high = cursor or keys.AFTER_EVERY_EVENT
+    day = min(today, _day_of(high) or today)
     found: list[StoredEvent] = []
-    for back in range(days):
-        if len(found) >= limit:
-            break
-        page = table_call(
-            clients, "query", IndexName=keys.FAILED_INDEX, ScanIndexForward=False,
-            Limit=limit - len(found),
-            KeyConditionExpression=f"{keys.FAILED_PK} = :day",
-            ExpressionAttributeValues={":day": {"S": keys.failed_day(today - timedelta(days=back))}},
-        )
-        found += [from_item(item) for item in page.get("Items", [])]
+    while day >= since.replace(hour=0, minute=0, second=0, microsecond=0) and len(found) < limit:
+        kwargs = _failed_day_query(day, clock.iso(since), high, contains)
+        found += _matching(clients, kwargs, high, limit - len(found))
+        day -= timedelta(days=1)
     return found
+
+
+def _failed_day_query(day: datetime, low: str, high: str, contains: str) -> dict[str, Any]:
+    values = {":day": {"S": keys.failed_day(day)}, ":low": {"S": low}, ":high": {"S": high}}
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.FAILED_INDEX, "ScanIndexForward": False,
+        "KeyConditionExpression": f"{keys.FAILED_PK} = :day AND {keys.SK} BETWEEN :low AND :high",
+        "ExpressionAttributeValues": values,
+    }
+    if contains.strip():
+        kwargs["FilterExpression"] = "contains(description_lc, :text)"
+        values[":text"] = {"S": contains.strip().casefold()}
+    return kwargs
+
+
+def _day_of(sort_key: str) -> datetime | None:
+    """The UTC day an event sort key (or a bound built from one) falls on; None for AFTER_EVERY_EVENT."""
+    try:
+        return datetime.strptime(sort_key[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
