@@ -163,21 +163,36 @@ def consume_stream(aws: AwsClients) -> None:
 
 # Logs -------------------------------------------------------------------------------------------
 
-def put_logs(aws: AwsClients, lines: list[str]) -> None:
-    group, stream = aws.settings.consumer_log_group, "2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef"
-    aws.logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    now = int(datetime.now(UTC).timestamp() * 1000)
-    aws.logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": now - 1000 + i, "message": line}
+LOG_STREAM = "2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef"
+EVENT_ID = "0f3c9a4e2b7d4c61a8e5f90213b4c7d2"  # 32 characters, as the consumer's ids are
+REQUEST_ID = "8f5c2e1a-7b3d-4c1e-9a2f-0123456789ab"
+REASON = ("s3://image-processor-local/uploads/a-rather-long-key-name/holiday.jpg is not an image: "
+          "it starts with '%PDF-1.7' (a PDF document); send a JPEG, PNG, GIF, WebP or TIFF")
+
+
+def put_logs(aws: AwsClients, lines: list[str], at: datetime | None = None) -> None:
+    """`lines` one millisecond apart from a second before `at` (default now)."""
+    group = aws.settings.consumer_log_group
+    aws.logs.create_log_stream(logGroupName=group, logStreamName=LOG_STREAM)
+    end = int((at or datetime.now(UTC)).timestamp() * 1000)
+    aws.logs.put_log_events(logGroupName=group, logStreamName=LOG_STREAM,
+                            logEvents=[{"timestamp": end - 1000 + i, "message": line}
                                        for i, line in enumerate(lines)])
 
 
+def record(level: str, event_id: str, status: str, reason: str = "") -> str:
+    return json.dumps({"level": level, "message": "record processed", "event_id": event_id, "status": status,
+                       "reason": reason, "duration_ms": 41.5, "function_request_id": REQUEST_ID})
+
+
 LINES = [
-    "START RequestId: req-1 Version: $LATEST",
-    json.dumps({"level": "INFO", "message": "record processed", "event_id": "ev-1", "status": "stored"}),
-    json.dumps({"level": "ERROR", "message": "record failed", "event_id": "ev-2", "status": "failed"}),
-    "END RequestId: req-1",
-    "REPORT RequestId: req-1\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 512 MB\t"
+    f"START RequestId: {REQUEST_ID} Version: $LATEST",
+    record("INFO", "ev-1", "stored"),
+    record("WARNING", EVENT_ID, "failed", REASON),
+    json.dumps({"level": "INFO", "message": "batch processed", "records": 2, "stored": 1, "failed": 1,
+                "function_request_id": REQUEST_ID}),
+    f"END RequestId: {REQUEST_ID}",
+    f"REPORT RequestId: {REQUEST_ID}\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 512 MB\t"
     "Max Memory Used: 88 MB",
 ]
 
@@ -186,16 +201,44 @@ def test_logs_empty_state(open_page: Open) -> None:
     assert "No log lines" in open_page("screens/logs.py").info[0].value
 
 
-def test_logs_table_filters_chart_and_csv(open_page: Open, aws: AwsClients) -> None:
+def test_logs_newest_first_with_reason_duration_whole_ids_and_csv(open_page: Open, aws: AwsClients) -> None:
     put_logs(aws, LINES)
     app = open_page("screens/logs.py")
-    assert len(app.dataframe[0].value) == 5
+    frame = app.dataframe[0].value
+    assert list(frame["level"]) == ["REPORT", "END", "INFO", "WARNING", "INFO", "START"]
+    failed = frame.iloc[3]
+    assert (failed["reason"], failed["event id"], failed["request id"]) == (REASON, EVENT_ID, REQUEST_ID)
+    assert failed["duration (ms)"] == 41.5 and frame.iloc[0]["duration (ms)"] == 102.25
     assert app.get("download_button") and app.get("vega_lite_chart")  # CSV and the durations chart
-    app.selectbox[2].set_value("ERROR").run()
-    assert list(app.dataframe[0].value["event id"]) == ["ev-2"]
-    app.selectbox[2].set_value("All").run()
+
+
+def test_logs_level_warning_lists_only_the_failed_records(open_page: Open, aws: AwsClients) -> None:
+    put_logs(aws, LINES)
+    app = open_page("screens/logs.py")
+    app.selectbox[2].set_value("WARNING").run()
+    assert list(app.dataframe[0].value["event id"]) == [EVENT_ID]
+
+
+def test_logs_search_by_event_id_and_text_that_is_not_a_field_name(open_page: Open, aws: AwsClients) -> None:
+    put_logs(aws, LINES)
+    app = open_page("screens/logs.py")
     app.text_input(key="logs_search").set_value("ev-1").run()
     assert list(app.dataframe[0].value["message"]) == ["record processed"]
+    app.text_input(key="logs_search").set_value("").run()
+    app.text_input[0].set_value("FAILED").run()  # the batch line's `failed` count is a name, not text
+    assert list(app.dataframe[0].value["event id"]) == [EVENT_ID]
+
+
+def test_logs_times_are_in_the_viewers_time_zone(aws: AwsClients) -> None:
+    at = datetime.now(UTC).replace(microsecond=0)
+    put_logs(aws, ["a line"], at=at + timedelta(seconds=1))  # written at `at`
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.context["timezone"] = "Asia/Kolkata"  # UTC+05:30 all year
+    app.run()
+    app.switch_page("screens/logs.py").run()
+    shown = app.dataframe[0].value.iloc[0]["time"]
+    assert shown == f"{at + timedelta(hours=5, minutes=30):%Y-%m-%d %H:%M:%S}.000"
+    assert any("Asia/Kolkata" in c.value for c in app.caption)
 
 
 # Health -----------------------------------------------------------------------------------------
