@@ -10,8 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
-from core.ingest import ingest_payload, ingest_upload
+from core.ingest import ingest_payload, ingest_upload, stream_event_id
+from core.store.reads import get_events
+from dashboard.resources import aws_clients
 from local.samples import upload_samples
+from tests.awscalls import CallCounter
 from tests.dashboard.app_path import APP
 from tests.factories import Colour, jpeg, stream_origin, stream_records
 
@@ -140,18 +143,55 @@ def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsCl
 
 # Send test event --------------------------------------------------------------------------------
 
-def test_send_puts_the_event_on_the_stream_and_shows_its_result(open_page: Open, aws: AwsClients) -> None:
+def test_send_shows_a_failed_records_reason_in_full(open_page: Open, aws: AwsClients) -> None:
     upload_samples(aws)
     app = open_page("screens/send.py")
     assert app.selectbox[1].options[0].startswith("s3://") and app.selectbox[1].options[-1] == "Other URL…"
-    app.selectbox[0].set_value("Malformed JSON")
+    app.selectbox(key="send_template").set_value("Not an image").run()
     app.button[0].click().run()
     rows = app.dataframe[0].value.to_dict("records")
     assert rows[0]["status"] == "waiting for the consumer…"
     consume_stream(aws)
     app.run()
-    row = app.dataframe[0].value.to_dict("records")[0]
-    assert row["status"] == "failed" and "not JSON" in row["reason"]
+    (row,) = app.dataframe[0].value.to_dict("records")
+    (event,) = get_events(aws, [stream_event_id(row["shard"], row["sequence number"])]).values()
+    assert row["status"] == "failed" and row["reason"] == event.failure_reason and len(row["reason"]) > 40
+    assert event.failure_reason in texts(app)  # in full, as text
+
+
+def test_send_caption_and_fields_follow_the_template_before_sending(open_page: Open, aws: AwsClients) -> None:
+    app = open_page("screens/send.py")
+    app.selectbox(key="send_template").set_value("Blocked URL").run()
+    assert "SSRF guard" in app.caption[0].value
+    url = next(t for t in app.text_input if t.label.startswith("Image URL"))
+    assert url.value == "http://169.254.169.254/latest/meta-data/" and url.disabled
+    app.selectbox(key="send_template").set_value("Description too long").run()
+    assert "501-character" in app.caption[0].value
+    assert [t.value for t in app.text_area] == ["x" * 501]
+
+
+def test_send_refuses_an_empty_other_url_and_sends_nothing(open_page: Open, aws: AwsClients) -> None:
+    app = open_page("screens/send.py")  # no samples: "Other URL…" is the only choice
+    assert app.selectbox[1].value == "Other URL…"
+    app.button[0].click().run()
+    assert "Nothing sent" in app.error[0].value
+    assert stream_records(aws) == []
+
+
+def test_send_follows_every_record_of_a_burst_with_batched_reads(open_page: Open, aws: AwsClients) -> None:
+    upload_samples(aws)
+    app = open_page("screens/send.py")
+    app.number_input[0].set_value(120)
+    app.button[0].click().run()
+    consume_stream(aws)
+    counter = CallCounter(aws_clients(), services=("dynamodb",))  # the app's own clients
+    app.run()
+    assert app.subheader[0].value == "Sent 120 · 120 processed: 120 stored, 0 failed"
+    assert set(app.dataframe[0].value["status"]) == {"stored"}
+    assert counter.calls == {"dynamodb.BatchGetItem": 4}  # 120 ids: two calls for pointers, two for events
+    counter.reset()
+    app.run()
+    assert counter.total == 0  # every record has its result: nothing is read again
 
 
 def consume_stream(aws: AwsClients) -> None:
