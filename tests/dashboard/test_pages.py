@@ -107,14 +107,35 @@ def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, a
     upload(aws, "to be deleted")
     app = open_page("screens/gallery.py")
     next(b for b in app.button if b.label == "Details").click().run()
-    trace = app.dataframe[0].value
-    assert "Event id" in list(trace["field"]) and "upload" in list(trace["value"])
+    trace: dict[str, str] = dict(app.dataframe[0].value.itertuples(index=False))
+    assert trace["Source"] == "upload" and trace["Dimensions"] == "640 × 480 px"
+    assert trace["File size"].endswith(" KB") and "Bytes" not in trace
     delete = next(b for b in app.button if b.label == "Delete event")
     assert delete.disabled
     next(c for c in app.checkbox if c.label.startswith("Yes, delete")).check().run()
     next(b for b in app.button if b.label == "Delete event").click().run()
     assert not app.exception
     assert "No events match" in open_page("screens/gallery.py").info[0].value
+
+
+HOSTILE_URL = ("s3://image-processor-local/[phish](https://evil.example/login)"
+               "![pixel](http://tracker.example/p.png)<img src=x onerror=alert(1)>.jpg")
+
+
+def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_the_dialog(
+    open_page: Open, aws: AwsClients
+) -> None:
+    upload(aws, "a stored one")
+    payload = json.dumps({"ImageUrl": HOSTILE_URL, "Description": "[click](https://evil.example) **now**"})
+    ingest_payload(aws, payload.encode(), stream_origin("9"))
+    app = open_page("screens/gallery.py")
+    app.selectbox[1].set_value("Failed").run()
+    (reason,) = [t.value for t in app.text if HOSTILE_URL in t.value]  # the tile's reason, whole, as text
+    assert "does not exist" in reason and len(app.get("image")) == 0
+    next(b for b in app.button if b.label == "Details").click().run()
+    assert texts(app).count(reason) == 2 and "[click](https://evil.example) **now**" in texts(app)
+    assert not any("evil.example" in m.value for m in app.markdown)  # nothing went through Markdown
+    assert all("evil.example" not in e.value for e in app.error)
 
 
 # Upload -----------------------------------------------------------------------------------------
