@@ -16,7 +16,7 @@ from dashboard.resources import aws_clients
 from local.samples import upload_samples
 from tests.awscalls import CallCounter
 from tests.dashboard.app_path import APP
-from tests.factories import Colour, jpeg, stream_origin, stream_records
+from tests.factories import Colour, jpeg, photo_jpeg, stream_origin, stream_records
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
@@ -154,12 +154,38 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
     assert "Not an image" in rows[1]["detail"]
 
 
-def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsClients) -> None:
+def test_upload_without_a_description_writes_nothing_and_keeps_the_chosen_files(
+    open_page: Open, aws: AwsClients
+) -> None:
     app = open_page("screens/upload.py")
     app.file_uploader[0].set_value(("good.jpg", jpeg(SIZE, "teal"), "image/jpeg"))
     app.button[0].click().run()
     assert "Add a description" in app.warning[0].value
     assert aws.s3.list_objects_v2(Bucket=aws.settings.bucket_name).get("KeyCount", 0) == 0
+    assert [f.name for f in app.file_uploader[0].value] == ["good.jpg"]  # still chosen
+    app.text_input[0].set_value("Holiday")
+    app.button[0].click().run()
+    assert "1 stored, 0 refused." in app.success[0].value
+    assert not app.file_uploader[0].value  # stored: the form is fresh for the next files
+
+
+def test_upload_lists_a_file_over_the_limit_as_refused_with_its_size(
+    open_page: Open, aws: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "10000")
+    big = photo_jpeg()
+    assert len(big) > 10_000
+    app = open_page("screens/upload.py")
+    app.file_uploader[0].set_value([(f"small-{n}.jpg", jpeg(SIZE, (n * 60, 90, 90)), "image/jpeg")
+                                    for n in range(3)] + [("big.jpg", big, "image/jpeg")])
+    app.text_input[0].set_value("Four files")
+    app.button[0].click().run()
+    rows = app.dataframe[0].value.to_dict("records")
+    assert [(r["file"], r["result"]) for r in rows] == [
+        ("small-0.jpg", "stored"), ("small-1.jpg", "stored"), ("small-2.jpg", "stored"),
+        ("big.jpg", "refused")]
+    assert rows[3]["detail"].endswith("KB is over the 9.8 KB limit (MAX_IMAGE_BYTES)")
+    assert "3 stored, 1 refused." in app.success[0].value
 
 
 # Send test event --------------------------------------------------------------------------------
