@@ -49,12 +49,12 @@ def dimensions(event: StoredEvent) -> str | None:
 def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:
     """What went wrong and what to check, never a stack trace, and a way to try again."""
     if isinstance(exc, StoreMisconfigured):
-        st.error(f"The event store is not set up: {exc}", icon="🛠️")
+        st.error(f"The event store is not set up: {exc}", icon=":material/build:")
     else:
         st.error(
             f"The event store is unreachable: {exc}. Check that `make run` (or `make stack`) is "
             "still running, or that AWS_ENDPOINT_URL, AWS_REGION and your credentials are right.",
-            icon="🔌",
+            icon=":material/cloud_off:",
         )
     st.button("Retry", key=key)
 

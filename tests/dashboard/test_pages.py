@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -356,3 +358,12 @@ def test_every_page_requires_login_when_oidc_is_configured(aws: AwsClients) -> N
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
     assert not app.metric
+
+
+# Icons ------------------------------------------------------------------------------------------
+
+def test_every_icon_is_a_material_symbol_not_an_emoji() -> None:
+    """Streamlit ships the Material Symbols font; emoji draw as empty boxes without an emoji font."""
+    sources = Path(APP).parent.rglob("*.py")
+    icons = [icon for source in sources for icon in re.findall(r'icon=("[^"]*")', source.read_text())]
+    assert icons and all(icon.startswith('":material/') for icon in icons), icons
