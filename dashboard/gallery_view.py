@@ -17,7 +17,7 @@ RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 STATUSES = {"All": None, "Stored": EventStatus.STORED, "Failed": EventStatus.FAILED}
 # Every tile is this tall, whatever its image's shape or its text's length (more scrolls inside it).
-TILE_HEIGHT = 380
+TILE_HEIGHT = 420
 IMAGE_HEIGHT = 180
 SELECTED = "gallery_selected"
 
@@ -80,7 +80,8 @@ def details(event: StoredEvent) -> None:
     if event.failure_reason:
         st.error("This event failed. The reason, as recorded:", icon=":material/error:")
         st.text(event.failure_reason)
-    st.dataframe(trace_table(event), hide_index=True, width="stretch")
+    st.dataframe(trace_table(event), hide_index=True, width="stretch",
+                 column_config={"field": st.column_config.TextColumn("field", width="small")})
     if event.exif:
         st.caption("EXIF")
         st.dataframe(pd.DataFrame(event.exif.items(), columns=["tag", "value"]), hide_index=True)

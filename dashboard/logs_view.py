@@ -15,7 +15,7 @@ LEVELS = ["All", "DEBUG", "INFO", "WARNING", "ERROR"]
 COLUMNS = {
     "time": st.column_config.TextColumn("time", width=175),
     "level": st.column_config.TextColumn("level", width=75),
-    "message": st.column_config.TextColumn("message", width="medium"),
+    "message": st.column_config.TextColumn("message", width=150),
     "reason": st.column_config.TextColumn("reason", width="large"),
     "duration (ms)": st.column_config.NumberColumn("duration (ms)", format="%.1f", width=105),
     "status": st.column_config.TextColumn("status", width=70),

@@ -53,13 +53,14 @@ def log_panel() -> None:
     st.caption(f"{newest} line(s), newest first; times in {logs_view.zone_name(zone)}. "
                "Select a line to read it in full.")
     frame = logs_view.table(entries, zone)
-    shown = st.dataframe(frame, hide_index=True, height=420, column_config=logs_view.COLUMNS,
-                         on_select="rerun", selection_mode="single-row", key=TABLE)
+    shown = st.dataframe(frame, hide_index=True, height="auto" if len(entries) <= 10 else 420,
+                         column_config=logs_view.COLUMNS, on_select="rerun", selection_mode="single-row",
+                         key=TABLE)
     rows = shown.selection.rows
     if rows != selected:  # a line opened or closed: the whole page reruns, so the tail pauses or resumes
         st.rerun()
-    if rows:
-        logs_view.show_line(entries[rows[0]], zone)
+    if rows or len(entries) == 1:  # e.g. an event's one line: in full, its reason and ids unabridged
+        logs_view.show_line(entries[rows[0] if rows else 0], zone)
     st.download_button("Download CSV", frame.to_csv(index=False), "logs.csv", "text/csv")
     chart = logs_view.durations(entries, zone)
     if not chart.empty:
