@@ -88,6 +88,7 @@ def details(event: StoredEvent) -> None:
     if st.button("Show this event's logs", icon=":material/article:"):
         _close()
         st.session_state.logs_search = event.event_id
+        st.session_state.logs_event_time = event.received_at  # so the Logs page's range reaches back to it
         st.switch_page("screens/logs.py")
     confirm_delete(event)
     if st.button("Close"):

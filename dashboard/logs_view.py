@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -38,6 +38,12 @@ def table(entries: list[LogEntry], zone: tzinfo | None) -> pd.DataFrame:
         },
         columns=list(COLUMNS),
     )
+
+
+def range_reaching(moment: datetime, ranges: dict[str, timedelta]) -> str:
+    """The shortest of `ranges` that reaches back to `moment` (with a minute to spare), else the longest."""
+    age = datetime.now(UTC) - moment + timedelta(minutes=1)
+    return next((name for name, span in ranges.items() if span >= age), list(ranges)[-1])
 
 
 def shown_time(moment: datetime, zone: tzinfo | None) -> str:

@@ -28,7 +28,11 @@ except StoreUnavailable as exc:
 
 group_col, range_col, level_col = st.columns([3, 2, 1])
 group = group_col.selectbox("Log group", groups, index=groups.index(default_group))
-span = RANGES[range_col.selectbox("Time range", list(RANGES), index=1)]
+event_time = st.session_state.pop("logs_event_time", None)  # from the Gallery: "Show this event's logs"
+if event_time is not None:
+    st.session_state.logs_range = logs_view.range_reaching(event_time, RANGES)
+st.session_state.setdefault("logs_range", "Last hour")
+span = RANGES[range_col.selectbox("Time range", list(RANGES), key="logs_range")]
 level = level_col.selectbox("Level", logs_view.LEVELS, help="Exactly this level (WARN counts as WARNING)")
 text_col, search_col, tail_col = st.columns([2, 2, 1])
 text = text_col.text_input("Text contains", help="Any case, in what a line says (not its field names)")

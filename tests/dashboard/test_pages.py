@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
 from core.ingest import ingest_payload, ingest_upload, stream_event_id
+from core.store.browse import recent_events
 from core.store.reads import get_events
 from dashboard.resources import aws_clients
 from local.samples import upload_samples
@@ -138,6 +139,20 @@ def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_
     assert texts(app).count(reason) == 2 and "[click](https://evil.example) **now**" in texts(app)
     assert not any("evil.example" in m.value for m in app.markdown)  # nothing went through Markdown
     assert all("evil.example" not in e.value for e in app.error)
+
+
+def test_an_events_logs_open_with_its_id_searched_over_a_range_that_reaches_back_to_it(
+    open_page: Open, aws: AwsClients
+) -> None:
+    upload(aws, "three hours old", ago=timedelta(hours=3))
+    (event,) = recent_events(aws).events
+    put_logs(aws, [record("INFO", event.event_id, "stored")], at=event.received_at)
+    app = open_page("screens/gallery.py")
+    next(b for b in app.button if b.label == "Details").click().run()
+    next(b for b in app.button if b.label == "Show this event's logs").click().run()
+    assert app.text_input(key="logs_search").value == event.event_id
+    assert app.selectbox(key="logs_range").value == "Last 24 hours"
+    assert list(app.dataframe[0].value["event id"]) == [event.event_id]
 
 
 # Upload -----------------------------------------------------------------------------------------
