@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from core import clock
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
 from core.migrate import migrate
@@ -15,7 +20,11 @@ from core.models import WireEvent
 from core.producer import encode_event, send_events
 from core.provision import provision
 from core.settings import Settings
+from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, latest_event
+
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--description", required=True, help="text shown with the image (1-500 chars)")
     send.add_argument("--count", type=int, default=1, help="how many copies to send (default 1)")
     send.add_argument("--partition-key", default=None, help="default: a random key per record")
+    failed = commands.add_parser("failed", help="failed events, newest first, with their full reasons")
+    failed.add_argument("--since", type=since, default=None, metavar="WHEN",
+                        help="how far back: 30m, 2h, 7d, or a time like 2026-11-25T08:00 (UTC unless it "
+                             "says otherwise); default: the last 7 days")
+    failed.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     boot = commands.add_parser(
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
@@ -34,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     move = commands.add_parser("migrate", help="copy a first-layout table's events into TABLE_NAME")
     move.add_argument("--from", dest="source", required=True, help="the old table's name")
     return parser
+
+
+def since(text: str) -> datetime:
+    """`--since`: a duration back from now (30m, 2h, 7d) or an ISO time, as an aware UTC datetime."""
+    duration = _DURATION.match(text.strip().lower())
+    if duration:
+        return clock.now() - timedelta(**{_UNITS[duration.group(2)]: int(duration.group(1))})
+    try:
+        return clock.utc(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a duration (30m, 2h, 7d) nor a time (2026-11-25T08:00)") from None
 
 
 def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
@@ -52,6 +78,16 @@ def _send(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"sent": [record.__dict__ for record in sent]}
 
 
+def _failed(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    events = failed_events(clients, limit=max(1, args.limit), since=args.since)
+    return {"failed": [
+        {"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at), "reason": e.failure_reason,
+         "source": e.source.value, "image_url": e.image_url, "filename": e.filename,
+         "description": e.description, "shard_id": e.shard_id, "sequence_number": e.sequence_number}
+        for e in events
+    ]}
+
+
 def _provision(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     provision(clients, shard_count=args.shards)
     names = clients.settings
@@ -67,17 +103,32 @@ def _migrate(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"copied": copied, "from": args.source, "to": clients.settings.table_name}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "provision": _provision, "bootstrap": _provision,
-            "migrate": _migrate}
+COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "provision": _provision,
+            "bootstrap": _provision, "migrate": _migrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    clients = AwsClients(Settings())
     try:
-        result = COMMANDS[args.command](clients, args)
+        result = COMMANDS[args.command](AwsClients(Settings()), args)
+    except ValidationError as exc:  # before ValueError, its base: its own text is a dump for programmers
+        return _fail(readable(exc))
     except (ImageProcessorError, ValueError) as exc:
-        print(json.dumps({"error": str(exc)}), file=sys.stderr)
-        return 1
+        return _fail(str(exc))
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
+
+
+def readable(exc: ValidationError) -> str:
+    """Each problem as `Field: what is wrong`, e.g. `ImageUrl: must start with http://, …`."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or exc.title
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{field}: {'required' if error['type'] == 'missing' else message}")
+    return "; ".join(problems)
+
+
+def _fail(message: str) -> int:
+    print(json.dumps({"error": message}, ensure_ascii=False), file=sys.stderr)
+    return 1

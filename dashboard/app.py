@@ -4,18 +4,20 @@ import streamlit as st
 
 from dashboard.auth import require_login
 
-st.set_page_config(page_title="Image Processor", page_icon="🖼️", layout="wide")
+st.set_page_config(page_title="Image Processor", page_icon=":material/photo_library:", layout="wide")
 require_login()
 
+# Material icons, not emoji: Streamlit ships their font, while emoji draw as empty boxes on a machine
+# without an emoji font.
 # The scripts live in screens/, not pages/: a pages/ folder makes Streamlit serve its scripts directly
 # on a deep link (e.g. /upload) until someone opens /, skipping this file and its login gate.
 PAGES = [
     # The default page is served at / (it has no path of its own).
-    st.Page("screens/live.py", title="Live", icon="📡", default=True),
-    st.Page("screens/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
-    st.Page("screens/upload.py", title="Upload", icon="⬆️", url_path="upload"),
-    st.Page("screens/send.py", title="Send test event", icon="📨", url_path="send"),
-    st.Page("screens/logs.py", title="Logs", icon="📜", url_path="logs"),
-    st.Page("screens/health.py", title="Health", icon="🩺", url_path="health"),
+    st.Page("screens/live.py", title="Live", icon=":material/sensors:", default=True),
+    st.Page("screens/gallery.py", title="Gallery", icon=":material/photo_library:", url_path="gallery"),
+    st.Page("screens/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+    st.Page("screens/send.py", title="Send test event", icon=":material/send:", url_path="send"),
+    st.Page("screens/logs.py", title="Logs", icon=":material/receipt_long:", url_path="logs"),
+    st.Page("screens/health.py", title="Health", icon=":material/monitor_heart:", url_path="health"),
 ]
 st.navigation(PAGES).run()

@@ -1,4 +1,4 @@
-"""The gallery's pieces: filters, the cursor stack, a tile and the detail dialog."""
+"""The gallery's pieces: filters, the cursor stack, a tile and the details dialog."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ from core.models import EventStatus, StoredEvent
 from core.store.browse import EventFilter
 from core.store.reads import get_event
 from dashboard.resources import aws_clients, image_link, live_snapshot
-from dashboard.views import ago, trace_table
+from dashboard.views import ago, dimensions, human_size, trace_table
 
 RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 STATUSES = {"All": None, "Stored": EventStatus.STORED, "Failed": EventStatus.FAILED}
+# Every tile is this tall, whatever its image's shape or its text's length (more scrolls inside it).
+TILE_HEIGHT = 420
+IMAGE_HEIGHT = 180
+SELECTED = "gallery_selected"
 
 
 def filter_bar() -> tuple[EventFilter, int]:
@@ -35,41 +39,64 @@ def filter_bar() -> tuple[EventFilter, int]:
 
 
 def tile(event: StoredEvent) -> None:
-    with st.container(border=True):
-        if event.thumbnail_key:
-            st.image(image_link(event.thumbnail_key), width="stretch")
-        else:
-            st.error("Failed", icon="⚠️")
-        st.text(event.description[:80] or "(no description)")
-        st.caption(ago(event.received_at))
-        if st.button("Details", key=f"details-{event.event_id}"):
-            st.session_state.gallery_selected = event
-            st.rerun()
+    with st.container(border=True, height=TILE_HEIGHT):
+        with st.container(height=IMAGE_HEIGHT + 20, border=False):
+            if event.thumbnail_key:
+                st.image(image_link(event.thumbnail_key), width=_shown_width(event))
+            else:
+                st.error("Failed", icon=":material/error:")
+                st.text(event.failure_reason or "")  # text, never Markdown; scrolls inside the box
+        st.text(_short(event.description) or "(no description)")
+        st.caption(" · ".join(filter(None, [ago(event.received_at), dimensions(event)])))
+        st.button("Details", key=f"details-{event.event_id}", on_click=_select, args=(event,))
 
 
+def _shown_width(event: StoredEvent) -> int:
+    """A width that makes the thumbnail IMAGE_HEIGHT tall (thumbnails are at most 320 px wide)."""
+    if not (event.width and event.height):
+        return IMAGE_HEIGHT
+    return max(40, min(320, round(IMAGE_HEIGHT * event.width / event.height)))
+
+
+def _short(text: str, most: int = 70) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def _select(event: StoredEvent) -> None:
+    st.session_state[SELECTED] = event
+
+
+def _close() -> None:
+    st.session_state.pop(SELECTED, None)
+
+
+@st.dialog("Event details", width="large", on_dismiss=_close)
 def details(event: StoredEvent) -> None:
-    """The selected event: image, text, trace, EXIF, its logs, and delete."""
+    """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, delete."""
     # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
     event = get_event(aws_clients(), event.event_id) or event
-    title, close = st.columns([5, 1])
-    title.subheader("Event details")
-    if close.button("Close details"):
-        del st.session_state.gallery_selected
-        st.rerun()
     if event.thumbnail_key and event.original_key:
         st.image(image_link(event.thumbnail_key), link=image_link(event.original_key))
-        st.link_button("Open original", image_link(event.original_key))
-    st.text(event.description)
+        size = human_size(event.size_bytes) if event.size_bytes is not None else ""
+        st.link_button(f"Open original ({size})" if size else "Open original", image_link(event.original_key))
+    st.text(event.description)  # as sent: text, never Markdown or HTML
     if event.failure_reason:
-        st.error(event.failure_reason)
-    st.dataframe(trace_table(event), hide_index=True)
+        st.error("This event failed. The reason, as recorded:", icon=":material/error:")
+        st.text(event.failure_reason)
+    st.dataframe(trace_table(event), hide_index=True, width="stretch",
+                 column_config={"field": st.column_config.TextColumn("field", width="small")})
     if event.exif:
         st.caption("EXIF")
         st.dataframe(pd.DataFrame(event.exif.items(), columns=["tag", "value"]), hide_index=True)
-    if st.button("Show this event's logs"):
+    if st.button("Show this event's logs", icon=":material/article:"):
+        _close()
         st.session_state.logs_search = event.event_id
+        st.session_state.logs_event_time = event.received_at  # so the Logs page's range reaches back to it
         st.switch_page("screens/logs.py")
     confirm_delete(event)
+    if st.button("Close"):
+        _close()
+        st.rerun()
 
 
 def confirm_delete(event: StoredEvent) -> None:
@@ -77,5 +104,5 @@ def confirm_delete(event: StoredEvent) -> None:
     if st.button("Delete event", type="primary", disabled=not sure):
         delete_event(aws_clients(), event)
         live_snapshot.clear()
-        del st.session_state.gallery_selected
+        _close()
         st.rerun()

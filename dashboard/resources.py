@@ -4,12 +4,15 @@ so a refresh (or many open browsers) does not reload what has not changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from core.aws import AwsClients
+from core.log_entries import LogEntry
+from core.logs import LogFilter, read_logs
 from core.models import StoredEvent
+from core.rate_limit import RateLimiter
 from core.settings import Settings
 from core.store import objects, reads
 
@@ -52,3 +55,24 @@ def live_snapshot() -> LiveSnapshot:
 def image_link(key: str) -> str:
     """A presigned link, kept for 5 minutes so the browser's cached image stays valid between refreshes."""
     return objects.presigned_url(aws_clients(), key)
+
+
+# CloudWatch Logs allows FilterLogEvents 5 times a second per account and region (an adjustable quota).
+FILTER_LOG_EVENTS_PER_SECOND = 5
+LOGS_TTL_SECONDS = 2  # tabs showing the same filters within 2 s share one read
+LOG_LINES_SHOWN = 1000
+
+
+@st.cache_resource(show_spinner=False)
+def logs_limiter() -> RateLimiter:
+    """One for every tab this server process serves, so together they stay within the account's rate."""
+    return RateLimiter(FILTER_LOG_EVENTS_PER_SECOND, 1.0)
+
+
+@st.cache_data(ttl=LOGS_TTL_SECONDS, show_spinner=False, max_entries=64)
+def recent_logs(group: str, span: timedelta, level: str | None, contains: str, search: str) -> list[LogEntry]:
+    """The newest lines of the last `span` that match, newest first, read at the shared rate."""
+    end = datetime.now(UTC)
+    filters = LogFilter(level=level, contains=contains, search=search)
+    return read_logs(aws_clients(), group, end - span, end, limit=LOG_LINES_SHOWN, filters=filters,
+                     before_call=logs_limiter().wait)

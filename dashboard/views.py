@@ -33,29 +33,43 @@ def viewer_zone() -> ZoneInfo | None:
         return None
 
 
+def human_size(size: int) -> str:
+    """Bytes for a person: '870 B', '42.1 KB', '3.4 MB' (of 1,024, as the upload limit counts them)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def dimensions(event: StoredEvent) -> str | None:
+    """'4000 × 3000 px', or None before the image was read."""
+    return f"{event.width} × {event.height} px" if event.width and event.height else None
+
+
 def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:
     """What went wrong and what to check, never a stack trace, and a way to try again."""
     if isinstance(exc, StoreMisconfigured):
-        st.error(f"The event store is not set up: {exc}", icon="🛠️")
+        st.error(f"The event store is not set up: {exc}", icon=":material/build:")
     else:
         st.error(
             f"The event store is unreachable: {exc}. Check that `make run` (or `make stack`) is "
             "still running, or that AWS_ENDPOINT_URL, AWS_REGION and your credentials are right.",
-            icon="🔌",
+            icon=":material/cloud_off:",
         )
     st.button("Retry", key=key)
 
 
 def trace_table(event: StoredEvent) -> pd.DataFrame:
-    """Where the event came from and where it is stored, as rows of text."""
+    """Where the event came from and where it is stored, as rows of text (cells are never Markdown)."""
     rows = {
         "Event id": event.event_id, "Status": event.status.value, "Source": event.source.value,
         "Received": local_time(event.received_at), "Image URL": event.image_url,
         "File name": event.filename, "Shard": event.shard_id, "Sequence number": event.sequence_number,
         "Lambda request id": event.request_id, "Original key": event.original_key,
         "Thumbnail key": event.thumbnail_key, "Failure reason": event.failure_reason,
-        "Size": f"{event.width} × {event.height} px" if event.width else None,
-        "Format": event.format, "Bytes": event.size_bytes, "Frames": event.frame_count,
+        "Dimensions": dimensions(event), "Format": event.format,
+        "File size": human_size(event.size_bytes) if event.size_bytes is not None else None,
+        "Frames": event.frame_count,
         "SHA-256": event.sha256,
     }
     shown = {name: str(value) for name, value in rows.items() if value not in (None, "")}

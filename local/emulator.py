@@ -6,6 +6,7 @@ Nothing is kept: the emulator holds everything in memory and forgets it when it 
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -55,6 +56,14 @@ def check_free(host: str, port: int) -> None:
 def local_environment(endpoint: str) -> dict[str, str]:
     """The variables that point boto3 (and the AWS CLI) in this and child processes at `endpoint`."""
     return {"AWS_ENDPOINT_URL": endpoint, **ADMIN_CREDENTIALS}
+
+
+def shell_line(endpoint: str, region: str) -> str:
+    """One line that, pasted into a shell, points the AWS CLI and `python -m core` at the emulator: the
+    endpoint, the administrator's keys and the region (both spellings: boto3 reads AWS_DEFAULT_REGION, our
+    settings AWS_REGION first, so a region left over in that shell cannot point them elsewhere)."""
+    names = local_environment(endpoint) | {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in names.items())
 
 
 def use_endpoint(endpoint: str) -> None:

@@ -1,4 +1,7 @@
-"""`make run`: the embedded AWS with sample data, then the dashboard against it."""
+"""`make run`: the embedded AWS with sample data, then the dashboard against it.
+
+Ctrl-C or SIGTERM stops all of it: Streamlit, the local event source's function processes and the emulator.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import os
 import subprocess
 import sys
 
-from local.emulator import check_free, local_environment
+from core.settings import Settings
+from local.emulator import check_free, local_environment, shell_line
+from local.processes import stop, stopped_by_sigterm_or_ctrl_c
 from local.roles import role_credentials
 from local.stack import local_stack
 
@@ -30,6 +35,21 @@ def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:
     ]
 
 
+def serve(port: int, dashboard_port: int) -> int:
+    """The stack, then Streamlit in the foreground until it ends or this process is interrupted."""
+    with local_stack(port) as endpoint:
+        print(f"{shell_line(endpoint, Settings().region)}   # for the AWS CLI and python -m core elsewhere")
+        print(f"Dashboard: http://localhost:{dashboard_port}", flush=True)
+        # The dashboard acts as its task role does in AWS: with exactly the template's permissions.
+        env = os.environ | local_environment(endpoint) | role_credentials("dashboard")
+        command = streamlit_command(dashboard_port, "127.0.0.1")
+        dashboard = subprocess.Popen([sys.executable, *command[1:]], env=env)
+        try:
+            return dashboard.wait()
+        finally:
+            stop(dashboard)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=4566, help="emulator port (default 4566)")
@@ -39,17 +59,12 @@ def main() -> None:
         check_free("127.0.0.1", args.dashboard_port)
     except OSError:
         raise SystemExit(f"Port {args.dashboard_port} is taken; use `make run DASHBOARD_PORT=…`") from None
-    with local_stack(args.port) as endpoint:
-        print(f"export AWS_ENDPOINT_URL={endpoint}   # for the AWS CLI in another terminal")
-        print(f"Dashboard: http://localhost:{args.dashboard_port}", flush=True)
-        # The dashboard acts as its task role does in AWS: with exactly the template's permissions.
-        env = os.environ | local_environment(endpoint) | role_credentials("dashboard")
+    with stopped_by_sigterm_or_ctrl_c():
         try:
-            command = streamlit_command(args.dashboard_port, "127.0.0.1")
-            code = subprocess.run([sys.executable, *command[1:]], env=env, check=False).returncode
+            code = serve(args.port, args.dashboard_port)
         except KeyboardInterrupt:
             code = 0
-    print("Stopped; the emulator's data is gone.")
+    print("Stopped; the emulator's data is gone.", flush=True)
     raise SystemExit(code)
 
 

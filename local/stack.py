@@ -1,6 +1,7 @@
 """`make stack`: the embedded AWS with every resource and the sample images, in the foreground.
 
-Prints `AWS_ENDPOINT_URL=…` so the AWS CLI and scripts in another terminal can use it.
+Prints one `export …` line (endpoint, credentials, region) for the AWS CLI and scripts in another
+terminal. Ctrl-C or SIGTERM stops the emulator and the local event source's function processes.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from core.aws import AwsClients
 from core.producer import encode_event, send_events
 from core.provision import provision
 from core.settings import Settings
-from local.emulator import embedded_aws, local_environment, use_endpoint
+from local.emulator import embedded_aws, shell_line, use_endpoint
 from local.event_source.runner import LocalEventSource
 from local.event_source.table_stream import TableStreamSource
+from local.processes import stopped_by_sigterm_or_ctrl_c
 from local.samples import upload_samples
 
 SEED_TIMEOUT_SECONDS = 60
@@ -64,17 +66,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=4566, help="emulator port (default 4566)")
     args = parser.parse_args()
-    try:
-        with local_stack(args.port) as endpoint:
-            for name, value in local_environment(endpoint).items():
-                print(f"export {name}={value}")
-            print("Embedded AWS is up (it keeps nothing after it stops). Ctrl+C to stop.", flush=True)
-            threading.Event().wait()
-    except OSError as exc:
-        raise SystemExit(f"Could not start the emulator on port {args.port} ({exc}); "
-                         "choose another with `make stack PORT=…`") from None
-    except KeyboardInterrupt:
-        print("Stopped; the emulator's data is gone.")
+    with stopped_by_sigterm_or_ctrl_c():
+        try:
+            with local_stack(args.port) as endpoint:
+                print(shell_line(endpoint, Settings().region))
+                print("Embedded AWS is up (it keeps nothing after it stops). Ctrl+C to stop.", flush=True)
+                threading.Event().wait()
+        except OSError as exc:
+            raise SystemExit(f"Could not start the emulator on port {args.port} ({exc}); "
+                             "choose another with `make stack PORT=…`") from None
+        except KeyboardInterrupt:
+            print("Stopped; the emulator's data is gone.", flush=True)
 
 
 if __name__ == "__main__":

@@ -61,10 +61,17 @@ def recent_events(
     return EventPage(found, None)
 
 
-def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[StoredEvent]:
-    """The newest failed events of the last `days` days, from the sparse failed index."""
-    since = clock.now() - timedelta(days=days)
-    return recent_events(clients, EventFilter(since=since, status=EventStatus.FAILED), limit).events
+def failed_events(
+    clients: AwsClients, limit: int = 50, days: int = 7, *,
+    since: datetime | None = None, cursor: str | None = None, contains: str = "",
+) -> list[StoredEvent]:
+    """The newest failed events, from the sparse failed index: its cost grows with the failures, not with
+    the events. From `since` (default: the start of the day `days` - 1 days ago) to now, or to just
+    before `cursor` (an event's sort key, for the next page); `contains` as in EventFilter."""
+    today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    since = clock.utc(since) if since else today - timedelta(days=days - 1)
+    filters = EventFilter(since=since, status=EventStatus.FAILED, contains=contains)
+    return recent_events(clients, filters, limit, cursor).events
 
 
 def _days_with_events(

@@ -3,6 +3,7 @@ it touches the items it names, the LATEST items, or at most 61 × COUNTER_SHARDS
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -32,8 +33,9 @@ def get_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
     return from_items(items) if any(item[keys.SK]["S"] == keys.EVENT_SK for item in items) else None
 
 
-def get_events(clients: AwsClients, event_ids: list[str]) -> dict[str, StoredEvent]:
-    """Events by id, those that exist: one BatchGetItem per 100 ids, and one more for detail items."""
+def get_events(clients: AwsClients, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
+    """The stored events among `event_ids`, by id (ids not stored yet are left out): one BatchGetItem per
+    100 ids, and one more for the detail items of those that have one."""
     found = batch_get(clients, [keys.event_key(event_id) for event_id in dict.fromkeys(event_ids)])
     detailed = [keys.detail_key(_id(item)) for item in found if item.get("has_detail", {}).get("BOOL")]
     items = found + (batch_get(clients, detailed) if detailed else [])
@@ -41,7 +43,7 @@ def get_events(clients: AwsClients, event_ids: list[str]) -> dict[str, StoredEve
     return {event_id: from_items(list(group)) for event_id, group in by_id}
 
 
-def existing(clients: AwsClients, event_ids: list[str]) -> set[str]:
+def existing(clients: AwsClients, event_ids: Iterable[str]) -> set[str]:
     """Which of these events are stored already (any status): one consistent BatchGetItem per 100,
     reading keys only, so a redelivered batch is recognised before any work is done for it."""
     item_keys = [keys.event_key(event_id) for event_id in dict.fromkeys(event_ids)]

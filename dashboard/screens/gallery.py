@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import StoreUnavailable
 from core.store.browse import recent_events
-from dashboard.gallery_view import details, filter_bar, tile
+from dashboard.gallery_view import SELECTED, details, filter_bar, tile
 from dashboard.resources import aws_clients
 from dashboard.views import show_store_error
 
@@ -21,9 +21,8 @@ except StoreUnavailable as exc:
     show_store_error(exc)
     st.stop()
 
-if "gallery_selected" in st.session_state:
-    with st.container(border=True):
-        details(st.session_state.gallery_selected)
+if SELECTED in st.session_state:
+    details(st.session_state[SELECTED])  # a dialog over the page, where the visitor is looking
 if not page.events:
     st.info("No events match. Widen the time range or clear the filters, or send an event.")
 for start in range(0, len(page.events), COLUMNS):

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
-from core.ingest import ingest_payload, ingest_upload
+from core.ingest import ingest_payload, ingest_upload, stream_event_id
+from core.store.browse import recent_events
+from core.store.reads import get_events
+from dashboard.resources import aws_clients
 from local.samples import upload_samples
+from tests.awscalls import CallCounter
 from tests.dashboard.app_path import APP
-from tests.factories import Colour, counted, jpeg, stream_origin, stream_records
+from tests.factories import Colour, counted, jpeg, photo_jpeg, stream_origin, stream_records
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
@@ -105,14 +111,49 @@ def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, a
     upload(aws, "to be deleted")
     app = open_page("screens/gallery.py")
     next(b for b in app.button if b.label == "Details").click().run()
-    trace = app.dataframe[0].value
-    assert "Event id" in list(trace["field"]) and "upload" in list(trace["value"])
+    trace: dict[str, str] = dict(app.dataframe[0].value.itertuples(index=False))
+    assert trace["Source"] == "upload" and trace["Dimensions"] == "640 × 480 px"
+    assert trace["File size"].endswith(" KB") and "Bytes" not in trace
     delete = next(b for b in app.button if b.label == "Delete event")
     assert delete.disabled
     next(c for c in app.checkbox if c.label.startswith("Yes, delete")).check().run()
     next(b for b in app.button if b.label == "Delete event").click().run()
     assert not app.exception
     assert "No events match" in open_page("screens/gallery.py").info[0].value
+
+
+HOSTILE_URL = ("s3://image-processor-local/[phish](https://evil.example/login)"
+               "![pixel](http://tracker.example/p.png)<img src=x onerror=alert(1)>.jpg")
+
+
+def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_the_dialog(
+    open_page: Open, aws: AwsClients
+) -> None:
+    upload(aws, "a stored one")
+    payload = json.dumps({"ImageUrl": HOSTILE_URL, "Description": "[click](https://evil.example) **now**"})
+    ingest_payload(aws, payload.encode(), stream_origin("9"))
+    app = open_page("screens/gallery.py")
+    app.selectbox[1].set_value("Failed").run()
+    (reason,) = [t.value for t in app.text if HOSTILE_URL in t.value]  # the tile's reason, whole, as text
+    assert "does not exist" in reason and len(app.get("image")) == 0
+    next(b for b in app.button if b.label == "Details").click().run()
+    assert texts(app).count(reason) == 2 and "[click](https://evil.example) **now**" in texts(app)
+    assert not any("evil.example" in m.value for m in app.markdown)  # nothing went through Markdown
+    assert all("evil.example" not in e.value for e in app.error)
+
+
+def test_an_events_logs_open_with_its_id_searched_over_a_range_that_reaches_back_to_it(
+    open_page: Open, aws: AwsClients
+) -> None:
+    upload(aws, "three hours old", ago=timedelta(hours=3))
+    (event,) = recent_events(aws).events
+    put_logs(aws, [record("INFO", event.event_id, "stored")], at=event.received_at)
+    app = open_page("screens/gallery.py")
+    next(b for b in app.button if b.label == "Details").click().run()
+    next(b for b in app.button if b.label == "Show this event's logs").click().run()
+    assert app.text_input(key="logs_search").value == event.event_id
+    assert app.selectbox(key="logs_range").value == "Last 24 hours"
+    assert list(app.dataframe[0].value["event id"]) == [event.event_id]
 
 
 # Upload -----------------------------------------------------------------------------------------
@@ -131,28 +172,91 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
     assert "Not an image" in rows[1]["detail"]
 
 
-def test_upload_without_a_description_writes_nothing(open_page: Open, aws: AwsClients) -> None:
+def test_upload_without_a_description_writes_nothing_and_keeps_the_chosen_files(
+    open_page: Open, aws: AwsClients
+) -> None:
     app = open_page("screens/upload.py")
     app.file_uploader[0].set_value(("good.jpg", jpeg(SIZE, "teal"), "image/jpeg"))
     app.button[0].click().run()
     assert "Add a description" in app.warning[0].value
     assert aws.s3.list_objects_v2(Bucket=aws.settings.bucket_name).get("KeyCount", 0) == 0
+    assert [f.name for f in app.file_uploader[0].value] == ["good.jpg"]  # still chosen
+    app.text_input[0].set_value("Holiday")
+    app.button[0].click().run()
+    assert "1 stored, 0 refused." in app.success[0].value
+    assert not app.file_uploader[0].value  # stored: the form is fresh for the next files
+
+
+def test_upload_lists_a_file_over_the_limit_as_refused_with_its_size(
+    open_page: Open, aws: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "10000")
+    big = photo_jpeg()
+    assert len(big) > 10_000
+    app = open_page("screens/upload.py")
+    app.file_uploader[0].set_value([(f"small-{n}.jpg", jpeg(SIZE, (n * 60, 90, 90)), "image/jpeg")
+                                    for n in range(3)] + [("big.jpg", big, "image/jpeg")])
+    app.text_input[0].set_value("Four files")
+    app.button[0].click().run()
+    rows = app.dataframe[0].value.to_dict("records")
+    assert [(r["file"], r["result"]) for r in rows] == [
+        ("small-0.jpg", "stored"), ("small-1.jpg", "stored"), ("small-2.jpg", "stored"),
+        ("big.jpg", "refused")]
+    assert rows[3]["detail"].endswith("KB is over the 9.8 KB limit (MAX_IMAGE_BYTES)")
+    assert "3 stored, 1 refused." in app.success[0].value
 
 
 # Send test event --------------------------------------------------------------------------------
 
-def test_send_puts_the_event_on_the_stream_and_shows_its_result(open_page: Open, aws: AwsClients) -> None:
+def test_send_shows_a_failed_records_reason_in_full(open_page: Open, aws: AwsClients) -> None:
     upload_samples(aws)
     app = open_page("screens/send.py")
     assert app.selectbox[1].options[0].startswith("s3://") and app.selectbox[1].options[-1] == "Other URL…"
-    app.selectbox[0].set_value("Malformed JSON")
+    app.selectbox(key="send_template").set_value("Not an image").run()
     app.button[0].click().run()
     rows = app.dataframe[0].value.to_dict("records")
     assert rows[0]["status"] == "waiting for the consumer…"
     consume_stream(aws)
     app.run()
-    row = app.dataframe[0].value.to_dict("records")[0]
-    assert row["status"] == "failed" and "not JSON" in row["reason"]
+    (row,) = app.dataframe[0].value.to_dict("records")
+    (event,) = get_events(aws, [stream_event_id(row["shard"], row["sequence number"])]).values()
+    assert row["status"] == "failed" and row["reason"] == event.failure_reason and len(row["reason"]) > 40
+    assert event.failure_reason in texts(app)  # in full, as text
+
+
+def test_send_caption_and_fields_follow_the_template_before_sending(open_page: Open, aws: AwsClients) -> None:
+    app = open_page("screens/send.py")
+    app.selectbox(key="send_template").set_value("Blocked URL").run()
+    assert "SSRF guard" in app.caption[0].value
+    url = next(t for t in app.text_input if t.label.startswith("Image URL"))
+    assert url.value == "http://169.254.169.254/latest/meta-data/" and url.disabled
+    app.selectbox(key="send_template").set_value("Description too long").run()
+    assert "501-character" in app.caption[0].value
+    assert [t.value for t in app.text_area] == ["x" * 501]
+
+
+def test_send_refuses_an_empty_other_url_and_sends_nothing(open_page: Open, aws: AwsClients) -> None:
+    app = open_page("screens/send.py")  # no samples: "Other URL…" is the only choice
+    assert app.selectbox[1].value == "Other URL…"
+    app.button[0].click().run()
+    assert "Nothing sent" in app.error[0].value
+    assert stream_records(aws) == []
+
+
+def test_send_follows_every_record_of_a_burst_with_batched_reads(open_page: Open, aws: AwsClients) -> None:
+    upload_samples(aws)
+    app = open_page("screens/send.py")
+    app.number_input[0].set_value(120)
+    app.button[0].click().run()
+    consume_stream(aws)
+    counter = CallCounter(aws_clients(), services=("dynamodb",))  # the app's own clients
+    app.run()
+    assert app.subheader[0].value == "Sent 120 · 120 processed: 120 stored, 0 failed"
+    assert set(app.dataframe[0].value["status"]) == {"stored"}
+    assert counter.calls == {"dynamodb.BatchGetItem": 4}  # 120 ids: two calls for pointers, two for events
+    counter.reset()
+    app.run()
+    assert counter.total == 0  # every record has its result: nothing is read again
 
 
 def consume_stream(aws: AwsClients) -> None:
@@ -164,21 +268,36 @@ def consume_stream(aws: AwsClients) -> None:
 
 # Logs -------------------------------------------------------------------------------------------
 
-def put_logs(aws: AwsClients, lines: list[str]) -> None:
-    group, stream = aws.settings.consumer_log_group, "2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef"
-    aws.logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    now = int(datetime.now(UTC).timestamp() * 1000)
-    aws.logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": now - 1000 + i, "message": line}
+LOG_STREAM = "2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef"
+EVENT_ID = "0f3c9a4e2b7d4c61a8e5f90213b4c7d2"  # 32 characters, as the consumer's ids are
+REQUEST_ID = "8f5c2e1a-7b3d-4c1e-9a2f-0123456789ab"
+REASON = ("s3://image-processor-local/uploads/a-rather-long-key-name/holiday.jpg is not an image: "
+          "it starts with '%PDF-1.7' (a PDF document); send a JPEG, PNG, GIF, WebP or TIFF")
+
+
+def put_logs(aws: AwsClients, lines: list[str], at: datetime | None = None) -> None:
+    """`lines` one millisecond apart from a second before `at` (default now)."""
+    group = aws.settings.consumer_log_group
+    aws.logs.create_log_stream(logGroupName=group, logStreamName=LOG_STREAM)
+    end = int((at or datetime.now(UTC)).timestamp() * 1000)
+    aws.logs.put_log_events(logGroupName=group, logStreamName=LOG_STREAM,
+                            logEvents=[{"timestamp": end - 1000 + i, "message": line}
                                        for i, line in enumerate(lines)])
 
 
+def record(level: str, event_id: str, status: str, reason: str = "") -> str:
+    return json.dumps({"level": level, "message": "record processed", "event_id": event_id, "status": status,
+                       "reason": reason, "duration_ms": 41.5, "function_request_id": REQUEST_ID})
+
+
 LINES = [
-    "START RequestId: req-1 Version: $LATEST",
-    json.dumps({"level": "INFO", "message": "record processed", "event_id": "ev-1", "status": "stored"}),
-    json.dumps({"level": "ERROR", "message": "record failed", "event_id": "ev-2", "status": "failed"}),
-    "END RequestId: req-1",
-    "REPORT RequestId: req-1\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 512 MB\t"
+    f"START RequestId: {REQUEST_ID} Version: $LATEST",
+    record("INFO", "ev-1", "stored"),
+    record("WARNING", EVENT_ID, "failed", REASON),
+    json.dumps({"level": "INFO", "message": "batch processed", "records": 2, "stored": 1, "failed": 1,
+                "function_request_id": REQUEST_ID}),
+    f"END RequestId: {REQUEST_ID}",
+    f"REPORT RequestId: {REQUEST_ID}\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 512 MB\t"
     "Max Memory Used: 88 MB",
 ]
 
@@ -187,16 +306,44 @@ def test_logs_empty_state(open_page: Open) -> None:
     assert "No log lines" in open_page("screens/logs.py").info[0].value
 
 
-def test_logs_table_filters_chart_and_csv(open_page: Open, aws: AwsClients) -> None:
+def test_logs_newest_first_with_reason_duration_whole_ids_and_csv(open_page: Open, aws: AwsClients) -> None:
     put_logs(aws, LINES)
     app = open_page("screens/logs.py")
-    assert len(app.dataframe[0].value) == 5
+    frame = app.dataframe[0].value
+    assert list(frame["level"]) == ["REPORT", "END", "INFO", "WARNING", "INFO", "START"]
+    failed = frame.iloc[3]
+    assert (failed["reason"], failed["event id"], failed["request id"]) == (REASON, EVENT_ID, REQUEST_ID)
+    assert failed["duration (ms)"] == 41.5 and frame.iloc[0]["duration (ms)"] == 102.25
     assert app.get("download_button") and app.get("vega_lite_chart")  # CSV and the durations chart
-    app.selectbox[2].set_value("ERROR").run()
-    assert list(app.dataframe[0].value["event id"]) == ["ev-2"]
-    app.selectbox[2].set_value("All").run()
+
+
+def test_logs_level_warning_lists_only_the_failed_records(open_page: Open, aws: AwsClients) -> None:
+    put_logs(aws, LINES)
+    app = open_page("screens/logs.py")
+    app.selectbox[2].set_value("WARNING").run()
+    assert list(app.dataframe[0].value["event id"]) == [EVENT_ID]
+
+
+def test_logs_search_by_event_id_and_text_that_is_not_a_field_name(open_page: Open, aws: AwsClients) -> None:
+    put_logs(aws, LINES)
+    app = open_page("screens/logs.py")
     app.text_input(key="logs_search").set_value("ev-1").run()
     assert list(app.dataframe[0].value["message"]) == ["record processed"]
+    app.text_input(key="logs_search").set_value("").run()
+    app.text_input[0].set_value("FAILED").run()  # the batch line's `failed` count is a name, not text
+    assert list(app.dataframe[0].value["event id"]) == [EVENT_ID]
+
+
+def test_logs_times_are_in_the_viewers_time_zone(aws: AwsClients) -> None:
+    at = datetime.now(UTC).replace(microsecond=0)
+    put_logs(aws, ["a line"], at=at + timedelta(seconds=1))  # written at `at`
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.context["timezone"] = "Asia/Kolkata"  # UTC+05:30 all year
+    app.run()
+    app.switch_page("screens/logs.py").run()
+    shown = app.dataframe[0].value.iloc[0]["time"]
+    assert shown == f"{at + timedelta(hours=5, minutes=30):%Y-%m-%d %H:%M:%S}.000"
+    assert any("Asia/Kolkata" in c.value for c in app.caption)
 
 
 # Health -----------------------------------------------------------------------------------------
@@ -227,3 +374,12 @@ def test_every_page_requires_login_when_oidc_is_configured(aws: AwsClients) -> N
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
     assert not app.metric
+
+
+# Icons ------------------------------------------------------------------------------------------
+
+def test_every_icon_is_a_material_symbol_not_an_emoji() -> None:
+    """Streamlit ships the Material Symbols font; emoji draw as empty boxes without an emoji font."""
+    sources = Path(APP).parent.rglob("*.py")
+    icons = [icon for source in sources for icon in re.findall(r'icon=("[^"]*")', source.read_text())]
+    assert icons and all(icon.startswith('":material/') for icon in icons), icons

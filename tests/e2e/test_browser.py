@@ -7,17 +7,21 @@ Every page's screenshot lands in test-artifacts/screenshots/<page>.png.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.aws import AwsClients
 from core.ingest import stream_event_id
-from core.store.reads import last_hour_count
+from core.models import StoredEvent
+from core.store.reads import get_event, last_hour_count
 from local.samples import sample_images
 from tests.e2e.browser import SCREENSHOTS, Tab
 from tests.factories import photo_jpeg, stream_records
@@ -191,7 +195,7 @@ def test_a_sent_event_is_processed_then_shows_on_live_and_in_the_consumer_logs(
 
     event_id = stream_event_id(shard, sequence)
     page = open_page(tab, "logs")
-    search = page.get_by_label("Request id or event id")
+    search = page.get_by_role("textbox", name="Request id or event id")
     search.fill(event_id)
     search.press("Enter")
     # Filtered to the event, the consumer's one line for it is left.
@@ -215,6 +219,162 @@ def test_health_shows_the_embedded_emulator_and_every_resource_answering(tab: Ta
                                 "On-failure queue"])
     expect(column(resources, "state")).to_have_text(["ok"] * names.count())
     expect(page.get_by_text("Some resources do not answer")).to_have_count(0)
+
+
+FAILURE_TEMPLATES = ["Malformed JSON", "Description too long", "Blocked URL", "Not an image"]
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the st.selectbox labelled `label`, as a person does: open it, click the option."""
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def sent_event(page: Page, store: AwsClients, timeout: float = 10) -> StoredEvent:
+    """The stored event of the one record the Send page just sent, once the consumer has handled it."""
+    results = grid(page, "sequence number")
+    expect(column(results, "status")).not_to_have_text(["waiting for the consumer…"], timeout=timeout * 1000)
+    sequence = column(results, "sequence number").first.inner_text().strip()
+    shard = column(results, "shard").first.inner_text().strip()
+    event = get_event(store, stream_event_id(shard, sequence))
+    assert event is not None, f"record {sequence} on {shard} has no event"
+    return event
+
+
+def test_each_failure_template_shows_its_full_reason_on_send_and_in_the_gallery(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    reasons = []
+    for template in FAILURE_TEMPLATES:
+        page = open_page(tab, "send")
+        choose(page, "Template", template)
+        page.get_by_role("button", name="Send", exact=True).click()
+        event = sent_event(page, app_store)
+        assert event.status.value == "failed" and event.failure_reason
+        expect(page.get_by_test_id("stText").filter(has_text=event.failure_reason)).to_have_text(
+            event.failure_reason)
+        reasons.append(event.failure_reason)
+    screenshot(page, "send-failure-reason")
+
+    page = open_page(tab, "gallery")
+    choose(page, "Status", "Failed")
+    for reason in reasons:  # the newest failures, each tile with its whole reason as text
+        expect(page.get_by_test_id("stText").filter(has_text=reason).first).to_have_text(reason)
+    screenshot(page, "gallery-failed")
+
+
+def test_a_burst_of_200_is_followed_to_200_results(tab: Tab) -> None:
+    page = open_page(tab, "send")
+    page.get_by_label("How many (a burst)").fill("200")
+    page.get_by_role("button", name="Send", exact=True).click()
+    heading = page.get_by_role("heading", name=re.compile(r"^Sent 200 · "))
+    expect(heading).to_have_text("Sent 200 · 200 processed: 200 stored, 0 failed", timeout=90_000)
+    wait_idle(page)
+    screenshot(page, "send-burst")
+
+
+# A producer's URL and description, and so the reason that names the URL, with Markdown links and images
+# and HTML in them: shown as text they put nothing clickable on the page and load nothing.
+TRAP = "trap.invalid"
+HOSTILE_URL = (f"s3://image-processor-local/missing/[sign in](https://login.{TRAP}/)"
+               f"![pixel](http://img.{TRAP}/p.png)<img src=http://html.{TRAP}/h.png>.jpg")
+HOSTILE_TEXT = f"[click me](https://login.{TRAP}/) ![x](http://img.{TRAP}/d.png) **bold?** <b>html</b>"
+
+
+def no_trap_on(page: Page) -> None:
+    expect(page.locator(f'a[href*="{TRAP}"]')).to_have_count(0)
+    expect(page.locator(f'img[src*="{TRAP}"]')).to_have_count(0)
+    expect(page.locator("strong", has_text="bold?")).to_have_count(0)
+
+
+def test_a_hostile_url_description_and_reason_show_literally_and_load_nothing(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    requested: list[str] = []
+    tab.page.on("request", lambda request: requested.append(request.url))
+    page = open_page(tab, "send")
+    choose(page, "Sample image in the bucket", "Other URL…")
+    page.get_by_role("textbox", name="Other URL").fill(HOSTILE_URL)
+    page.get_by_label("Description").fill(HOSTILE_TEXT)
+    page.get_by_role("button", name="Send", exact=True).click()
+    event = sent_event(page, app_store)
+    reason = event.failure_reason or ""
+    assert HOSTILE_URL in reason, reason
+    expect(page.get_by_test_id("stText").filter(has_text=reason)).to_have_text(reason)
+    no_trap_on(page)
+    screenshot(page, "send-hostile")
+
+    page = open_page(tab, "gallery")
+    choose(page, "Status", "Failed")
+    details = page.get_by_role("button", name="Details")
+    tiles = page.get_by_test_id("stVerticalBlock").filter(has=page.get_by_text(reason, exact=True))
+    tiles.filter(has=details).last.get_by_role("button", name="Details").click()  # the innermost: its tile
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("stText").filter(has_text=reason)).to_have_text(reason)
+    expect(dialog.get_by_text(HOSTILE_TEXT, exact=True)).to_be_visible()
+    no_trap_on(page)
+    wait_idle(page)
+    screenshot(page, "gallery-details-hostile")
+
+    page = open_page(tab, "logs")
+    search = page.get_by_role("textbox", name="Request id or event id")
+    search.fill(event.event_id)
+    search.press("Enter")
+    expect(column(grid(page, "reason"), "reason")).to_have_text([reason], timeout=SOON_MS)
+    expect(page.get_by_test_id("stCode")).to_contain_text(reason)  # the event's one line, in full
+    no_trap_on(page)
+    screenshot(page, "logs-hostile")
+    assert not [url for url in requested if TRAP in url], "the page asked for a producer's URL"
+    assert tab.dialogs == []
+
+
+def warning_lines_newest_first(store: AwsClients, since: datetime) -> list[str]:
+    """The event ids of every WARNING line of the consumer's group since `since`, read the plain way."""
+    found = []
+    request: dict[str, Any] = {"logGroupName": store.settings.consumer_log_group,
+                               "startTime": int(since.timestamp() * 1000)}
+    while True:
+        page = store.logs.filter_log_events(**request)
+        for line in page["events"]:
+            document = json.loads(line["message"]) if line["message"].startswith("{") else {}
+            if str(document.get("level", "")).upper() in ("WARN", "WARNING"):
+                found.append((line["timestamp"], str(document.get("event_id", ""))))
+        if "nextToken" not in page:
+            return [event_id for _, event_id in sorted(found, reverse=True)]
+        request["nextToken"] = page["nextToken"]
+
+
+def test_logs_at_level_warning_list_exactly_the_failed_records_newest_first_among_10000_lines(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    group, stream = app_store.settings.consumer_log_group, f"2026/01/01/[$LATEST]{uuid.uuid4().hex}"
+    app_store.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = datetime.now(UTC)
+    start = int((now - timedelta(minutes=55)).timestamp() * 1000)
+    lines = [{"timestamp": start + n * 330, "message": json.dumps(
+        {"level": "WARNING", "message": "record processed", "status": "failed", "reason": "Not an image",
+         "event_id": f"written-{n:05d}"} if n % 500 == 17 else
+        {"level": "INFO", "message": "record processed", "status": "stored", "event_id": f"written-{n:05d}"})}
+        for n in range(10_000)]
+    for first in range(0, len(lines), 2_000):
+        app_store.logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                      logEvents=lines[first:first + 2_000])  # type: ignore[arg-type]
+    expected = warning_lines_newest_first(app_store, now - timedelta(hours=1))
+    assert len(expected) >= 20
+
+    page = open_page(tab, "logs")
+    choose(page, "Level", "WARNING")
+    expect(column(grid(page, "level"), "level").first).to_have_text("WARNING", timeout=SOON_MS)
+    wait_idle(page)
+    screenshot(page, "logs-warning")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(Path(download.value.path()).read_text(encoding="utf-8").splitlines()))
+    assert [row["event id"] for row in rows] == expected
+    assert {row["level"] for row in rows} == {"WARNING"}
+    assert [row["time"] for row in rows] == sorted((row["time"] for row in rows), reverse=True)
 
 
 @pytest.mark.parametrize("name", list(PAGES))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from core.aws import AwsClients
 from core.cli import main
-from tests.factories import stream_records
+from core.ingest import ingest_payload, ingest_upload
+from core.store.reads import get_event
+from tests.factories import jpeg, stream_origin, stream_records
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -38,12 +41,39 @@ def test_send_puts_the_exact_wire_payload_count_times(
     assert stream_payloads(aws) == [expected] * 3
 
 
-def test_send_refuses_an_invalid_event_before_sending(
+def test_send_refuses_an_invalid_event_before_sending_in_words_not_a_validation_dump(
     aws: AwsClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, result = run(capsys, "send", "--url", "file:///etc/passwd", "--description", "x")
-    assert code == 1 and "http://, https:// or s3://" in result["error"]
+    assert code == 1
+    assert result == {"error": "ImageUrl: must start with http://, https:// or s3:// (got 'file:')"}
+    code, result = run(capsys, "send", "--url", "https://example.com/a.jpg", "--description", " ")
+    assert (code, result) == (1, {"error": "Description: must not be blank"})
     assert stream_payloads(aws) == []
+
+
+def test_a_bad_setting_is_named_with_what_is_wrong(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_IMAGE_BYTES", "lots")
+    code, result = run(capsys, "latest")
+    assert code == 1 and result["error"].startswith("MAX_IMAGE_BYTES: Input should be a valid integer")
+
+
+def test_failed_lists_failed_events_since_a_time_newest_first_with_full_reasons(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    for n, hours_ago in enumerate([30, 2, 1]):
+        origin = stream_origin(str(n), now - timedelta(hours=hours_ago))
+        ingest_payload(aws, b"not json " + b"x" * 300, origin)
+    ingest_upload(aws, jpeg(), "fine.jpg", "stored, not failed", now)
+    code, result = run(capsys, "failed", "--since", "3h")
+    assert code == 0 and [e["sequence_number"] for e in result["failed"]] == ["2", "1"]
+    reason = result["failed"][0]["reason"]
+    assert reason == get_event(aws, result["failed"][0]["event_id"]).failure_reason  # type: ignore[union-attr]
+    code, result = run(capsys, "failed", "--since", (now - timedelta(days=2)).isoformat())
+    assert [e["sequence_number"] for e in result["failed"]] == ["2", "1", "0"]
 
 
 def test_provision_is_idempotent_and_names_what_it_made(

@@ -16,7 +16,8 @@ import requests
 
 from core.aws import AwsClients
 from core.clock import now
-from core.logs import LogEntry, read_logs
+from core.log_entries import LogEntry
+from core.logs import read_logs
 from core.models import EventStatus
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.template import TEMPLATE

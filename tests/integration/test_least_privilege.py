@@ -25,7 +25,7 @@ from core.producer import encode_event, send_events
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.objects import list_keys, presigned_url
-from core.store.reads import last_hour_minutes, latest_event
+from core.store.reads import get_events, last_hour_minutes, latest_event
 from core.store.writes import put_events, remove_event
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.event_source.table_stream import TableStreamSource
@@ -99,6 +99,7 @@ def dashboard_paths(aws: AwsClients) -> None:
     app = AwsClients(aws.settings, session=role_session("dashboard"))
     stored = ingest_upload(app, make.jpeg(colour="plum"), "plum.jpg", "an upload", datetime.now(UTC))
     latest_event(counted(app)), last_hour_minutes(counted(app))
+    assert stored.event_id in get_events(app, [stored.event_id, "not-stored-yet"])  # Send's results
     page = recent_events(app, EventFilter(), limit=12)
     failed_events(app, limit=5)
     assert stored.thumbnail_key and requests.get(presigned_url(app, stored.thumbnail_key), timeout=10).ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -42,13 +43,13 @@ def stack_env() -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     assert process.stdout is not None
     for line in process.stdout:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            env[name] = value
+        if line.startswith("export "):  # one line, as a person pastes it
+            env |= dict(word.partition("=")[::2] for word in shlex.split(line, comments=True)[1:])
         if "Embedded AWS is up" in line:
             break
     assert env.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:")
-    yield env | {"AWS_DEFAULT_REGION": "us-east-1"}
+    assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == "us-east-1" and env["AWS_ACCESS_KEY_ID"]
+    yield env
     process.terminate()
     process.wait(timeout=20)
 

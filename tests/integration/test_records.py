@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.aws import AwsClients
 from core.delete import delete_event
@@ -10,7 +11,7 @@ from core.models import EventSource, EventStatus, StoredEvent
 from core.store import keys
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.latest import listed
-from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
+from core.store.reads import get_event, get_events, last_hour_count, latest_event, minute_counts
 from core.store.writes import put_events
 from tests.awscalls import CallCounter
 from tests.factories import counted
@@ -47,6 +48,35 @@ def test_a_stored_event_reads_back_equal_including_exif_and_numbers(aws: AwsClie
     assert get_event(aws, "missing") is None
 
 
+def test_many_events_are_read_in_batches_of_100_keys_not_one_call_per_event(aws: AwsClients) -> None:
+    stored = [event(n, T0 + timedelta(milliseconds=n)) for n in range(150)]
+    store(aws, *stored)
+    counter = CallCounter(aws, services=("dynamodb",))
+    found = get_events(aws, [e.event_id for e in stored] + ["missing-1", "missing-2", "e00003"])
+    assert found == {e.event_id: e for e in stored}
+    # 152 distinct ids: two calls of at most 100 keys (none of these events has a detail item)
+    assert counter.calls == {"dynamodb.BatchGetItem": 2}
+
+
+def test_keys_dynamodb_leaves_unprocessed_are_asked_for_again(aws: AwsClients) -> None:
+    stored = [event(n, T0 + timedelta(milliseconds=n)) for n in range(5)]
+    store(aws, *stored)
+    table, deferred = aws.settings.table_name, [2]  # the first two answers leave keys unprocessed
+
+    def leave_some_unprocessed(parsed: dict[str, Any], **_: Any) -> None:
+        items = parsed.get("Responses", {}).get(table, [])
+        if deferred[0] and len(items) > 1:
+            deferred[0] -= 1
+            parsed["Responses"][table] = items[:1]
+            parsed["UnprocessedKeys"] = {
+                table: {"Keys": [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in items[1:]]}
+            }
+
+    aws.dynamodb.meta.events.register("after-call.dynamodb.BatchGetItem", leave_some_unprocessed)
+    assert get_events(aws, [e.event_id for e in stored]) == {e.event_id: e for e in stored}
+    assert deferred == [0]
+
+
 def test_counts_follow_minute_and_hour_boundaries(aws: AwsClients) -> None:
     moments = [T0, T0 + timedelta(seconds=40), T0 + timedelta(minutes=1, seconds=45)]  # 9:58, 9:59, 10:00
     store(aws, *(event(n, at) for n, at in enumerate(moments)))
@@ -70,6 +100,41 @@ def test_failed_events_are_counted_and_listed(aws: AwsClients) -> None:
     store(aws, event(1, now), event(2, now, EventStatus.FAILED))
     assert [(c.events, c.failed) for c in minute_counts(counted(aws), now, now)] == [(2, 1)]
     assert [e.event_id for e in failed_events(aws)] == ["e00002"]
+
+
+def test_failed_filter_reads_only_the_failed_index_so_stored_events_cost_nothing(aws: AwsClients) -> None:
+    now = datetime.now(UTC)
+    failures = [event(n, now - timedelta(hours=n * 20), EventStatus.FAILED) for n in range(1, 4)]
+    store(aws, *failures, *(event(n, now - timedelta(minutes=n)) for n in range(10, 40)))
+    counted(aws)  # earlier days are looked for in the counters
+    queries: list[dict[str, Any]] = []
+    aws.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.Query", lambda params, **_: queries.append(dict(params))
+    )
+    page = recent_events(aws, EventFilter(since=now - timedelta(days=3), status=EventStatus.FAILED))
+    assert [e.event_id for e in page.events] == ["e00001", "e00002", "e00003"] and page.next_cursor is None
+    # The failed index's shards, and the counters to skip empty days: never the stored events.
+    on_counters = [q for q in queries if q["ExpressionAttributeValues"][":pk"]["S"].startswith("COUNT#")]
+    assert all(q.get("IndexName") == keys.FAILED_INDEX for q in queries if q not in on_counters)
+    assert len(queries) <= 4 * (keys.TIME_SHARDS + 1)  # per day of the window, whatever stored events
+
+
+def test_failed_events_page_back_across_days_with_a_cursor_from_a_start_time(aws: AwsClients) -> None:
+    now = datetime.now(UTC)
+    store(aws, *(event(n, now - timedelta(hours=9 * n), EventStatus.FAILED, f"broken {n}") for n in range(8)))
+    counted(aws)
+    window = EventFilter(since=now - timedelta(hours=50), status=EventStatus.FAILED)
+    seen, cursor = [], None
+    while True:
+        page = recent_events(aws, window, limit=2, cursor=cursor)
+        seen += [e.event_id for e in page.events]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [f"e{n:05d}" for n in range(6)]  # 0 h to 45 h ago; 54 h ago is before `since`
+    since = now - timedelta(hours=20)
+    assert [e.event_id for e in failed_events(aws, since=since)] == ["e00000", "e00001", "e00002"]
+    assert [e.event_id for e in failed_events(aws, days=30, contains="BROKEN 7")] == ["e00007"]
 
 
 def test_latest_is_the_newest_stored_event_whatever_the_write_order(aws: AwsClients) -> None:

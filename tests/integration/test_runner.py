@@ -16,7 +16,8 @@ import pytest
 
 from core.aws import AwsClients
 from core.health import consumer_lag_seconds
-from core.logs import LogEntry, read_logs
+from core.log_entries import LogEntry
+from core.logs import read_logs
 from core.models import EventStatus
 from core.producer import SentRecord
 from core.store.reads import get_event, last_hour_count, latest_event
@@ -47,9 +48,10 @@ def send_images(aws: AwsClients, count: int, descriptions: list[str] | None = No
 
 
 def logs(aws: AwsClients) -> list[LogEntry]:
+    """The consumer's lines in the order it wrote them (read_logs gives the newest first)."""
     now = datetime.now(UTC)
     group = aws.settings.consumer_log_group
-    return read_logs(aws, group, now - timedelta(minutes=5), now + timedelta(minutes=1))
+    return read_logs(aws, group, now - timedelta(minutes=5), now + timedelta(minutes=1))[::-1]
 
 
 def delivered_sequences(aws: AwsClients) -> list[list[str]]:

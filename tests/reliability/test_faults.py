@@ -47,7 +47,7 @@ def reported(aws: AwsClients) -> tuple[Counter[str], Counter[str]]:
     for entry in read_logs(aws, group, now() - timedelta(hours=1), now() + timedelta(minutes=1), limit=10**6):
         if entry.message.startswith("{") and TALLY_MESSAGE in entry.message:
             line = json.loads(entry.message)
-            latest[line["pid"]] = line
+            latest.setdefault(line["pid"], line)  # newest first: a process's first line is its latest tally
     tally, faults = Counter[str](), Counter[str]()
     for line in latest.values():
         tally.update(line["tally"])

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.logs import LogEntry, parse_line
+from core.log_entries import LogEntry, parse_line
+from core.logs import LogFilter
 
 AT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 STREAM = "2026/11/25/[$LATEST]abcdef0123456789"
@@ -103,3 +104,32 @@ def test_anything_else_is_text_without_level(message: str) -> None:
         {},
     )
     assert entry.message == message
+
+
+# What CloudWatch is asked to filter, and what we keep ------------------------------------------------
+
+@pytest.mark.parametrize(("filters", "pattern"), [
+    (LogFilter(), ""),
+    (LogFilter(level="WARNING"), '"WARN"'),  # WARN and WARNING lines both carry the term
+    (LogFilter(level="error"), '?"ERROR" ?"errorType" ?"Task timed out"'),
+    (LogFilter(level="INFO", search="ev-1"), '"ev-1"'),  # one term: the narrowest, the level stays ours
+    (LogFilter(search='say "hi"'), ""),  # a quote cannot be sent inside a quoted term: filtered here only
+    (LogFilter(contains="Cat"), ""),  # terms are case-sensitive: a case-insensitive search stays ours
+])
+def test_cloudwatch_is_sent_one_term_at_most(filters: LogFilter, pattern: str) -> None:
+    assert filters.pattern() == pattern
+
+
+def test_levels_have_one_spelling_whatever_the_line_wrote() -> None:
+    assert parse(f"2026-11-25T07:00:00.123Z\t{REQUEST}\tWARN\tslow").level == "WARNING"
+    assert parse(json.dumps({"level": "warning", "message": "m"})).level == "WARNING"
+    assert LogFilter(level="Warning").keeps(parse(json.dumps({"level": "WARN", "message": "m"})))
+
+
+def test_a_failed_records_line_gives_its_reason_status_and_duration() -> None:
+    line = json.dumps({"level": "WARNING", "message": "record processed", "event_id": "e1",
+                       "status": "failed", "reason": "Not an image: text/plain", "duration_ms": 41.5})
+    entry = parse(line)
+    assert (entry.summary, entry.status, entry.reason, entry.duration_ms) == (
+        "record processed", "failed", "Not an image: text/plain", 41.5)
+    assert entry.has_text("TEXT/PLAIN") and not entry.has_text("duration_ms")

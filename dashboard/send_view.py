@@ -1,0 +1,66 @@
+"""The Send page's results: every record of a burst followed to what the consumer made of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from core.aws import AwsClients
+from core.ingest import stream_event_id
+from core.models import EventStatus, StoredEvent
+from core.producer import SentRecord
+from core.store.reads import get_events
+
+WAITING = "waiting for the consumer…"
+COLUMNS = {
+    "status": st.column_config.TextColumn("status", width="small"),
+    "reason": st.column_config.TextColumn("reason", width="large"),
+    "sequence number": st.column_config.TextColumn("sequence number", width="medium"),
+    "shard": st.column_config.TextColumn("shard", width="small"),
+}
+
+
+@dataclass
+class Followed:
+    """Sent records and, once the consumer has handled them, their events (kept in the session)."""
+
+    records: list[SentRecord]
+    events: dict[str, StoredEvent] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[str]:
+        ids = (stream_event_id(r.shard_id, r.sequence_number) for r in self.records)
+        return [event_id for event_id in ids if event_id not in self.events]
+
+    def catch_up(self, clients: AwsClients) -> None:
+        """Read the records still waiting, in batches; the ones already handled are not read again."""
+        if self.pending:
+            self.events |= get_events(clients, self.pending)
+
+    def count(self, status: EventStatus) -> int:
+        return sum(event.status is status for event in self.events.values())
+
+
+def show(followed: Followed) -> None:
+    """How many are done, each distinct failure reason in full as text, then one row per record."""
+    done, sent = len(followed.events), len(followed.records)
+    st.subheader(f"Sent {sent} · {done} processed: {followed.count(EventStatus.STORED)} stored, "
+                 f"{followed.count(EventStatus.FAILED)} failed")
+    reasons = Counter(e.failure_reason or "" for e in followed.events.values() if e.failure_reason)
+    for reason, times in reasons.most_common():
+        st.caption(f"Failed {times} time(s) with this reason:")
+        st.text(reason)  # as the consumer wrote it: text, never Markdown
+    st.dataframe(table(followed), hide_index=True, column_config=COLUMNS)
+
+
+def table(followed: Followed) -> pd.DataFrame:
+    rows = []
+    for record in followed.records:
+        event = followed.events.get(stream_event_id(record.shard_id, record.sequence_number))
+        rows.append({"status": event.status.value if event else WAITING,
+                     "reason": (event.failure_reason or "") if event else "",
+                     "sequence number": record.sequence_number, "shard": record.shard_id})
+    return pd.DataFrame(rows, columns=list(COLUMNS))
