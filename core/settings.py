@@ -30,10 +30,19 @@ class Settings(BaseSettings):
     thumbnail_size: int = Field(320, ge=16, le=2048, validation_alias="THUMBNAIL_SIZE")
     fetch_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FETCH_TIMEOUT_SECONDS")
     worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
+    # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
+    # other buckets too, but its answer cannot say which setting to change, and it trusts a role's grants.
+    allowed_source_buckets_setting: str = Field("", validation_alias="ALLOWED_SOURCE_BUCKETS")
     # Only tests and the local stack serve images from loopback; production never sets this.
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
     # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.
     presign_seconds: int = Field(900, ge=600, le=604_800, validation_alias="PRESIGN_SECONDS")
+
+    @property
+    def allowed_source_buckets(self) -> frozenset[str]:
+        """The buckets s3:// sources may come from (ALLOWED_SOURCE_BUCKETS, by default BUCKET_NAME)."""
+        named = {name.strip() for name in self.allowed_source_buckets_setting.split(",") if name.strip()}
+        return frozenset(named or {self.bucket_name})
 
     @property
     def consumer_log_group(self) -> str:
