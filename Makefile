@@ -67,12 +67,15 @@ lint-infra: $(VENV)/.installed-dev
 ## lock: recompile requirements/*.txt from requirements/*.in (needs the package index); dev first, the
 ## others constrained to it, so every deployable ships the versions the tests ran
 LOCK := $(CURDIR)/$(BIN)/uv pip compile --quiet --generate-hashes
+# Lambda's Python runtime ships boto3 and these; the X-Ray SDK (the tracer extra) depends on botocore, so
+# the zip would otherwise carry a second botocore. tools/lambda_zip.py installs the lock with --no-deps.
+LAMBDA_RUNTIME_PACKAGES := botocore python-dateutil six urllib3
 lock: $(VENV)/.installed-dev
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) dev.in --universal --python-version 3.11 -o dev.txt
 	cd requirements && for name in local dashboard bench; do \
 	  UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) $$name.in --universal --python-version 3.11 -c dev.txt -o $$name.txt; done
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
-	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt
+	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt $(LAMBDA_RUNTIME_PACKAGES:%=--no-emit-package %)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

@@ -59,7 +59,7 @@ def ingest_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEv
     try:
         event = parse_payload(data)
     except EventRejected as exc:
-        return record_failure(clients, origin, str(exc), **salvage_fields(data))
+        return record_failure(clients, origin, exc, **salvage_fields(data))
     return ingest_event(clients, event, origin)
 
 
@@ -69,7 +69,7 @@ def ingest_event(clients: AwsClients, event: WireEvent, origin: Origin) -> Store
         fetched = fetch_image(event.image_url, clients)
         info, thumbnail = images.process_image(fetched.data, clients.settings)
     except EventRejected as exc:
-        return record_failure(clients, origin, str(exc), event.image_url, event.description)
+        return record_failure(clients, origin, exc, event.image_url, event.description)
     return store_image(
         clients, origin, event.description, event.image_url, fetched.data, (info, thumbnail)
     )
@@ -111,12 +111,16 @@ def store_image(
 
 
 def record_failure(
-    clients: AwsClients, origin: Origin, reason: str,
+    clients: AwsClients, origin: Origin, error: EventRejected,
     image_url: str | None = None, description: str | None = None,
 ) -> StoredEvent:
-    """Keep a failed event with its reason, so nothing vanishes and the dashboard can show why."""
+    """Keep a failed event with its reason, so nothing vanishes and the dashboard can show why.
+
+    The returned event carries `error` (not stored), so the caller can count failures by kind.
+    """
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return _save(clients, failed.model_copy(update={"failure_reason": reason[:MAX_REASON_CHARS]}))
+    reason = str(error)[:MAX_REASON_CHARS]
+    return _save(clients, failed.model_copy(update={"failure_reason": reason})).rejected_by(error)
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
     # other buckets too, but its answer cannot say which setting to change, and it trusts a role's grants.
     allowed_source_buckets_setting: str = Field("", validation_alias="ALLOWED_SOURCE_BUCKETS")
+    # Powertools' own switch, read here too: the consumer builds its X-Ray tracer (200-300 ms of imports)
+    # only when tracing is on. The template turns it on with its EnableTracing parameter.
+    trace_disabled: bool = Field(True, validation_alias="POWERTOOLS_TRACE_DISABLED")
     # Only tests and the local stack serve images from loopback; production never sets this.
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
     # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.

@@ -23,10 +23,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core import clock
 from core.aws import AwsClients
-from core.errors import StoreUnavailable
+from core.errors import InvalidEvent, StoreUnavailable
 from core.ingest import Origin, ingest_payload, record_failure
 from core.models import StoredEvent
 from core.settings import Settings
+from lambda_consumer import metrics, tracing
 from lambda_consumer.batch import ConcurrentBatchProcessor
 from lambda_consumer.contract import origin_of
 
@@ -42,21 +43,25 @@ def aws_clients() -> AwsClients:
 
 
 @logger.inject_lambda_context
+@tracing.traced(lambda: aws_clients().settings)  # X-Ray, when POWERTOOLS_TRACE_DISABLED is false
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Lambda's entry point: {"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}, …]}."""
     processor = ConcurrentBatchProcessor(workers=aws_clients().settings.worker_count)
     started = time.perf_counter()
-    each_record = functools.partial(record_handler, batch_received=clock.now())
+    figures = metrics.BatchFigures()  # metrics: gathered from every worker thread
+    each_record = functools.partial(record_handler, batch_received=clock.now(), figures=figures)
     try:
         return process_partial_response(
             event=event, record_handler=each_record, processor=processor, context=context
         )
     finally:
         logger.info("batch processed", extra=batch_summary(processor.outcomes, started))
+        metrics.publish(figures, context.function_name)  # metrics: the batch's EMF lines
 
 
 def record_handler(
-    record: KinesisStreamRecord, lambda_context: LambdaContext, *, batch_received: datetime
+    record: KinesisStreamRecord, lambda_context: LambdaContext, *, batch_received: datetime,
+    figures: metrics.BatchFigures,
 ) -> StoredEvent:
     """One record, stored or recorded as failed; raises (so Lambda retries it) only if not safely kept."""
     origin = origin_of(record, lambda_context.aws_request_id, batch_received)
@@ -64,12 +69,15 @@ def record_handler(
     try:
         stored = _ingest(record, origin)
     except StoreUnavailable as exc:
+        figures.record_retry(exc, started)  # metrics
         logger.warning("record will be retried", extra=record_fields(origin, RETRY, str(exc), started))
         raise
     except Exception as exc:
+        figures.record_retry(exc, started)  # metrics
         reason = f"unexpected {type(exc).__name__}: {exc}"
         logger.exception("record crashed", extra=record_fields(origin, RETRY, reason, started))
         raise
+    figures.record_outcome(stored, origin, started)  # metrics
     fields = record_fields(origin, stored.status.value, stored.failure_reason or "", started)
     logger.info("record processed", extra=fields)
     return stored
@@ -80,7 +88,7 @@ def _ingest(record: KinesisStreamRecord, origin: Origin) -> StoredEvent:
         data = base64.b64decode(record.kinesis.data, validate=True)
     except (binascii.Error, ValueError):
         reason = "Record data is not base64; the event source did not deliver a Kinesis record"
-        return record_failure(aws_clients(), origin, reason)
+        return record_failure(aws_clients(), origin, InvalidEvent(reason))
     return ingest_payload(aws_clients(), data, origin)
 
 
