@@ -6,6 +6,7 @@
 #   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
 #   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
 #   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
+#   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false
 #   DASHBOARD_REPOSITORY=image-processor-dashboard  IMAGE_TAG=<git commit>-<UTC time>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +75,8 @@ overrides=(
 [ -n "${DOMAIN_NAME:-}" ] && overrides+=("DomainName=$DOMAIN_NAME")
 [ -n "${CERTIFICATE_ARN:-}" ] && overrides+=("CertificateArn=$CERTIFICATE_ARN")
 [ -n "${HOSTED_ZONE_ID:-}" ] && overrides+=("HostedZoneId=$HOSTED_ZONE_ID")
+[ -n "${ALARM_EMAIL:-}" ] && overrides+=("AlarmEmail=$ALARM_EMAIL")
+[ -n "${ENABLE_TRACING:-}" ] && overrides+=("EnableTracing=$ENABLE_TRACING")
 # No `sam build`: the function's code is the zip `make lambda-zip` made; `sam deploy` uploads it as is.
 sam deploy \
     --template-file "$TEMPLATE" \

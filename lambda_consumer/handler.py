@@ -56,7 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         )
     finally:
         logger.info("batch processed", extra=batch_summary(processor.outcomes, started))
-        metrics.publish(figures, context.function_name)  # metrics: the batch's EMF lines
+        metrics.publish(figures, context.function_name, context.aws_request_id)  # metrics: EMF lines
 
 
 def record_handler(

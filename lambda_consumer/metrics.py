@@ -84,9 +84,13 @@ class BatchFigures:
             self.retried[failure_kind(error)] += 1
 
 
-def publish(figures: BatchFigures, function_name: str) -> None:
-    """Write the batch's figures to stdout as EMF: one line for the batch, one per failure kind seen."""
-    batch = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=function_name)
+def publish(figures: BatchFigures, function_name: str, request_id: str) -> None:
+    """Write the batch's figures to stdout as EMF: one line for the batch, one per failure kind seen.
+
+    Each line also names the invocation (not a dimension: metadata CloudWatch keeps in the log only),
+    so the log viewer shows it with the invocation's other lines.
+    """
+    batch = _provider(function_name, request_id)
     counts = {EVENTS_STORED: figures.stored, EVENTS_FAILED: figures.failed.total(),
               RECORDS_RETRIED: figures.retried.total(), RECORDS_REDELIVERED: figures.redelivered}
     for name, count in counts.items():
@@ -98,10 +102,17 @@ def publish(figures: BatchFigures, function_name: str) -> None:
     # The totals above carry only the service dimension (what the alarms watch); these add the kind.
     for name, counter in ((EVENTS_FAILED, figures.failed), (RECORDS_RETRIED, figures.retried)):
         for kind, count in sorted(counter.items()):
-            by_kind = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=function_name)
+            by_kind = _provider(function_name, request_id)
             by_kind.add_dimension(name=FAILURE_KIND_DIMENSION, value=kind)
             by_kind.add_metric(name=name, unit=MetricUnit.Count, value=count)
             by_kind.flush_metrics()
+
+
+def _provider(function_name: str, request_id: str) -> AmazonCloudWatchEMFProvider:
+    provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=function_name)
+    provider.add_metadata(key="message", value="batch metrics")
+    provider.add_metadata(key="function_request_id", value=request_id)
+    return provider
 
 
 def _add_values(

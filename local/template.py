@@ -50,7 +50,7 @@ class FunctionSettings:
     handler: str
     timeout_seconds: int
     memory_mb: int
-    environment: dict[str, str]  # the variables with literal values (the rest come from Settings)
+    environment: dict[str, str]  # the variables, resolved for the local stack (Settings' values win)
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -78,9 +78,12 @@ _CfnLoader.add_multi_constructor("!", _tag)
 class Template:
     """The template's parameters' defaults and the local names, for resolving its intrinsics."""
 
-    def __init__(self, settings: Settings, path: Path = TEMPLATE) -> None:
+    def __init__(
+        self, settings: Settings, path: Path = TEMPLATE, document: dict[str, Any] | None = None
+    ) -> None:
+        """The template at `path`, or `document` (e.g. the template after SAM's transform)."""
         self.settings = settings
-        self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
+        self.document: dict[str, Any] = document or yaml.load(path.read_text(), Loader=_CfnLoader)
 
     @cached_property
     def parameters(self) -> dict[str, Any]:
@@ -96,7 +99,7 @@ class Template:
             handler=str(props["Handler"]),
             timeout_seconds=int(self.resolve(props["Timeout"])),
             memory_mb=int(self.resolve(props["MemorySize"])),
-            environment={k: str(v) for k, v in variables.items() if isinstance(v, str | int)},
+            environment={k: str(v) for k, v in self.resolve(variables).items() if isinstance(v, str | int)},
         )
 
     def event_source(self) -> EventSourceSettings:
@@ -121,6 +124,8 @@ class Template:
         for policy in self.resource(ROLES[role])["Properties"]["Policies"]:
             for raw in policy["PolicyDocument"]["Statement"]:
                 statement = self.resolve(raw)
+                if statement is None:  # a statement under a condition that is off (e.g. TracingEnabled)
+                    continue
                 assert statement["Effect"] == "Allow", "the roles grant; nothing here denies"
                 statements.append(Statement(
                     str(statement.get("Sid", "")), tuple(_listed(statement["Action"])),

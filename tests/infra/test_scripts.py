@@ -94,6 +94,17 @@ def test_deploy_passes_an_existing_stream_and_login_settings(checkout: Path) -> 
         assert parameter in deploy
 
 
+def test_deploy_passes_the_alarm_address_and_tracing_only_when_given(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", ALARM_EMAIL="ops@example.com",
+                        ENABLE_TRACING="true")
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert "AlarmEmail=ops@example.com" in deploy and "EnableTracing=true" in deploy
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")][-1:]
+    assert "AlarmEmail" not in deploy and "EnableTracing" not in deploy
+
+
 def test_deploy_without_the_zip_stops_before_touching_aws_resources(checkout: Path) -> None:
     (checkout / "dist" / "lambda_consumer.zip").unlink()
     result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")

@@ -32,12 +32,19 @@ def statements(node: Any) -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "Statement":
-                yield from value
+                yield from (s for raw in value for s in either_branch(raw))
             else:
                 yield from statements(value)
     elif isinstance(node, list):
         for item in node:
             yield from statements(item)
+
+
+def either_branch(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """A statement, or those a condition chooses between (`!If [Cond, statement, !Ref AWS::NoValue]`)."""
+    if "Fn::If" not in statement:
+        return [statement]
+    return [branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"}]
 
 
 def as_list(value: Any) -> list[Any]:
@@ -54,7 +61,7 @@ def allowed_actions(role: dict[str, Any]) -> dict[str, list[Any]]:
     """action -> resources it is allowed on, over a role's inline policies."""
     allowed: dict[str, list[Any]] = {}
     for policy in role["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
+        for statement in (s for raw in policy["PolicyDocument"]["Statement"] for s in either_branch(raw)):
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
                 allowed.setdefault(action, []).extend(as_list(statement["Resource"]))
@@ -248,3 +255,39 @@ def test_every_setting_the_template_passes_is_one_the_code_reads(resources: dict
 
 def test_outputs_name_what_a_user_needs(template: dict[str, Any]) -> None:
     assert {"DashboardUrl", "StreamName", "BucketName", "TableName"} <= set(template["Outputs"])
+
+
+def test_every_alarm_notifies_the_topic_and_its_threshold_is_a_documented_parameter(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 9
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["AlarmDescription"], name
+        threshold = alarm["Threshold"]
+        if threshold == 1:  # "not empty" and "any unhealthy task" need no tuning
+            continue
+        parameter = template["Parameters"][threshold["Ref"]]
+        assert "Default" in parameter and parameter["Description"], name
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_tracing_is_off_by_default_and_only_then_may_the_consumer_write_traces(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert template["Parameters"]["EnableTracing"]["Default"] == "false"
+    function = consumer(resources)
+    assert function["Tracing"] == {"Fn::If": ["TracingEnabled", "Active", "PassThrough"]}
+    variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingEnabled", "false", "true"]}
+    (policy,) = resources["ConsumerRole"]["Properties"]["Policies"]
+    (tracing,) = [s["Fn::If"] for s in policy["PolicyDocument"]["Statement"] if "Fn::If" in s
+                  and "xray:PutTraceSegments" in s["Fn::If"][1]["Action"]]
+    assert tracing[0] == "TracingEnabled" and tracing[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_the_event_source_mapping_reports_its_own_record_counts(resources: dict[str, Any]) -> None:
+    assert kinesis_event(resources)["MetricsConfig"] == {"Metrics": ["EventCount"]}

@@ -55,12 +55,13 @@ def test_a_batch_counts_stored_failed_by_kind_retried_and_redelivered(
     figures.record_outcome(event(EventStatus.STORED, request_id="an-earlier-invocation"), ORIGIN, started)
     figures.record_retry(errors.TransactionConflict("busy"), started)
 
-    metrics.publish(figures, "the-function")
+    metrics.publish(figures, "the-function", "request-1")
 
     batch, *by_kind = emitted(capsys)
     assert batch["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ImageProcessor"  # type: ignore[index]
     assert batch["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # type: ignore[index]
     assert batch["service"] == "the-function"
+    assert (batch["message"], batch["function_request_id"]) == ("batch metrics", "request-1")
     counts = {name: batch[name] for name in ("EventsStored", "EventsFailed", "RecordsRetried",
                                              "RecordsRedelivered", "ImageBytes")}
     assert counts == {"EventsStored": [1.0], "EventsFailed": [1.0], "RecordsRetried": [1.0],
@@ -74,7 +75,7 @@ def test_a_batch_counts_stored_failed_by_kind_retried_and_redelivered(
 def test_an_empty_batch_still_writes_zero_counts_so_alarms_see_data(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    metrics.publish(metrics.BatchFigures(), "the-function")
+    metrics.publish(metrics.BatchFigures(), "the-function", "request-1")
     (batch,) = emitted(capsys)
     assert (batch["EventsStored"], batch["EventsFailed"]) == ([0.0], [0.0])
 
