@@ -39,6 +39,10 @@ TABLE_INDEXES = [
     }
 ]
 
+# DynamoDB's time-to-live attribute (the template's TimeToLiveSpecification): epoch seconds. Items carry
+# it only when EVENT_RETENTION_DAYS is set; DynamoDB then deletes them, typically within days of expiry.
+EXPIRES_AT = "expires_at"
+
 LATEST_KEY = {PK: {"S": "LATEST"}, SK: {"S": "LATEST"}}
 SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 

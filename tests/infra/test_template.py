@@ -291,3 +291,29 @@ def test_tracing_is_off_by_default_and_only_then_may_the_consumer_write_traces(
 
 def test_the_event_source_mapping_reports_its_own_record_counts(resources: dict[str, Any]) -> None:
     assert kinesis_event(resources)["MetricsConfig"] == {"Metrics": ["EventCount"]}
+
+
+def test_images_expire_by_the_prefixes_the_code_writes_only_when_a_retention_is_set(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    rules = resources["Bucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [rule["Fn::If"] for rule in rules if "Fn::If" in rule]
+    assert {condition for condition, _, _ in expiring} == {"ExpireImages"}
+    assert all(otherwise == {"Ref": "AWS::NoValue"} for _, _, otherwise in expiring)
+    prefixes = {rule["Prefix"] for _, rule, _ in expiring}
+    written = {keys.original_key("0", "jpg"), keys.thumbnail_key("0")}
+    assert prefixes == {key.rsplit("/", 1)[0] + "/" for key in written}
+    assert all(rule["ExpirationInDays"] == {"Ref": "ImageRetentionDays"} for _, rule, _ in expiring)
+    assert template["Parameters"]["ImageRetentionDays"]["Default"] == 0
+
+
+def test_event_records_expire_by_the_ttl_attribute_the_code_writes(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    table = resources["Table"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": keys.EXPIRES_AT, "Enabled": True}
+    variables = consumer(resources)["Environment"]["Variables"]
+    assert variables["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
+    settings = {e["Name"]: e.get("Value") for e in container_settings(resources)}
+    assert settings["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}  # uploads are events too
+    assert template["Parameters"]["EventRetentionDays"]["Default"] == 0
