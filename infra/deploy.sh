@@ -8,6 +8,7 @@
 #   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
 #   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false
 #   IMAGE_RETENTION_DAYS=0  EVENT_RETENTION_DAYS=0 (0 keeps them)  KEEP_IMAGES=10 (dashboard images in ECR)
+#   STREAM_KMS_KEY_ARN=<the existing stream's customer managed key>  SOURCE_BUCKETS=<other buckets, a,b>
 #   DASHBOARD_REPOSITORY=image-processor-dashboard  IMAGE_TAG=<git commit>-<UTC time>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +83,8 @@ overrides=(
     "EnableLogin=$ENABLE_LOGIN"
 )
 [ -n "${STREAM_ARN:-}" ] && overrides+=("StreamArn=$STREAM_ARN")
+[ -n "${STREAM_KMS_KEY_ARN:-}" ] && overrides+=("StreamKmsKeyArn=$STREAM_KMS_KEY_ARN")
+[ -n "${SOURCE_BUCKETS:-}" ] && overrides+=("SourceBuckets=$SOURCE_BUCKETS")
 [ -n "${DOMAIN_NAME:-}" ] && overrides+=("DomainName=$DOMAIN_NAME")
 [ -n "${CERTIFICATE_ARN:-}" ] && overrides+=("CertificateArn=$CERTIFICATE_ARN")
 [ -n "${HOSTED_ZONE_ID:-}" ] && overrides+=("HostedZoneId=$HOSTED_ZONE_ID")

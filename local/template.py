@@ -79,15 +79,22 @@ class Template:
     """The template's parameters' defaults and the local names, for resolving its intrinsics."""
 
     def __init__(
-        self, settings: Settings, path: Path = TEMPLATE, document: dict[str, Any] | None = None
+        self, settings: Settings, path: Path = TEMPLATE, document: dict[str, Any] | None = None,
+        parameters: dict[str, str] | None = None,
     ) -> None:
-        """The template at `path`, or `document` (e.g. the template after SAM's transform)."""
+        """The template at `path`, or `document` (e.g. the template after SAM's transform); `parameters`
+        given as `sam deploy --parameter-overrides` would give them, the rest at their defaults."""
         self.settings = settings
         self.document: dict[str, Any] = document or yaml.load(path.read_text(), Loader=_CfnLoader)
+        self._overrides = parameters or {}
 
     @cached_property
     def parameters(self) -> dict[str, Any]:
-        return {name: spec.get("Default", "") for name, spec in self.document["Parameters"].items()}
+        values = {name: self._overrides.get(name, spec.get("Default", ""))
+                  for name, spec in self.document["Parameters"].items()}
+        specs = self.document["Parameters"]
+        lists = {name for name, spec in specs.items() if spec["Type"] == "CommaDelimitedList"}
+        return {name: str(value).split(",") if name in lists else value for name, value in values.items()}
 
     def resource(self, logical_id: str) -> dict[str, Any]:
         return dict(self.document["Resources"][logical_id])

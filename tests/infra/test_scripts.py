@@ -113,6 +113,15 @@ def test_deploy_refuses_a_count_of_images_that_is_not_a_number(checkout: Path) -
     assert not [c for c in calls if c.startswith(("docker build", "sam"))]
 
 
+def test_deploy_passes_the_streams_key_and_other_source_buckets(checkout: Path) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", STREAM_KMS_KEY_ARN=key,
+                        SOURCE_BUCKETS="legacy-a,legacy-b")
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert f"StreamKmsKeyArn={key}" in deploy and "SourceBuckets=legacy-a,legacy-b" in deploy
+
+
 def test_deploy_passes_retention_only_when_given(checkout: Path) -> None:
     result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", IMAGE_RETENTION_DAYS="90",
                         EVENT_RETENTION_DAYS="30")

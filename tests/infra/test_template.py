@@ -10,6 +10,7 @@ from pydantic import AliasChoices
 
 from core.settings import Settings
 from core.store import keys
+from local.template import Template
 from tests.infra.paths import ROOT, TEMPLATE, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
@@ -317,3 +318,46 @@ def test_event_records_expire_by_the_ttl_attribute_the_code_writes(
     settings = {e["Name"]: e.get("Value") for e in container_settings(resources)}
     assert settings["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}  # uploads are events too
     assert template["Parameters"]["EventRetentionDays"]["Default"] == 0
+
+
+def test_every_role_trusts_its_service_only_for_this_account(resources: dict[str, Any]) -> None:
+    roles = of_type(resources, "AWS::IAM::Role")
+    assert set(roles) == {"ConsumerRole", "DashboardExecutionRole", "DashboardTaskRole"}
+    for name, role in roles.items():
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, name
+        if trust["Principal"]["Service"] == "ecs-tasks.amazonaws.com":
+            source = trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+            assert source.endswith(":ecs:${AWS::Region}:${AWS::AccountId}:*"), name
+
+
+def conditional_statements(role: dict[str, Any], condition: str) -> list[dict[str, Any]]:
+    (policy,) = role["Policies"]
+    return [s["Fn::If"][1] for s in policy["PolicyDocument"]["Statement"]
+            if "Fn::If" in s and s["Fn::If"][0] == condition and s["Fn::If"][2] == {"Ref": "AWS::NoValue"}]
+
+
+def test_a_customer_key_on_the_stream_is_usable_through_kinesis_only_when_given(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert template["Parameters"]["StreamKmsKeyArn"]["Default"] == ""
+    kinesis = {"Fn::Sub": "kinesis.${AWS::Region}.${AWS::URLSuffix}"}
+    via_kinesis = {"StringEquals": {"kms:ViaService": kinesis}}
+    (decrypt,) = conditional_statements(resources["ConsumerRole"]["Properties"], "HasStreamKey")
+    (encrypt,) = conditional_statements(resources["DashboardTaskRole"]["Properties"], "HasStreamKey")
+    for statement, action in ((decrypt, "kms:Decrypt"), (encrypt, "kms:GenerateDataKey")):
+        assert statement["Action"] == action and statement["Resource"] == {"Ref": "StreamKmsKeyArn"}
+        assert statement["Condition"] == via_kinesis
+
+
+def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_the_role() -> None:
+    deployed = Template(Settings(), parameters={"SourceBuckets": "legacy-a,legacy-b"})
+    variables = deployed.function().environment
+    settings = Settings(ALLOWED_SOURCE_BUCKETS=variables["ALLOWED_SOURCE_BUCKETS"])
+    assert settings.allowed_source_buckets == {Settings().bucket_name, "legacy-a", "legacy-b"}
+    statements = deployed.role_statements("consumer")
+    readable = {r for s in statements if "s3:GetObject" in s.actions for r in s.resources}
+    assert {"arn:aws:s3:::legacy-a/*", "arn:aws:s3:::legacy-b/*"} <= readable
+    default = Template(Settings())
+    assert default.function().environment["ALLOWED_SOURCE_BUCKETS"] == Settings().bucket_name
+    assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements("consumer"))
