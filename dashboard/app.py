@@ -1,11 +1,13 @@
-"""The dashboard's entry file: login when configured, then the page the browser asked for."""
+"""The dashboard's entry file: login when configured (or refused when required and not), then the page the
+browser asked for. dashboard/server.py serves it behind the login gate."""
 
 import streamlit as st
 
 from dashboard.auth import require_login
+from dashboard.resources import aws_clients
 
 st.set_page_config(page_title="Image Processor", page_icon="🖼️", layout="wide")
-require_login()
+require_login(aws_clients().settings.require_login)
 
 # The scripts live in screens/, not pages/: a pages/ folder makes Streamlit serve its scripts directly
 # on a deep link (e.g. /upload) until someone opens /, skipping this file and its login gate.

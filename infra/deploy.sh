@@ -6,7 +6,7 @@
 #   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
 #   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
 #   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
-#   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false
+#   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false  LOGIN_SESSION_SECONDS=43200
 #   IMAGE_RETENTION_DAYS=0  EVENT_RETENTION_DAYS=0 (0 keeps them)  KEEP_IMAGES=10 (dashboard images in ECR)
 #   STREAM_KMS_KEY_ARN=<the existing stream's customer managed key>  SOURCE_BUCKETS=<other buckets, a,b>
 #   DASHBOARD_REPOSITORY=image-processor-dashboard  IMAGE_TAG=<git commit>-<UTC time>
@@ -92,6 +92,7 @@ overrides=(
 [ -n "${IMAGE_RETENTION_DAYS:-}" ] && overrides+=("ImageRetentionDays=$IMAGE_RETENTION_DAYS")
 [ -n "${EVENT_RETENTION_DAYS:-}" ] && overrides+=("EventRetentionDays=$EVENT_RETENTION_DAYS")
 [ -n "${ENABLE_TRACING:-}" ] && overrides+=("EnableTracing=$ENABLE_TRACING")
+[ -n "${LOGIN_SESSION_SECONDS:-}" ] && overrides+=("LoginSessionSeconds=$LOGIN_SESSION_SECONDS")
 # No `sam build`: the function's code is the zip `make lambda-zip` made; `sam deploy` uploads it as is.
 sam deploy \
     --template-file "$TEMPLATE" \

@@ -11,7 +11,7 @@ from local.emulator import check_free, local_environment
 from local.roles import role_credentials
 from local.stack import local_stack
 
-APP_PATH = "dashboard/app.py"
+APP_PATH = "dashboard/server.py"  # the app behind its login gate (dashboard/gate.py)
 
 
 def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:

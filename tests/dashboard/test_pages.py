@@ -217,12 +217,35 @@ def test_health_flags_a_missing_resource(open_page: Open, aws: AwsClients) -> No
 
 # Login ------------------------------------------------------------------------------------------
 
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s", "client_id": "id",
+        "client_secret": "secret", "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+
+
 def test_every_page_requires_login_when_oidc_is_configured(aws: AwsClients) -> None:
     app = AppTest.from_file(APP, default_timeout=30)
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
-                           "client_id": "id", "client_secret": "secret",
-                           "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+    app.secrets["auth"] = AUTH
     app.run()
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
     assert not app.metric
+
+
+def test_a_logged_in_visitor_sees_the_pages_and_a_logout_button(aws: AwsClients) -> None:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.secrets["auth"] = AUTH
+    app.user = {"is_logged_in": True, "email": "ana@example.com"}
+    app.run()
+    assert not app.exception
+    assert app.metric  # the Live page
+    assert [b.label for b in app.sidebar.button] == ["Log out"]
+    assert "ana@example.com" in app.sidebar.caption[0].value
+
+
+def test_nothing_is_shown_when_login_is_required_but_not_configured(
+    aws: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUIRE_LOGIN", "true")
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert "REQUIRE_LOGIN" in app.error[0].value
+    assert not app.metric and not app.button

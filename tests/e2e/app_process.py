@@ -35,7 +35,7 @@ class App:
 @contextmanager
 def running_app() -> Iterator[App]:
     """`make run` as a user starts it, on free ports; its output goes to test-artifacts/dashboard.log."""
-    emulator_port, dashboard_port = _free_ports(2)
+    emulator_port, dashboard_port = free_ports(2)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "dashboard.log"
     # Like a user's shell: no AWS settings of ours (tests/conftest.py sets fake ones); the app sets its own.
@@ -54,7 +54,7 @@ def running_app() -> Iterator[App]:
         _stop(process)
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """Distinct free loopback ports below the kernel's ephemeral range.
 
     A port the kernel hands out (bind to 0) is also a candidate source port for outgoing connections:

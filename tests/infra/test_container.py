@@ -126,3 +126,12 @@ def test_entrypoint_refuses_half_configured_login(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "AUTH_CLIENT_SECRET is empty" in result.stderr
     assert "started" not in result.stdout
+
+
+def test_the_app_user_owns_the_only_folder_it_writes_and_no_other(tmp_path: Path) -> None:
+    (user,) = instruction("USER")
+    runs = " ".join(instruction("RUN"))
+    assert f"--owner {user} --mode 0700 /home/app/.streamlit" in runs
+    # The entrypoint writes the secrets there, as the task's read-only root file system allows.
+    result = run_entrypoint(tmp_path, **LOGIN)
+    assert result.returncode == 0 and {p.name for p in tmp_path.rglob("*") if p.is_file()} == {"secrets.toml"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -227,7 +229,7 @@ def test_login_is_optional_and_wired_for_streamlit_oidc(resources: dict[str, Any
     for name in ("UserPool", "UserPoolDomain", "UserPoolClient", "LoginClientSecret"):
         assert resources[name]["Condition"] == "LoginEnabled", name
     client = resources["UserPoolClient"]["Properties"]
-    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${DomainName}/oauth2callback"}]
+    assert client["CallbackURLs"][0] == {"Fn::Sub": "https://${DomainName}/oauth2callback"}
     settings: dict[str, Any] = {
         e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)
     }
@@ -361,3 +363,50 @@ def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_th
     default = Template(Settings())
     assert default.function().environment["ALLOWED_SOURCE_BUCKETS"] == Settings().bucket_name
     assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements("consumer"))
+
+
+def test_with_login_the_load_balancer_logs_visitors_in_before_forwarding_anything(
+    resources: dict[str, Any],
+) -> None:
+    listener = resources["HttpsListener"]["Properties"]
+    condition, with_login, without = listener["DefaultActions"]["Fn::If"]
+    assert condition == "LoginEnabled"
+    in_order = sorted(with_login, key=lambda action: action["Order"])
+    assert [action["Type"] for action in in_order] == ["authenticate-cognito", "forward"]
+    config = with_login[0]["AuthenticateCognitoConfig"]
+    assert config["UserPoolClientId"] == {"Ref": "UserPoolClient"}
+    assert config["OnUnauthenticatedRequest"] == "authenticate"
+    assert config["SessionTimeout"] == {"Ref": "LoginSessionSeconds"}
+    assert [a["Type"] for a in without] == ["forward"]
+    callbacks = resources["UserPoolClient"]["Properties"]["CallbackURLs"]
+    assert {"Fn::Sub": "https://${DomainName}/oauth2/idpresponse"} in callbacks  # the load balancer's own
+    egress = resources["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    (to_cognito,) = [rule["Fn::If"] for rule in egress if "Fn::If" in rule]
+    assert to_cognito[0] == "LoginEnabled" and to_cognito[1]["FromPort"] == 443
+
+
+def test_the_app_refuses_to_serve_without_login_when_reachable_beyond_one_address(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    settings: dict[str, Any] = {e["Name"]: e.get("Value") for e in container_settings(resources)}
+    assert settings["REQUIRE_LOGIN"] == {"Fn::If": ["ReachableBeyondOneAddress", "true", "false"]}
+    assert template["Conditions"]["ReachableBeyondOneAddress"] == {"Fn::Not": [{"Fn::Equals": [
+        {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "AllowedIngressCidr"}]}]}, "32"]}]}
+    assert settings["LOGIN_SESSION_SECONDS"] == {"Ref": "LoginSessionSeconds"}
+    logout = "/logout?client_id=${UserPoolClient}&logout_uri=https://${DomainName}/"
+    assert logout in settings["LOGOUT_URL"]["Fn::Sub"]
+    rule = template["Rules"]["OpenToEveryoneNeedsLogin"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AllowedIngressCidr"}, "0.0.0.0/0"]}
+
+
+def test_the_dashboard_runs_on_a_read_only_root_with_the_images_volumes_writable(
+    resources: dict[str, Any],
+) -> None:
+    container = dashboard_container(resources)
+    assert container["ReadonlyRootFilesystem"] is True
+    volumes = {v["Name"] for v in resources["DashboardTask"]["Properties"]["Volumes"]}
+    mounts = {m["ContainerPath"]: m["SourceVolume"] for m in container["MountPoints"]}
+    assert set(mounts.values()) == volumes
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (declared,) = re.findall(r"^VOLUME (\[.*\])$", dockerfile, re.MULTILINE)
+    assert set(json.loads(declared)) == set(mounts)  # ECS copies a VOLUME's owner onto the mount
