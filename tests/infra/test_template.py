@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import AliasChoices
 
 from core.settings import Settings
 from core.store import keys
 from local.template import Template
-from tests.infra.paths import ROOT, TEMPLATE, venv_tool
+from tests.infra.paths import ROOT, TEMPLATE, checkov_tool, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
 # Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
@@ -102,6 +105,36 @@ def test_cfn_lint_finds_nothing() -> None:
     assert tool, "cfn-lint is missing: run `make venv` (requirements/dev.in pins it)"
     result = subprocess.run([tool, str(TEMPLATE)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Every optional part switched on, so checkov (which evaluates conditions with the defaults) sees it all.
+EVERY_OPTION = {
+    "EnableLogin": "true", "DomainName": "images.example.com", "HostedZoneId": "Z0123456789ABC",
+    "CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "EnableTracing": "true",
+    "StreamKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc", "AlarmEmail": "ops@example.com",
+    "SourceBuckets": "legacy-images", "ImageRetentionDays": 90, "EventRetentionDays": 30,
+}
+
+
+@pytest.mark.parametrize("options", ["defaults", "every option on"])
+def test_checkov_finds_nothing_and_every_skip_says_why(
+    template: dict[str, Any], tmp_path: Path, options: str
+) -> None:
+    tool = checkov_tool()
+    assert tool.exists(), "checkov is missing: run `make venv` (requirements/checkov.in pins it)"
+    document = copy.deepcopy(template)
+    if options != "defaults":
+        for name, value in EVERY_OPTION.items():
+            document["Parameters"][name]["Default"] = value
+    scanned = tmp_path / "template.json"
+    scanned.write_text(json.dumps(document))
+    result = subprocess.run([str(tool), "--skip-download", "--framework", "cloudformation",
+                             "-f", str(scanned), "-o", "json"], capture_output=True, text=True, timeout=300,
+                            check=False)
+    report = json.loads(result.stdout)["results"]
+    assert report["failed_checks"] == [], [(c["check_id"], c["resource"]) for c in report["failed_checks"]]
+    assert report["skipped_checks"] and all(c["check_result"].get("suppress_comment")
+                                            for c in report["skipped_checks"])
 
 
 def test_no_policy_allows_a_wildcard_action(template: dict[str, Any]) -> None:
@@ -380,9 +413,10 @@ def test_with_login_the_load_balancer_logs_visitors_in_before_forwarding_anythin
     assert [a["Type"] for a in without] == ["forward"]
     callbacks = resources["UserPoolClient"]["Properties"]["CallbackURLs"]
     assert {"Fn::Sub": "https://${DomainName}/oauth2/idpresponse"} in callbacks  # the load balancer's own
-    egress = resources["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupEgress"]
-    (to_cognito,) = [rule["Fn::If"] for rule in egress if "Fn::If" in rule]
-    assert to_cognito[0] == "LoginEnabled" and to_cognito[1]["FromPort"] == 443
+    to_cognito = resources["LoadBalancerToCognito"]
+    assert to_cognito["Condition"] == "LoginEnabled"
+    assert to_cognito["Properties"]["GroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
+    assert to_cognito["Properties"]["FromPort"] == to_cognito["Properties"]["ToPort"] == 443
 
 
 def test_the_app_refuses_to_serve_without_login_when_reachable_beyond_one_address(
