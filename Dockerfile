@@ -18,9 +18,12 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
     && install --directory --owner 10001 --mode 0700 /home/app/.streamlit
 
 # Dependencies first, in their own layer: code changes then rebuild in seconds.
-# Only the dashboard's own lock (no moto, no Powertools), every file checked against its hash.
+# Only the dashboard's own lock (no moto, no Powertools), every file checked against its hash; then, in the
+# same layer, what no dashboard runs is removed (test suites, headers, notebook extensions): 536 -> 436 MB.
 COPY requirements/dashboard.txt requirements/dashboard.txt
-RUN pip install --no-cache-dir --require-hashes -r requirements/dashboard.txt
+COPY infra/slim-packages.sh /usr/local/bin/slim-packages.sh
+RUN pip install --no-cache-dir --require-hashes -r requirements/dashboard.txt \
+    && slim-packages.sh "$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" /usr/local/share
 
 # Only what the dashboard runs; .dockerignore keeps secrets and local state out of the build context.
 COPY .streamlit/config.toml .streamlit/config.toml

@@ -12,7 +12,8 @@ import pytest
 
 from tests.infra.paths import ROOT, venv_tool
 
-SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh")]
+SCRIPTS = [ROOT / "infra" / name
+           for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh", "slim-packages.sh")]
 REPOSITORY_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/image-processor-dashboard"
 
 # One stand-in for every tool: it logs its argv and answers the few queries the scripts read.
