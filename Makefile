@@ -16,7 +16,14 @@ $(VENV)/.installed-%: requirements/%.txt
 	$(INSTALL) -r $<
 	@touch $@
 
-venv: $(VENV)/.installed-dev
+venv: $(VENV)/.installed-dev $(VENV)/.installed-checkov
+
+# checkov in a virtualenv of its own: its pins conflict with the test tools' (requirements/checkov.in).
+CHECKOV_VENV := $(VENV)/checkov
+$(VENV)/.installed-checkov: requirements/checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $<
+	@touch $@
 
 ## run: the embedded AWS with sample data and the dashboard on http://localhost:$(DASHBOARD_PORT)
 run: $(VENV)/.installed-local
@@ -26,9 +33,9 @@ run: $(VENV)/.installed-local
 stack: $(VENV)/.installed-local
 	$(BIN)/python -m local.stack --port $(PORT)
 
-## test: lint, type check (mypy: core strict, the rest normal), then every test (pytest exits non-zero
-## when it collects nothing)
-test: $(VENV)/.installed-dev
+## test: lint, type check (mypy: core strict, the rest normal), then every test, cfn-lint and checkov on the
+## template included (pytest exits non-zero when it collects nothing)
+test: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -59,20 +66,26 @@ deploy: $(VENV)/.installed-dev lambda-zip
 destroy:
 	bash infra/destroy.sh
 
-lint-infra: $(VENV)/.installed-dev
+lint-infra: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/cfn-lint infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -f infra/template.yaml -f Dockerfile
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/shellcheck -x infra/*.sh
 
 ## lock: recompile requirements/*.txt from requirements/*.in (needs the package index); dev first, the
 ## others constrained to it, so every deployable ships the versions the tests ran
 LOCK := $(CURDIR)/$(BIN)/uv pip compile --quiet --generate-hashes
+# Lambda's Python runtime ships boto3 and these; the X-Ray SDK (the tracer extra) depends on botocore, so
+# the zip would otherwise carry a second botocore. tools/lambda_zip.py installs the lock with --no-deps.
+LAMBDA_RUNTIME_PACKAGES := botocore python-dateutil six urllib3
 lock: $(VENV)/.installed-dev
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) dev.in --universal --python-version 3.11 -o dev.txt
 	cd requirements && for name in local dashboard bench; do \
 	  UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) $$name.in --universal --python-version 3.11 -c dev.txt -o $$name.txt; done
+	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) checkov.in --universal --python-version 3.11 \
+	  -o checkov.txt
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
-	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt
+	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt $(LAMBDA_RUNTIME_PACKAGES:%=--no-emit-package %)
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

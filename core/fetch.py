@@ -67,8 +67,9 @@ def fetch_image(url: str, clients: AwsClients) -> Fetched:
 
 
 def fetch_s3(url: str, clients: AwsClients) -> Fetched:
-    """GetObject, refusing objects over the byte limit before reading them."""
+    """GetObject from an allowed bucket, refusing objects over the byte limit before reading them."""
     bucket, key = _s3_location(url)
+    _check_allowed_bucket(url, bucket, clients.settings)
     limit = clients.settings.max_image_bytes
     with _source_errors(url):
         response = clients.s3.get_object(Bucket=bucket, Key=key)
@@ -90,6 +91,15 @@ def _s3_location(url: str) -> tuple[str, str]:
     return bucket, key
 
 
+def _check_allowed_bucket(url: str, bucket: str, settings: Settings) -> None:
+    allowed = settings.allowed_source_buckets
+    if bucket not in allowed:
+        raise FetchRefused(
+            f"{shorten(url)}: bucket {shorten(bucket)!r} is not an allowed source "
+            f"({', '.join(sorted(allowed))}); to read from it, add it to ALLOWED_SOURCE_BUCKETS"
+        )
+
+
 @contextmanager
 def _source_errors(url: str) -> Iterator[None]:
     """S3's answer about the event's object: missing, forbidden or refused is the event's fault.
@@ -102,8 +112,10 @@ def _source_errors(url: str) -> Iterator[None]:
     except ResourceMissing as exc:
         raise FetchFailed(f"{url} does not exist ({_code(exc)}); check the bucket and key") from exc
     except AccessDenied as exc:
-        raise FetchFailed(f"{url} cannot be read ({_code(exc)}); allow s3:GetObject on it for this service"
-                          ) from exc
+        # The bucket is allowed (ALLOWED_SOURCE_BUCKETS), so whoever allowed it meant this role to read it.
+        raise FetchFailed(f"{url} cannot be read ({_code(exc)}): its bucket is in ALLOWED_SOURCE_BUCKETS, "
+                          "but this service's role may not s3:GetObject there; grant that, or remove the "
+                          "bucket from ALLOWED_SOURCE_BUCKETS") from exc
     except RequestRefused as exc:
         raise FetchFailed(f"{url} is not a valid S3 address or cannot be read: {exc}") from exc
     except ReadTimeoutError as exc:  # botocore's, raised while streaming the body outside aws_call's reach

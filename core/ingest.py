@@ -74,7 +74,7 @@ def process_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredE
     try:
         event = parse_payload(data)
     except EventRejected as exc:
-        return failed_event(origin, str(exc), **salvage_fields(data))
+        return failed_event(origin, exc, **salvage_fields(data))
     return process_event(clients, event, origin)
 
 
@@ -84,7 +84,7 @@ def process_event(clients: AwsClients, event: WireEvent, origin: Origin) -> Stor
         fetched = fetch_image(event.image_url, clients)
         info, thumbnail = images.process_image(fetched.data, clients.settings)
     except EventRejected as exc:
-        return failed_event(origin, str(exc), event.image_url, event.description)
+        return failed_event(origin, exc, event.image_url, event.description)
     return store_image(clients, origin, event.description, event.image_url, fetched.data, (info, thumbnail))
 
 
@@ -125,11 +125,14 @@ def store_image(
 
 
 def failed_event(
-    origin: Origin, reason: str, image_url: str | None = None, description: str | None = None,
+    origin: Origin, error: EventRejected, image_url: str | None = None, description: str | None = None,
 ) -> StoredEvent:
-    """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why."""
+    """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why.
+
+    It carries `error` (not stored), so the consumer can count failures by kind.
+    """
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return failed.model_copy(update={"failure_reason": reason[:MAX_REASON_CHARS]})
+    return failed.model_copy(update={"failure_reason": str(error)[:MAX_REASON_CHARS]}).rejected_by(error)
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:

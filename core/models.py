@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from core.clock import utc
+from core.errors import EventRejected
 
 MAX_DESCRIPTION_CHARS = 500
 MAX_URL_CHARS = 2048
@@ -134,6 +135,20 @@ class StoredEvent(BaseModel):
     shard_id: str | None = None
     sequence_number: str | None = None
     request_id: str | None = None
+    # Why a failed event failed, as the exception core raised; never stored (the reason is). The
+    # consumer's metrics count failures by its type.
+    _rejection: EventRejected | None = PrivateAttr(None)
+
+    @property
+    def rejection(self) -> EventRejected | None:
+        """The error that made this event fail, when this process recorded it (not read back)."""
+        return self._rejection
+
+    def rejected_by(self, error: EventRejected) -> StoredEvent:
+        """This event, carrying the error that made it fail."""
+        copy = self.model_copy()
+        copy._rejection = error
+        return copy
 
     @field_validator("received_at")
     @classmethod

@@ -62,10 +62,13 @@ def create_table(clients: AwsClients) -> None:
     )
     with aws_call(f"table {table}"):
         clients.dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig=_WAIT)
+        # As the template does: items expire only if they carry the attribute (see keys.TTL_ATTRIBUTE).
         ttl = clients.dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-        if ttl.get("TimeToLiveStatus") != "ENABLED":
-            clients.dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
-                "AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True})
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):  # asking again is an error
+            clients.dynamodb.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True},
+            )
 
 
 def create_stream(clients: AwsClients, shard_count: int = 1) -> None:

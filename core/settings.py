@@ -34,10 +34,30 @@ class Settings(BaseSettings):
     thumbnail_size: int = Field(320, ge=16, le=2048, validation_alias="THUMBNAIL_SIZE")
     fetch_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FETCH_TIMEOUT_SECONDS")
     worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
+    # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
+    # other buckets too, but its answer cannot say which setting to change, and it trusts a role's grants.
+    allowed_source_buckets_setting: str = Field("", validation_alias="ALLOWED_SOURCE_BUCKETS")
+    # Days an event record (its id pointer and minute counter too) is kept; 0 keeps it for ever.
+    event_retention_days: int = Field(0, ge=0, le=36_500, validation_alias="EVENT_RETENTION_DAYS")
+    # Powertools' own switch, read here too: the consumer builds its X-Ray tracer (200-300 ms of imports)
+    # only when tracing is on. The template turns it on with its EnableTracing parameter.
+    trace_disabled: bool = Field(True, validation_alias="POWERTOOLS_TRACE_DISABLED")
+    # The dashboard: refuse to serve at all when login is not configured (the template sets it whenever the
+    # dashboard is reachable from more than one address), how long a login lasts, and where logging out
+    # ends the identity provider's session too (Cognito's /logout, behind the load balancer's login).
+    require_login: bool = Field(False, validation_alias="REQUIRE_LOGIN")
+    login_session_seconds: int = Field(43_200, ge=300, le=604_800, validation_alias="LOGIN_SESSION_SECONDS")
+    logout_url: str = Field("", validation_alias="LOGOUT_URL")
     # Only tests and the local stack serve images from loopback; production never sets this.
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
     # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.
     presign_seconds: int = Field(900, ge=600, le=604_800, validation_alias="PRESIGN_SECONDS")
+
+    @property
+    def allowed_source_buckets(self) -> frozenset[str]:
+        """The buckets s3:// sources may come from (ALLOWED_SOURCE_BUCKETS, by default BUCKET_NAME)."""
+        named = {name.strip() for name in self.allowed_source_buckets_setting.split(",") if name.strip()}
+        return frozenset(named or {self.bucket_name})
 
     @property
     def consumer_log_group(self) -> str:

@@ -1,11 +1,13 @@
-"""The dashboard's entry file: login when configured, then the page the browser asked for."""
+"""The dashboard's entry file: login when configured (or refused when required and not), then the page the
+browser asked for. dashboard/server.py serves it behind the login gate."""
 
 import streamlit as st
 
 from dashboard.auth import require_login
+from dashboard.resources import aws_clients
 
 st.set_page_config(page_title="Image Processor", page_icon=":material/photo_library:", layout="wide")
-require_login()
+require_login(aws_clients().settings.require_login)
 
 # Material icons, not emoji: Streamlit ships their font, while emoji draw as empty boxes on a machine
 # without an emoji font.

@@ -6,6 +6,9 @@
 #   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
 #   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
 #   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
+#   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false  LOGIN_SESSION_SECONDS=43200
+#   IMAGE_RETENTION_DAYS=0  EVENT_RETENTION_DAYS=0 (0 keeps them)  KEEP_IMAGES=10 (dashboard images in ECR)
+#   STREAM_KMS_KEY_ARN=<the existing stream's customer managed key>  SOURCE_BUCKETS=<other buckets, a,b>
 #   DASHBOARD_REPOSITORY=image-processor-dashboard  IMAGE_TAG=<git commit>-<UTC time>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +19,7 @@ ARCHITECTURE="${ARCHITECTURE:-x86_64}"
 DASHBOARD_REPOSITORY="${DASHBOARD_REPOSITORY:-image-processor-dashboard}"
 ENABLE_LOGIN="${ENABLE_LOGIN:-false}"
 DESIRED_COUNT="${DESIRED_COUNT:-1}"
+KEEP_IMAGES="${KEEP_IMAGES:-10}"
 ZIP=dist/lambda_consumer.zip
 TEMPLATE=infra/template.yaml
 
@@ -30,6 +34,7 @@ export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text) \
     || die "No working AWS credentials: run 'aws configure' or 'aws sso login', then try again."
 [ -f "$ZIP" ] || die "$ZIP is missing: run 'make lambda-zip' (or deploy with 'make deploy', which builds it)."
+[[ "$KEEP_IMAGES" =~ ^[1-9][0-9]*$ ]] || die "KEEP_IMAGES must be a whole number of images, 1 or more."
 echo "Account $ACCOUNT, region $AWS_REGION, stack $STACK_NAME, Lambda architecture $ARCHITECTURE."
 
 if [ -z "${ALLOWED_CIDR:-}" ]; then
@@ -48,6 +53,13 @@ if ! aws ecr describe-repositories --repository-names "$DASHBOARD_REPOSITORY" >/
 fi
 REPOSITORY_URI=$(aws ecr describe-repositories --repository-names "$DASHBOARD_REPOSITORY" \
     --query 'repositories[0].repositoryUri' --output text)
+# Every deployment pushes a new tag; without a policy ECR keeps (and bills) them all. The newest is the one
+# the stack runs; the ones before it are what a rollback would need.
+untagged='{"rulePriority": 1, "description": "Layers no tag points to, after a day", "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}}'
+newest="{\"rulePriority\": 2, \"description\": \"Keep the newest $KEEP_IMAGES images\", \"selection\": {\"tagStatus\": \"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": $KEEP_IMAGES}, \"action\": {\"type\": \"expire\"}}"
+aws ecr put-lifecycle-policy --repository-name "$DASHBOARD_REPOSITORY" \
+    --lifecycle-policy-text "{\"rules\": [$untagged, $newest]}" >/dev/null
+echo "ECR keeps the newest $KEEP_IMAGES images."
 
 # Tags are immutable in the repository, so each deployment gets its own: ECS then always runs what was built.
 IMAGE_TAG="${IMAGE_TAG:-$(git rev-parse --short HEAD 2>/dev/null || echo local)-$(date -u +%Y%m%d%H%M%S)}"
@@ -71,9 +83,16 @@ overrides=(
     "EnableLogin=$ENABLE_LOGIN"
 )
 [ -n "${STREAM_ARN:-}" ] && overrides+=("StreamArn=$STREAM_ARN")
+[ -n "${STREAM_KMS_KEY_ARN:-}" ] && overrides+=("StreamKmsKeyArn=$STREAM_KMS_KEY_ARN")
+[ -n "${SOURCE_BUCKETS:-}" ] && overrides+=("SourceBuckets=$SOURCE_BUCKETS")
 [ -n "${DOMAIN_NAME:-}" ] && overrides+=("DomainName=$DOMAIN_NAME")
 [ -n "${CERTIFICATE_ARN:-}" ] && overrides+=("CertificateArn=$CERTIFICATE_ARN")
 [ -n "${HOSTED_ZONE_ID:-}" ] && overrides+=("HostedZoneId=$HOSTED_ZONE_ID")
+[ -n "${ALARM_EMAIL:-}" ] && overrides+=("AlarmEmail=$ALARM_EMAIL")
+[ -n "${IMAGE_RETENTION_DAYS:-}" ] && overrides+=("ImageRetentionDays=$IMAGE_RETENTION_DAYS")
+[ -n "${EVENT_RETENTION_DAYS:-}" ] && overrides+=("EventRetentionDays=$EVENT_RETENTION_DAYS")
+[ -n "${ENABLE_TRACING:-}" ] && overrides+=("EnableTracing=$ENABLE_TRACING")
+[ -n "${LOGIN_SESSION_SECONDS:-}" ] && overrides+=("LoginSessionSeconds=$LOGIN_SESSION_SECONDS")
 # No `sam build`: the function's code is the zip `make lambda-zip` made; `sam deploy` uploads it as is.
 sam deploy \
     --template-file "$TEMPLATE" \

@@ -28,12 +28,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core import clock
 from core.aws import AwsClients
-from core.errors import StoreUnavailable
+from core.errors import InvalidEvent, StoreUnavailable
 from core.ingest import Origin, failed_event, process_payload
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import existing
 from core.store.writes import put_events
+from lambda_consumer import metrics, tracing
 from lambda_consumer.batch import ConcurrentBatchProcessor
 from lambda_consumer.contract import origin_of
 
@@ -56,9 +57,11 @@ class Handled:
     origin: Origin
     event: StoredEvent | None
     started: float
+    thumbnail_ms: float | None = None  # decoding and resizing its image, timed on its worker thread
 
 
 @logger.inject_lambda_context
+@tracing.traced(lambda: aws_clients().settings)  # X-Ray, when POWERTOOLS_TRACE_DISABLED is false
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Lambda's entry point: {"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}, …]}."""
     clients = aws_clients()
@@ -73,14 +76,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         logger.warning("batch will be retried: its events could not be looked up", extra={"reason": str(exc)})
         raise
     each_record = functools.partial(record_handler, batch_received=received, repeats=repeats)
+    figures = metrics.BatchFigures()
     try:
         with processor(records=event["Records"], handler=each_record, lambda_context=context):
             processor.process()
             _write(clients, processor)
-            _log_records(processor, origins)
+            _report(processor, origins, figures, started)
         return processor.response()
     finally:
         logger.info("batch processed", extra=batch_summary(processor.outcomes, started))
+        metrics.publish(figures, context.function_name, context.aws_request_id)  # EMF lines, no API call
 
 
 def record_handler(
@@ -97,8 +102,9 @@ def record_handler(
         data = base64.b64decode(record.kinesis.data, validate=True)
     except (binascii.Error, ValueError):
         reason = "Record data is not base64; the event source did not deliver a Kinesis record"
-        return Handled(origin, failed_event(origin, reason), started)
-    return Handled(origin, process_payload(aws_clients(), data, origin), started)
+        return Handled(origin, failed_event(origin, InvalidEvent(reason)), started)
+    event = process_payload(aws_clients(), data, origin)
+    return Handled(origin, event, started, metrics.thumbnail_ms(started))
 
 
 def _write(clients: AwsClients, processor: ConcurrentBatchProcessor) -> None:
@@ -115,13 +121,20 @@ def _write(clients: AwsClients, processor: ConcurrentBatchProcessor) -> None:
             processor.fail(position, error)
 
 
-def _log_records(processor: ConcurrentBatchProcessor, origins: list[Origin]) -> None:
-    """One line per record: INFO when kept, WARNING when kept as failed or to be retried, ERROR when the
-    code itself broke (a bug, not the event). The dashboard's log viewer reads these fields."""
+def _report(
+    processor: ConcurrentBatchProcessor, origins: list[Origin], figures: metrics.BatchFigures, started: float
+) -> None:
+    """Each record's log line and its part of the batch's metrics, once its event was written or not.
+
+    INFO when kept, WARNING when kept as failed or to be retried, ERROR when the code itself broke (a
+    bug, not the event). The dashboard's log viewer reads these fields.
+    """
     for (kind, result, _), origin in zip(processor.outcomes, origins, strict=True):
         if kind == "fail":
+            figures.record_retry(result, started)
             _log_retry(origin, result)
             continue
+        figures.record_outcome(result.event, result.started, result.thumbnail_ms)
         event = result.event
         status = REPEAT if event is None else event.status.value
         fields = record_fields(origin, status, (event and event.failure_reason) or "", result.started)

@@ -16,7 +16,7 @@ from local.processes import stop, stopped_by_sigterm_or_ctrl_c
 from local.roles import role_credentials
 from local.stack import local_stack
 
-APP_PATH = "dashboard/app.py"
+APP_PATH = "dashboard/server.py"  # the app behind its login gate (dashboard/gate.py)
 
 
 def streamlit_command(port: int, address: str = "0.0.0.0") -> list[str]:

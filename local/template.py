@@ -64,7 +64,7 @@ class FunctionSettings:
     handler: str
     timeout_seconds: int
     memory_mb: int
-    environment: dict[str, str]  # the variables with literal values (the rest come from Settings)
+    environment: dict[str, str]  # the variables, resolved for the local stack (Settings' values win)
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -92,13 +92,23 @@ _CfnLoader.add_multi_constructor("!", _tag)
 class Template:
     """The template's parameters' defaults and the local names, for resolving its intrinsics."""
 
-    def __init__(self, settings: Settings, path: Path = TEMPLATE) -> None:
+    def __init__(
+        self, settings: Settings, path: Path = TEMPLATE, document: dict[str, Any] | None = None,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        """The template at `path`, or `document` (e.g. the template after SAM's transform); `parameters`
+        given as `sam deploy --parameter-overrides` would give them, the rest at their defaults."""
         self.settings = settings
-        self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
+        self.document: dict[str, Any] = document or yaml.load(path.read_text(), Loader=_CfnLoader)
+        self._overrides = parameters or {}
 
     @cached_property
     def parameters(self) -> dict[str, Any]:
-        return {name: spec.get("Default", "") for name, spec in self.document["Parameters"].items()}
+        values = {name: self._overrides.get(name, spec.get("Default", ""))
+                  for name, spec in self.document["Parameters"].items()}
+        specs = self.document["Parameters"]
+        lists = {name for name, spec in specs.items() if spec["Type"] == "CommaDelimitedList"}
+        return {name: str(value).split(",") if name in lists else value for name, value in values.items()}
 
     def resource(self, logical_id: str) -> dict[str, Any]:
         return dict(self.document["Resources"][logical_id])
@@ -110,7 +120,7 @@ class Template:
             handler=str(props["Handler"]),
             timeout_seconds=int(self.resolve(props["Timeout"])),
             memory_mb=int(self.resolve(props["MemorySize"])),
-            environment={k: str(v) for k, v in variables.items() if isinstance(v, str | int)},
+            environment={k: str(v) for k, v in self.resolve(variables).items() if isinstance(v, str | int)},
         )
 
     def event_source(self) -> EventSourceSettings:
@@ -149,6 +159,8 @@ class Template:
         for policy in self.resource(ROLES[role])["Properties"]["Policies"]:
             for raw in policy["PolicyDocument"]["Statement"]:
                 statement = self.resolve(raw)
+                if statement is None:  # a statement under a condition that is off (e.g. TracingEnabled)
+                    continue
                 assert statement["Effect"] == "Allow", "the roles grant; nothing here denies"
                 statements.append(Statement(
                     str(statement.get("Sid", "")), tuple(_listed(statement["Action"])),

@@ -42,7 +42,10 @@ def dependencies(arch: str, python_version: str, build_root: Path, python: str |
     fresh = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=build_root))
     platforms = [arg for tag in GLIBC_TAGS for arg in ("--platform", f"{tag}_{ARCHES[arch]}")]
     subprocess.run(
+        # --no-deps: the lock is the whole list; it leaves out what Lambda's runtime has (the Makefile's
+        # LAMBDA_RUNTIME_PACKAGES: botocore and its dependencies, which the X-Ray SDK asks for).
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+         "--no-deps",
          *platforms, "--implementation", "cp", "--python-version", python_version,
          "--only-binary=:all:", "--require-hashes", "--target", str(fresh), "-r", str(REQUIREMENTS)],
         check=True,

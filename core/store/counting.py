@@ -29,10 +29,12 @@ from core.errors import ConditionFailed, TransactionConflict
 from core.models import EventStatus, StoredEvent
 from core.store import keys, latest
 from core.store.items import from_summary
+from core.store.writes import expiry
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"  # who deleted an item, in the stream record of a TTL deletion
 CHECKPOINT_DAYS = 2  # DynamoDB Streams keep records 24 h; a checkpoint outlives any retry of them
 CONFLICT_ATTEMPTS = 8
 MAX_MINUTES = 99  # counters per transaction: DynamoDB takes 100 items, one is the checkpoint
@@ -100,9 +102,14 @@ def _group(changes: list[_Change]) -> list[_Change]:
 
 
 def _change(record: dict[str, Any]) -> _Change | None:
-    """The event change a stream record carries, or None for any other item (counters, checkpoints…)."""
+    """The event change a stream record carries, or None for any other item (counters, checkpoints…)
+    and for an event DynamoDB deleted because it expired (EVENT_RETENTION_DAYS): its minute's counter
+    expires after it, so the count of that minute stays as it was."""
     stream = record.get("dynamodb", {})
     if stream.get("Keys", {}).get(keys.SK, {}).get("S") != keys.EVENT_SK:
+        return None
+    identity = record.get("userIdentity") or {}
+    if identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL:
         return None
     return _Change(
         sequence=int(stream["SequenceNumber"]), kind=str(record["eventName"]),
@@ -157,17 +164,25 @@ def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) ->
     }}
     events, failed = _deltas(fresh)
     shard = keys.shard_of(first, keys.COUNTER_SHARDS)
+    days = clients.settings.event_retention_days
     counters: list[TransactWriteItemTypeDef] = [
-        {"Update": {
-            "TableName": table, "Key": keys.counter_key(minute, shard),
-            "UpdateExpression": "ADD events :events, failed :failed",
-            "ExpressionAttributeValues": {":events": {"N": str(events[minute])},
-                                          ":failed": {"N": str(failed[minute])}},
-        }}
+        {"Update": _count(table, minute, shard, events[minute], failed[minute], days)}
         for minute in sorted(set(events) | set(failed)) if events[minute] or failed[minute]
     ]
     with aws_call(f"table {table}"):
         clients.dynamodb.transact_write_items(TransactItems=[checkpoint, *counters])
+
+
+def _count(table: str, minute: datetime, shard: int, events: int, failed: int, days: int) -> UpdateTypeDef:
+    """One counter of `minute`: events and failures added (negative for deletes). With a retention, it
+    expires at the end of its minute plus the retention, never before the events it counts."""
+    update = "ADD events :events, failed :failed"
+    values: dict[str, Any] = {":events": {"N": str(events)}, ":failed": {"N": str(failed)}}
+    if days:
+        update += f" SET {keys.TTL_ATTRIBUTE} = if_not_exists({keys.TTL_ATTRIBUTE}, :expires)"
+        values[":expires"] = expiry(minute + timedelta(minutes=1), days)[keys.TTL_ATTRIBUTE]
+    return {"TableName": table, "Key": keys.counter_key(minute, shard), "UpdateExpression": update,
+            "ExpressionAttributeValues": values}
 
 
 def _refresh_latest(clients: AwsClients, first: str, changes: list[_Change]) -> None:

@@ -57,7 +57,10 @@ TABLE_INDEXES: list[dict[str, Any]] = [
 ]
 # The aggregator reads every change from the table's stream (old and new images: deletes uncount).
 STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-TTL_ATTRIBUTE = "expires_at"  # the aggregator's checkpoints expire once the stream has let go of them
+# DynamoDB's time-to-live attribute (the template's TimeToLiveSpecification), epoch seconds. The
+# aggregator's checkpoints carry it always (they are done with once the stream lets go of them); events,
+# their detail items and the counters only when EVENT_RETENTION_DAYS is set.
+TTL_ATTRIBUTE = "expires_at"
 LATEST_SHARDS = 8
 SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 

@@ -8,6 +8,9 @@ items, not writes).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from core.aws import AwsClients
 from core.errors import ConditionFailed, StoreUnavailable
 from core.models import StoredEvent
@@ -17,10 +20,22 @@ from core.store.table import batch_put, table_call
 
 
 def put_events(clients: AwsClients, events: list[StoredEvent]) -> set[str]:
-    """Write the events' items; the ids of those DynamoDB would not take (throttled), to retry later."""
-    items = [item for event in events for item in to_items(event)]
+    """Write the events' items; the ids of those DynamoDB would not take (throttled), to retry later.
+
+    With EVENT_RETENTION_DAYS, each item carries the TTL attribute: DynamoDB deletes it that long after
+    the event was received (and the aggregator leaves those deletions counted, see counting.py).
+    """
+    days = clients.settings.event_retention_days
+    items = [item | expiry(event.received_at, days) for event in events for item in to_items(event)]
     left = batch_put(clients, items)
     return {str(item[keys.PK]["S"]).removeprefix("E#") for item in left}
+
+
+def expiry(moment: datetime, retention_days: int) -> dict[str, Any]:
+    """The TTL attribute for an item of something that happened at `moment` ({} when kept for ever)."""
+    if not retention_days:
+        return {}
+    return {keys.TTL_ATTRIBUTE: {"N": str(int((moment + timedelta(days=retention_days)).timestamp()))}}
 
 
 def put_event(clients: AwsClients, event: StoredEvent) -> None:

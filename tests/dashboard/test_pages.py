@@ -253,7 +253,7 @@ def test_send_follows_every_record_of_a_burst_with_batched_reads(open_page: Open
     app.run()
     assert app.subheader[0].value == "Sent 120 · 120 processed: 120 stored, 0 failed"
     assert set(app.dataframe[0].value["status"]) == {"stored"}
-    assert counter.calls == {"dynamodb.BatchGetItem": 4}  # 120 ids: two calls for pointers, two for events
+    assert counter.calls == {"dynamodb.BatchGetItem": 2}  # 120 ids: two calls of at most 100 keys
     counter.reset()
     app.run()
     assert counter.total == 0  # every record has its result: nothing is read again
@@ -365,11 +365,13 @@ def test_health_flags_a_missing_resource(open_page: Open, aws: AwsClients) -> No
 
 # Login ------------------------------------------------------------------------------------------
 
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s", "client_id": "id",
+        "client_secret": "secret", "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+
+
 def test_every_page_requires_login_when_oidc_is_configured(aws: AwsClients) -> None:
     app = AppTest.from_file(APP, default_timeout=30)
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
-                           "client_id": "id", "client_secret": "secret",
-                           "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+    app.secrets["auth"] = AUTH
     app.run()
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
@@ -383,3 +385,24 @@ def test_every_icon_is_a_material_symbol_not_an_emoji() -> None:
     sources = Path(APP).parent.rglob("*.py")
     icons = [icon for source in sources for icon in re.findall(r'icon=("[^"]*")', source.read_text())]
     assert icons and all(icon.startswith('":material/') for icon in icons), icons
+
+
+def test_a_logged_in_visitor_sees_the_pages_and_a_logout_button(aws: AwsClients) -> None:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.secrets["auth"] = AUTH
+    app.user = {"is_logged_in": True, "email": "ana@example.com"}
+    app.run()
+    assert not app.exception
+    assert app.metric  # the Live page
+    assert [b.label for b in app.sidebar.button] == ["Log out"]
+    assert "ana@example.com" in app.sidebar.caption[0].value
+
+
+def test_nothing_is_shown_when_login_is_required_but_not_configured(
+    aws: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUIRE_LOGIN", "true")
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert "REQUIRE_LOGIN" in app.error[0].value
+    assert not app.metric and not app.button

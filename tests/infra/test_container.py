@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from local.run import streamlit_command
-from tests.infra.paths import ROOT, venv_tool
+from tests.infra.paths import ROOT, checkov_tool, venv_tool
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "infra" / "entrypoint.sh"
@@ -81,6 +81,15 @@ def test_hadolint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_checkov_finds_nothing_in_the_dockerfile() -> None:
+    tool = checkov_tool()
+    assert tool.exists(), "checkov is missing: run `make venv` (requirements/checkov.in pins it)"
+    result = subprocess.run([str(tool), "--skip-download", "--framework", "dockerfile", "-f", str(DOCKERFILE),
+                             "-o", "json"], capture_output=True, text=True, timeout=300, check=False)
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["failed"] == 0 and summary["passed"] > 0, result.stdout[-3000:]
+
+
 def run_entrypoint(home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     # `python` as the image has it: this interpreter's folder first on PATH.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
@@ -126,3 +135,12 @@ def test_entrypoint_refuses_half_configured_login(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "AUTH_CLIENT_SECRET is empty" in result.stderr
     assert "started" not in result.stdout
+
+
+def test_the_app_user_owns_the_only_folder_it_writes_and_no_other(tmp_path: Path) -> None:
+    (user,) = instruction("USER")
+    runs = " ".join(instruction("RUN"))
+    assert f"--owner {user} --mode 0700 /home/app/.streamlit" in runs
+    # The entrypoint writes the secrets there, as the task's read-only root file system allows.
+    result = run_entrypoint(tmp_path, **LOGIN)
+    assert result.returncode == 0 and {p.name for p in tmp_path.rglob("*") if p.is_file()} == {"secrets.toml"}

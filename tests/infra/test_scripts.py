@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,7 +12,8 @@ import pytest
 
 from tests.infra.paths import ROOT, venv_tool
 
-SCRIPTS = [ROOT / "infra" / name for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh")]
+SCRIPTS = [ROOT / "infra" / name
+           for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh", "slim-packages.sh")]
 REPOSITORY_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/image-processor-dashboard"
 
 # One stand-in for every tool: it logs its argv and answers the few queries the scripts read.
@@ -92,6 +94,52 @@ def test_deploy_passes_an_existing_stream_and_login_settings(checkout: Path) -> 
     (deploy,) = [c for c in calls if c.startswith("sam deploy")]
     for parameter in (f"StreamArn={stream}", "EnableLogin=true", "DomainName=images.example.com"):
         assert parameter in deploy
+
+
+def test_deploy_keeps_only_the_newest_dashboard_images_in_ecr(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", KEEP_IMAGES="4")
+    assert result.returncode == 0, result.stderr
+    (policy_call,) = [c for c in calls if c.startswith("aws ecr put-lifecycle-policy")]
+    policy = json.loads(policy_call.split("--lifecycle-policy-text ", 1)[1])
+    rules = {rule["selection"]["tagStatus"]: rule for rule in policy["rules"]}
+    newest = rules["any"]
+    assert newest["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 4}
+    assert newest["rulePriority"] == max(rule["rulePriority"] for rule in policy["rules"])  # AWS requires it
+    assert calls.index(policy_call) < next(i for i, c in enumerate(calls) if c.startswith("docker push"))
+
+
+def test_deploy_refuses_a_count_of_images_that_is_not_a_number(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", KEEP_IMAGES="all")
+    assert result.returncode != 0 and "KEEP_IMAGES" in result.stderr
+    assert not [c for c in calls if c.startswith(("docker build", "sam"))]
+
+
+def test_deploy_passes_the_streams_key_and_other_source_buckets(checkout: Path) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", STREAM_KMS_KEY_ARN=key,
+                        SOURCE_BUCKETS="legacy-a,legacy-b")
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert f"StreamKmsKeyArn={key}" in deploy and "SourceBuckets=legacy-a,legacy-b" in deploy
+
+
+def test_deploy_passes_retention_only_when_given(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", IMAGE_RETENTION_DAYS="90",
+                        EVENT_RETENTION_DAYS="30")
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert "ImageRetentionDays=90" in deploy and "EventRetentionDays=30" in deploy
+
+
+def test_deploy_passes_the_alarm_address_and_tracing_only_when_given(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32", ALARM_EMAIL="ops@example.com",
+                        ENABLE_TRACING="true")
+    assert result.returncode == 0, result.stderr
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert "AlarmEmail=ops@example.com" in deploy and "EnableTracing=true" in deploy
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")][-1:]
+    assert "AlarmEmail" not in deploy and "EnableTracing" not in deploy
 
 
 def test_deploy_without_the_zip_stops_before_touching_aws_resources(checkout: Path) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import AliasChoices
 
 from core.settings import Settings
 from core.store import keys
-from tests.infra.paths import ROOT, TEMPLATE, venv_tool
+from local.template import Template
+from tests.infra.paths import ROOT, TEMPLATE, checkov_tool, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
 
 # Properties of a SAM `Kinesis` event (AWS SAM developer guide, sam-property-function-kinesis).
@@ -33,12 +38,19 @@ def statements(node: Any) -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "Statement":
-                yield from value
+                yield from (s for raw in value for s in either_branch(raw))
             else:
                 yield from statements(value)
     elif isinstance(node, list):
         for item in node:
             yield from statements(item)
+
+
+def either_branch(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """A statement, or those a condition chooses between (`!If [Cond, statement, !Ref AWS::NoValue]`)."""
+    if "Fn::If" not in statement:
+        return [statement]
+    return [branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"}]
 
 
 def as_list(value: Any) -> list[Any]:
@@ -55,7 +67,7 @@ def allowed_actions(role: dict[str, Any]) -> dict[str, list[Any]]:
     """action -> resources it is allowed on, over a role's inline policies."""
     allowed: dict[str, list[Any]] = {}
     for policy in role["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
+        for statement in (s for raw in policy["PolicyDocument"]["Statement"] for s in either_branch(raw)):
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
                 allowed.setdefault(action, []).extend(as_list(statement["Resource"]))
@@ -97,6 +109,36 @@ def test_cfn_lint_finds_nothing() -> None:
     assert tool, "cfn-lint is missing: run `make venv` (requirements/dev.in pins it)"
     result = subprocess.run([tool, str(TEMPLATE)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Every optional part switched on, so checkov (which evaluates conditions with the defaults) sees it all.
+EVERY_OPTION = {
+    "EnableLogin": "true", "DomainName": "images.example.com", "HostedZoneId": "Z0123456789ABC",
+    "CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "EnableTracing": "true",
+    "StreamKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc", "AlarmEmail": "ops@example.com",
+    "SourceBuckets": "legacy-images", "ImageRetentionDays": 90, "EventRetentionDays": 30,
+}
+
+
+@pytest.mark.parametrize("options", ["defaults", "every option on"])
+def test_checkov_finds_nothing_and_every_skip_says_why(
+    template: dict[str, Any], tmp_path: Path, options: str
+) -> None:
+    tool = checkov_tool()
+    assert tool.exists(), "checkov is missing: run `make venv` (requirements/checkov.in pins it)"
+    document = copy.deepcopy(template)
+    if options != "defaults":
+        for name, value in EVERY_OPTION.items():
+            document["Parameters"][name]["Default"] = value
+    scanned = tmp_path / "template.json"
+    scanned.write_text(json.dumps(document))
+    result = subprocess.run([str(tool), "--skip-download", "--framework", "cloudformation",
+                             "-f", str(scanned), "-o", "json"], capture_output=True, text=True, timeout=300,
+                            check=False)
+    report = json.loads(result.stdout)["results"]
+    assert report["failed_checks"] == [], [(c["check_id"], c["resource"]) for c in report["failed_checks"]]
+    assert report["skipped_checks"] and all(c["check_result"].get("suppress_comment")
+                                            for c in report["skipped_checks"])
 
 
 def test_no_policy_allows_a_wildcard_action(template: dict[str, Any]) -> None:
@@ -245,7 +287,7 @@ def test_login_is_optional_and_wired_for_streamlit_oidc(resources: dict[str, Any
     for name in ("UserPool", "UserPoolDomain", "UserPoolClient", "LoginClientSecret"):
         assert resources[name]["Condition"] == "LoginEnabled", name
     client = resources["UserPoolClient"]["Properties"]
-    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${DomainName}/oauth2callback"}]
+    assert client["CallbackURLs"][0] == {"Fn::Sub": "https://${DomainName}/oauth2callback"}
     settings: dict[str, Any] = {
         e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)
     }
@@ -275,3 +317,156 @@ def test_every_setting_the_template_passes_is_one_the_code_reads(resources: dict
 
 def test_outputs_name_what_a_user_needs(template: dict[str, Any]) -> None:
     assert {"DashboardUrl", "StreamName", "BucketName", "TableName"} <= set(template["Outputs"])
+
+
+def test_every_alarm_notifies_the_topic_and_its_threshold_is_a_documented_parameter(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 9
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["AlarmDescription"], name
+        threshold = alarm["Threshold"]
+        if threshold == 1:  # "not empty" and "any unhealthy task" need no tuning
+            continue
+        parameter = template["Parameters"][threshold["Ref"]]
+        assert "Default" in parameter and parameter["Description"], name
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_tracing_is_off_by_default_and_only_then_may_the_consumer_write_traces(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert template["Parameters"]["EnableTracing"]["Default"] == "false"
+    function = consumer(resources)
+    assert function["Tracing"] == {"Fn::If": ["TracingEnabled", "Active", "PassThrough"]}
+    variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingEnabled", "false", "true"]}
+    (policy,) = resources["ConsumerRole"]["Properties"]["Policies"]
+    (tracing,) = [s["Fn::If"] for s in policy["PolicyDocument"]["Statement"] if "Fn::If" in s
+                  and "xray:PutTraceSegments" in s["Fn::If"][1]["Action"]]
+    assert tracing[0] == "TracingEnabled" and tracing[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_the_event_source_mapping_reports_its_own_record_counts(resources: dict[str, Any]) -> None:
+    assert kinesis_event(resources)["MetricsConfig"] == {"Metrics": ["EventCount"]}
+
+
+def test_images_expire_by_the_prefixes_the_code_writes_only_when_a_retention_is_set(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    rules = resources["Bucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [rule["Fn::If"] for rule in rules if "Fn::If" in rule]
+    assert {condition for condition, _, _ in expiring} == {"ExpireImages"}
+    assert all(otherwise == {"Ref": "AWS::NoValue"} for _, _, otherwise in expiring)
+    prefixes = {rule["Prefix"] for _, rule, _ in expiring}
+    written = {keys.original_key("0", "jpg"), keys.thumbnail_key("0")}
+    assert prefixes == {key.rsplit("/", 1)[0] + "/" for key in written}
+    assert all(rule["ExpirationInDays"] == {"Ref": "ImageRetentionDays"} for _, rule, _ in expiring)
+    assert template["Parameters"]["ImageRetentionDays"]["Default"] == 0
+
+
+def test_event_records_expire_by_the_ttl_attribute_the_code_writes(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    table = resources["EventTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True}
+    for function in (consumer(resources), aggregator(resources)):  # events, and the counters of them
+        assert function["Environment"]["Variables"]["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
+    settings = {e["Name"]: e.get("Value") for e in container_settings(resources)}
+    assert settings["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}  # uploads are events too
+    assert template["Parameters"]["EventRetentionDays"]["Default"] == 0
+
+
+def test_every_role_trusts_its_service_only_for_this_account(resources: dict[str, Any]) -> None:
+    roles = of_type(resources, "AWS::IAM::Role")
+    assert set(roles) == {"ConsumerRole", "AggregatorRole", "DashboardExecutionRole", "DashboardTaskRole"}
+    for name, role in roles.items():
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, name
+        if trust["Principal"]["Service"] == "ecs-tasks.amazonaws.com":
+            source = trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+            assert source.endswith(":ecs:${AWS::Region}:${AWS::AccountId}:*"), name
+
+
+def conditional_statements(role: dict[str, Any], condition: str) -> list[dict[str, Any]]:
+    (policy,) = role["Policies"]
+    return [s["Fn::If"][1] for s in policy["PolicyDocument"]["Statement"]
+            if "Fn::If" in s and s["Fn::If"][0] == condition and s["Fn::If"][2] == {"Ref": "AWS::NoValue"}]
+
+
+def test_a_customer_key_on_the_stream_is_usable_through_kinesis_only_when_given(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert template["Parameters"]["StreamKmsKeyArn"]["Default"] == ""
+    kinesis = {"Fn::Sub": "kinesis.${AWS::Region}.${AWS::URLSuffix}"}
+    via_kinesis = {"StringEquals": {"kms:ViaService": kinesis}}
+    (decrypt,) = conditional_statements(resources["ConsumerRole"]["Properties"], "HasStreamKey")
+    (encrypt,) = conditional_statements(resources["DashboardTaskRole"]["Properties"], "HasStreamKey")
+    for statement, action in ((decrypt, "kms:Decrypt"), (encrypt, "kms:GenerateDataKey")):
+        assert statement["Action"] == action and statement["Resource"] == {"Ref": "StreamKmsKeyArn"}
+        assert statement["Condition"] == via_kinesis
+
+
+def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_the_role() -> None:
+    deployed = Template(Settings(), parameters={"SourceBuckets": "legacy-a,legacy-b"})
+    variables = deployed.function().environment
+    settings = Settings(ALLOWED_SOURCE_BUCKETS=variables["ALLOWED_SOURCE_BUCKETS"])
+    assert settings.allowed_source_buckets == {Settings().bucket_name, "legacy-a", "legacy-b"}
+    statements = deployed.role_statements("consumer")
+    readable = {r for s in statements if "s3:GetObject" in s.actions for r in s.resources}
+    assert {"arn:aws:s3:::legacy-a/*", "arn:aws:s3:::legacy-b/*"} <= readable
+    default = Template(Settings())
+    assert default.function().environment["ALLOWED_SOURCE_BUCKETS"] == Settings().bucket_name
+    assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements("consumer"))
+
+
+def test_with_login_the_load_balancer_logs_visitors_in_before_forwarding_anything(
+    resources: dict[str, Any],
+) -> None:
+    listener = resources["HttpsListener"]["Properties"]
+    condition, with_login, without = listener["DefaultActions"]["Fn::If"]
+    assert condition == "LoginEnabled"
+    in_order = sorted(with_login, key=lambda action: action["Order"])
+    assert [action["Type"] for action in in_order] == ["authenticate-cognito", "forward"]
+    config = with_login[0]["AuthenticateCognitoConfig"]
+    assert config["UserPoolClientId"] == {"Ref": "UserPoolClient"}
+    assert config["OnUnauthenticatedRequest"] == "authenticate"
+    assert config["SessionTimeout"] == {"Ref": "LoginSessionSeconds"}
+    assert [a["Type"] for a in without] == ["forward"]
+    callbacks = resources["UserPoolClient"]["Properties"]["CallbackURLs"]
+    assert {"Fn::Sub": "https://${DomainName}/oauth2/idpresponse"} in callbacks  # the load balancer's own
+    to_cognito = resources["LoadBalancerToCognito"]
+    assert to_cognito["Condition"] == "LoginEnabled"
+    assert to_cognito["Properties"]["GroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
+    assert to_cognito["Properties"]["FromPort"] == to_cognito["Properties"]["ToPort"] == 443
+
+
+def test_the_app_refuses_to_serve_without_login_when_reachable_beyond_one_address(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    settings: dict[str, Any] = {e["Name"]: e.get("Value") for e in container_settings(resources)}
+    assert settings["REQUIRE_LOGIN"] == {"Fn::If": ["ReachableBeyondOneAddress", "true", "false"]}
+    assert template["Conditions"]["ReachableBeyondOneAddress"] == {"Fn::Not": [{"Fn::Equals": [
+        {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "AllowedIngressCidr"}]}]}, "32"]}]}
+    assert settings["LOGIN_SESSION_SECONDS"] == {"Ref": "LoginSessionSeconds"}
+    logout = "/logout?client_id=${UserPoolClient}&logout_uri=https://${DomainName}/"
+    assert logout in settings["LOGOUT_URL"]["Fn::Sub"]
+    rule = template["Rules"]["OpenToEveryoneNeedsLogin"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AllowedIngressCidr"}, "0.0.0.0/0"]}
+
+
+def test_the_dashboard_runs_on_a_read_only_root_with_the_images_volumes_writable(
+    resources: dict[str, Any],
+) -> None:
+    container = dashboard_container(resources)
+    assert container["ReadonlyRootFilesystem"] is True
+    volumes = {v["Name"] for v in resources["DashboardTask"]["Properties"]["Volumes"]}
+    mounts = {m["ContainerPath"]: m["SourceVolume"] for m in container["MountPoints"]}
+    assert set(mounts.values()) == volumes
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (declared,) = re.findall(r"^VOLUME (\[.*\])$", dockerfile, re.MULTILINE)
+    assert set(json.loads(declared)) == set(mounts)  # ECS copies a VOLUME's owner onto the mount

@@ -12,7 +12,7 @@ from core.aws import AwsClients
 from core.cli import main
 from core.ingest import ingest_payload, ingest_upload
 from core.store.reads import get_event
-from tests.factories import jpeg, stream_origin, stream_records
+from tests.factories import counted, jpeg, stream_origin, stream_records
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -68,6 +68,7 @@ def test_failed_lists_failed_events_since_a_time_newest_first_with_full_reasons(
         origin = stream_origin(str(n), now - timedelta(hours=hours_ago))
         ingest_payload(aws, b"not json " + b"x" * 300, origin)
     ingest_upload(aws, jpeg(), "fine.jpg", "stored, not failed", now)
+    counted(aws)  # earlier days are found through the counters
     code, result = run(capsys, "failed", "--since", "3h")
     assert code == 0 and [e["sequence_number"] for e in result["failed"]] == ["2", "1"]
     reason = result["failed"][0]["reason"]

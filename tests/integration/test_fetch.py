@@ -371,10 +371,37 @@ def test_a_missing_s3_key_fails_with_a_reason(aws: AwsClients) -> None:
         fetch_image(url, aws)
 
 
-def test_a_missing_s3_bucket_fails_with_a_reason(aws: AwsClients) -> None:
+def test_a_bucket_not_allowed_is_refused_before_s3_is_asked_naming_the_setting(aws: AwsClients) -> None:
+    asked: list[str] = []
+    aws.s3.meta.events.register("before-call.s3.GetObject", lambda **_: asked.append("GetObject"))
+    refused = r"'other-bucket' is not an allowed source .*ALLOWED_SOURCE_BUCKETS"
+    with pytest.raises(FetchRefused, match=refused):
+        fetch_image("s3://other-bucket/cat.png", aws)
+    assert asked == []
+
+
+def test_an_allowed_bucket_beyond_our_own_is_read(aws: AwsClients) -> None:
+    aws.s3.create_bucket(Bucket="legacy-images")
+    aws.s3.put_object(Bucket="legacy-images", Key="cat.png", Body=PNG)
+    both = AwsClients(aws.settings.model_copy(
+        update={"allowed_source_buckets_setting": f"{aws.settings.bucket_name}, legacy-images"}))
+    assert fetch_image("s3://legacy-images/cat.png", both).data == PNG
+    assert fetch_image(make.image_in_bucket(aws, "ours.png", PNG, "image/png"), both).data == PNG
+
+
+def test_a_missing_allowed_s3_bucket_fails_with_a_reason(aws: AwsClients) -> None:
     url = "s3://no-such-bucket-here/cat.png"
+    only_it = {"allowed_source_buckets_setting": "no-such-bucket-here"}
+    allowed = AwsClients(aws.settings.model_copy(update=only_it))
     with pytest.raises(FetchFailed, match=re.escape(f"{url} does not exist (NoSuchBucket)")):
-        fetch_image(url, aws)
+        fetch_image(url, allowed)
+
+
+@pytest.mark.parametrize("bucket", ["Invalid_Bucket!", "bucket:80"])
+def test_an_allowed_bucket_name_s3_refuses_is_the_events_fault(aws: AwsClients, bucket: str) -> None:
+    allowed = AwsClients(aws.settings.model_copy(update={"allowed_source_buckets_setting": bucket}))
+    with pytest.raises(FetchFailed, match="not a valid S3 address"):
+        fetch_image(f"s3://{bucket}/cat.jpg", allowed)
 
 
 def test_an_s3_object_over_the_limit_is_refused(aws: AwsClients) -> None:
@@ -417,7 +444,8 @@ def test_s3_failures_are_split_into_the_events_fault_and_the_stores(
         raise error
 
     aws.s3.meta.events.register("before-call.s3.GetObject", fail)
+    url = f"s3://{aws.settings.bucket_name}/k.png"
     with pytest.raises(StoreUnavailable if expected is StoreUnavailable else FetchFailed) as raised:
-        fetch_image("s3://b/k.png", aws)
+        fetch_image(url, aws)
     assert type(raised.value) is expected
-    assert "s3://b/k.png" in str(raised.value)
+    assert url in str(raised.value)

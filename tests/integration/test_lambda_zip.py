@@ -30,7 +30,8 @@ VENV_SITE = Path(boto3.__file__).parents[1]
 # What Lambda's Python runtime has: the SDK and what botocore imports.
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "urllib3")
 WHEELS = {"PIL", "pillow.libs", "pydantic", "pydantic_core", "pydantic_settings", "aws_lambda_powertools",
-          "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath"}
+          "annotated_types", "typing_extensions.py", "typing_inspection", "dotenv", "jmespath",
+          "aws_xray_sdk", "wrapt", "wrapt-stubs"}  # the X-Ray SDK (and its wrapt): the tracer, when on
 RUN = """
 import importlib.util, json, sys, types
 sys.path[:0] = [sys.argv[1], sys.argv[2]]

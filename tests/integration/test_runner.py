@@ -76,7 +76,8 @@ def test_records_are_delivered_with_lambdas_log_lines(aws: AwsClients, runner: L
     assert runner.poll_once() == 2
     assert last_hour_count(counted(aws)) == 2 and latest_event(counted(aws)) is not None
     entries = logs(aws)
-    assert [e.kind for e in entries] == ["start", "json", "json", "json", "end", "report"]
+    # two records, the batch's summary, the batch's metrics (EMF), then Lambda's own lines
+    assert [e.kind for e in entries] == ["start", "json", "json", "json", "json", "end", "report"]
     assert len({e.request_id for e in entries}) == 1 and all(STREAM_NAME.match(e.log_stream) for e in entries)
     line = next(e for e in entries if e.event_id == event_id(sent[0]))
     assert line.fields | {"duration_ms": 0} == line.fields | {
@@ -84,6 +85,7 @@ def test_records_are_delivered_with_lambdas_log_lines(aws: AwsClients, runner: L
         "sequence_number": sent[0].sequence_number, "duration_ms": 0,
     }
     assert entries[3].fields["message"] == "batch processed" and entries[3].fields["stored"] == 2
+    assert entries[4].fields["message"] == "batch metrics" and entries[4].fields["EventsStored"] == [2.0]
     assert {"duration_ms", "memory_size_mb", "init_duration_ms"} <= set(entries[-1].fields)
 
 

@@ -1,0 +1,61 @@
+"""`streamlit run` in a child process, as the container starts it, for tests that speak HTTP to it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from local.run import streamlit_command
+from tests.e2e.app_process import free_ports
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def serving(home: Path, script: str = "", **env: str) -> Iterator[str]:
+    """The dashboard (or `script`) served on a free loopback port with HOME=`home`; its base URL.
+
+    HOME holds the Streamlit secrets (~/.streamlit/secrets.toml) the test wrote, as the entrypoint
+    writes them in the container. AWS points at a closed port: these tests never reach a store.
+    """
+    (port,) = free_ports(1)
+    command = streamlit_command(port, "127.0.0.1")
+    if script:
+        command[command.index("run") + 1] = script
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STREAMLIT_"))}
+    environment |= {"HOME": str(home), "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_REGION": "us-east-1",
+                    "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", **env}
+    log = home / "streamlit.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, *command[1:]], cwd=ROOT, env=environment,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_answering(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} did not answer within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
