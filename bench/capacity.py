@@ -45,6 +45,7 @@ DESIGN_RATE = 10_000  # events/s: 10 Kinesis shards at 1,000 records/s each
 BOUND_WCU = 500  # half of DynamoDB's per-partition limit
 STREAM_SHARDS = (10, 100)  # table stream shards (about one per table partition) shown in the model
 BEFORE = Path(__file__).with_name("CAPACITY_BEFORE.md")
+ONCE_EACH = ("E#", "AGG#")  # partitions of one event's items, or of one batch's checkpoint
 # us-east-1 list prices (aws.amazon.com/<service>/pricing, 2026): per unit, in USD.
 PRICES = {
     "Lambda GB-s (x86)": 0.0000166667,
@@ -165,10 +166,13 @@ class Load:
     total: float = 0.0
 
     def hottest(self) -> tuple[tuple[str, float], tuple[tuple[str, str], float]]:
-        if not self.by_partition:
-            return ("none", 0.0), (("none", ""), 0.0)
-        partition = max(self.by_partition.items(), key=lambda entry: entry[1])
-        return partition, max(self.by_item.items(), key=lambda entry: entry[1])
+        """The busiest partition and item that more than one event or invocation writes (an event's own
+        items and a batch's checkpoint are written once each: they take no load at any rate)."""
+        shared = {key: load for key, load in self.by_item.items() if not key[0].startswith(ONCE_EACH)}
+        partitions = {key: load for key, load in self.by_partition.items()
+                      if not key.removeprefix("table ").startswith(ONCE_EACH)}
+        partition = max(partitions.items(), key=lambda entry: entry[1], default=("none", 0.0))
+        return partition, max(shared.items(), key=lambda entry: entry[1], default=(("none", ""), 0.0))
 
 
 def load_of(writes: list[Write], sizes: dict[tuple[str, str], int], units: int) -> Load:
@@ -257,8 +261,9 @@ class Model:
         (agg_partition, per_invocation), (agg_item, per_agg_item) = self.per_invocation.hottest()
         out = [
             f"consumer-written: hottest partition `{event_partition}` {per_event:.3f} WCU per event "
-            f"({per_event * DESIGN_RATE:,.0f} WCU/s at {DESIGN_RATE:,} events/s); hottest item "
-            f"`{event_item[0]} / {event_item[1]}` {per_item:.3f} ({per_item * DESIGN_RATE:,.0f} WCU/s)",
+            f"({per_event * DESIGN_RATE:,.0f} WCU/s at {DESIGN_RATE:,} events/s); hottest shared item "
+            f"`{event_item[0]} / {event_item[1]}` {per_item:.3f} ({per_item * DESIGN_RATE:,.0f} WCU/s: "
+            "each event writes only its own items)",
             f"aggregator-written: hottest partition `{agg_partition}` {per_invocation:.2f} WCU per "
             f"invocation, hottest item `{agg_item[0]} / {agg_item[1]}` {per_agg_item:.2f}; invocations/s = "
             f"max(stream shards / {self.window_seconds} s, events/s / {self.batch_size})",
