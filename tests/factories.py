@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import ExifTags, Image, ImageDraw
 
 from core.aws import AwsClients
+from core.decoding import register_codecs
 from core.ingest import Origin, stream_event_id
 from core.models import EventSource, StoredEvent
 from core.producer import SentRecord, send_events
@@ -148,6 +149,149 @@ def is_red(channels: tuple[int, ...]) -> bool:
 
 def is_blue(channels: tuple[int, ...]) -> bool:
     return channels[2] > 200 and channels[0] < 60 and channels[1] < 60
+
+
+# --- every accepted format, orientation, colour profiles ----------------------------------------------
+
+
+def codec(fmt: str) -> str:
+    """Pillow's format id for a format as the tests name it (HEIC is pillow-heif's "HEIF"), with the
+    codec plugins registered: HEIC and JPEG XL are written with their decoders' own encoders."""
+    register_codecs()
+    return {"HEIC": "HEIF", "JPEG XL": "JXL"}.get(fmt, fmt)
+
+
+def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    """`image` in any accepted format, at a quality that keeps colours within a few levels."""
+    quality = {"PNG": {}, "GIF": {}, "BMP": {}, "TIFF": {}}.get(fmt, {"quality": 95})
+    return encode(image, codec(fmt), **{**quality, **options})
+
+
+def oriented(image: Image.Image, fmt: str, orientation: int) -> bytes:
+    """The picture stored as a camera would: pixels as the sensor saw them, and the Exif orientation to
+    apply. HEIC and AVIF writers turn it into their containers' own transforms (irot, imir)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    return encoded(image, fmt, exif=exif.tobytes())
+
+
+def asymmetric(size: tuple[int, int] = (240, 160)) -> Image.Image:
+    """Four differently coloured quarters and a bar along the top: every turn and mirror looks different."""
+    image = Image.new("RGB", size, (0, 0, 220))
+    width, height = size
+    image.paste((220, 0, 0), (0, 0, width // 2, height // 2))
+    image.paste((0, 200, 0), (width // 2, 0, width, height // 2))
+    image.paste((230, 230, 0), (0, height // 2, width // 2, height))
+    image.paste((250, 250, 250), (0, 0, width, height // 8))
+    return image
+
+
+def iphone_heic(size: tuple[int, int] = (1024, 768)) -> bytes:
+    """An iPhone-style HEIC: a sensor-oriented photo turned by its container (Exif orientation 6),
+    tiled in a 512-pixel grid, with a Display P3 profile and the camera's Exif."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = "Apple", "iPhone 15 Pro"
+    return encode(colourful(size), codec("HEIC"), quality=90, exif=exif.tobytes(), icc_profile=display_p3(),
+                  grid_tile_size=512)
+
+
+def colourful(size: tuple[int, int] = (256, 192)) -> Image.Image:
+    """Saturated hues across, fading to white downwards: where colour spaces differ most."""
+    hue = Image.linear_gradient("L").rotate(90).resize(size)
+    white = Image.linear_gradient("L").resize(size)
+    return Image.merge("HSV", (hue, Image.eval(white, lambda v: 255 - v // 2), Image.new("L", size, 230))
+                       ).convert("RGB")
+
+
+def cmyk_inks(size: tuple[int, int] = (256, 192)) -> Image.Image:
+    """CMYK with every ink varying: cyan across, magenta down, yellow radially, a little black."""
+    cyan = Image.linear_gradient("L").rotate(90).resize(size)
+    magenta = Image.linear_gradient("L").resize(size)
+    yellow = Image.radial_gradient("L").resize(size)
+    return Image.merge("CMYK", (cyan, magenta, yellow, Image.eval(magenta, lambda v: v // 4)))
+
+
+D50 = (0.9642, 1.0, 0.8249)
+# Display P3's primaries adapted to D50, as Apple's profile states them.
+P3_COLORANTS = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+SRGB_TO_XYZ_D50 = ((0.4360747, 0.3850649, 0.1430804), (0.2225045, 0.7168786, 0.0606169),
+                   (0.0139322, 0.0971045, 0.7141733))
+
+
+def display_p3() -> bytes:
+    """An ICC profile for Display P3 (matrix and sRGB curves), written byte by byte: no profile files ship
+    with Pillow, and Pillow builds only sRGB, Lab and XYZ ones."""
+    srgb_curve = _s15(2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)  # ICC parametric curve type 3
+    curve = _icc_tag(b"para", struct.pack(">HH", 3, 0) + srgb_curve)
+    tags = {b"desc": _icc_description("Display P3 (test)"), b"wtpt": _icc_tag(b"XYZ ", _s15(*D50)),
+            b"rTRC": curve, b"gTRC": curve, b"bTRC": curve, b"cprt": _icc_tag(b"text", b"none\x00")}
+    tags |= {name: _icc_tag(b"XYZ ", _s15(*xyz))
+             for name, xyz in zip((b"rXYZ", b"gXYZ", b"bXYZ"), P3_COLORANTS, strict=True)}
+    return _icc_profile(b"mntr", b"RGB ", b"XYZ ", tags)
+
+
+def cmyk_profile() -> bytes:
+    """A CMYK printer profile (a 9-point CMYK -> Lab table) for inks that are not ideal: cyan absorbs some
+    green, magenta some blue, black leaves a tenth of the light. Naive CMYK -> RGB gives other colours."""
+    grid = 9
+    steps = [i / (grid - 1) for i in range(grid)]
+    clut = b"".join(struct.pack(">3H", *_lab16(_ink_xyz(c, m, y, k)))
+                    for c in steps for m in steps for y in steps for k in steps)
+    lut = (struct.pack(">BBBB", 4, 3, grid, 0) + _s15(1, 0, 0, 0, 1, 0, 0, 0, 1) + struct.pack(">HH", 2, 2)
+           + struct.pack(">2H", 0, 65535) * 4 + clut + struct.pack(">2H", 0, 65535) * 3)
+    tags = {b"desc": _icc_description("Test CMYK inks"), b"wtpt": _icc_tag(b"XYZ ", _s15(*D50)),
+            b"A2B0": _icc_tag(b"mft2", lut), b"cprt": _icc_tag(b"text", b"none\x00")}
+    return _icc_profile(b"prtr", b"CMYK", b"Lab ", tags)
+
+
+def _ink_xyz(c: float, m: float, y: float, k: float) -> tuple[float, float, float]:
+    linear = [(1 - c * 0.95) * (1 - m * 0.15) * (1 - y * 0.02),
+              (1 - c * 0.35) * (1 - m * 0.90) * (1 - y * 0.08),
+              (1 - c * 0.10) * (1 - m * 0.40) * (1 - y * 0.90)]
+    linear = [v * (1 - k * 0.9) for v in linear]
+    x, y_, z = (sum(a * b for a, b in zip(row, linear, strict=True)) for row in SRGB_TO_XYZ_D50)
+    return x, y_, z
+
+
+def _lab16(xyz: tuple[float, float, float]) -> tuple[int, int, int]:
+    """CIE Lab (D50) in ICC version 2's 16-bit encoding."""
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
+
+    fx, fy, fz = (f(v / w) for v, w in zip(xyz, D50, strict=True))
+    lightness, a, b = 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+    return (round(max(0.0, min(100.0, lightness)) * 652.80), round((max(-128.0, min(127.99, a)) + 128) * 256),
+            round((max(-128.0, min(127.99, b)) + 128) * 256))
+
+
+def _s15(*values: float) -> bytes:
+    return b"".join(struct.pack(">i", round(v * 65536)) for v in values)
+
+
+def _icc_tag(kind: bytes, body: bytes) -> bytes:
+    return kind + b"\x00" * 4 + body
+
+
+def _icc_description(text: str) -> bytes:
+    ascii_text = text.encode() + b"\x00"
+    return _icc_tag(b"desc", struct.pack(">I", len(ascii_text)) + ascii_text + b"\x00" * 4 + b"\x00" * 8
+                    + b"\x00" * 70)
+
+
+def _icc_profile(device: bytes, space: bytes, pcs: bytes, tags: dict[bytes, bytes]) -> bytes:
+    table_end = 128 + 4 + 12 * len(tags)
+    entries, bodies, offset = b"", b"", table_end
+    for name, body in tags.items():
+        padded = body + b"\x00" * (-len(body) % 4)
+        entries += name + struct.pack(">II", offset, len(body))
+        bodies += padded
+        offset += len(padded)
+    header = (struct.pack(">I", offset) + b"lcms" + struct.pack(">I", 0x02100000) + device + space + pcs
+              + struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp" + b"\x00" * 24 + struct.pack(">I", 0)
+              + _s15(*D50) + b"\x00" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + entries + bodies
 
 
 # --- wire payloads and images in the bucket ------------------------------------------------------------

@@ -239,7 +239,7 @@ def test_things_that_are_not_images_we_read_say_so(data: bytes) -> None:
 
 
 def test_an_image_format_we_do_not_read_is_named() -> None:
-    with pytest.raises(UnsupportedImage, match=r"^ICO images are not supported; send JPEG, PNG, .* or AVIF$"):
+    with pytest.raises(UnsupportedImage, match=r"^ICO images are not supported; send JPEG, PNG, .*, AVIF, HEIC or JPEG XL$"):
         process_image(make.encode(Image.new("RGB", (16, 16)), "ICO"), SETTINGS)
 
 
