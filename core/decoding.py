@@ -54,7 +54,9 @@ def opened(data: bytes, settings: Settings) -> Iterator[Image.Image]:
     """The image, opened by one of the accepted formats' plugins, its limits checked."""
     _check_bytes(data, settings)
     register_codecs()
-    with _decoding_at_open(data, settings), bad_data(data, settings):
+    kind = formats.sniff(data)
+    reason = f"The {kind.name} file cannot be decoded" if kind else None
+    with _decoding_at_open(data, settings), bad_data(data, settings, reason):
         image = Image.open(io.BytesIO(data), formats=formats.PILLOW_OPENERS)
     with image:
         _check_pixels(image.size, settings)
@@ -75,7 +77,7 @@ def _decoding_at_open(data: bytes, settings: Settings) -> contextlib.AbstractCon
 
 
 @contextmanager
-def bad_data(data: bytes, settings: Settings) -> Iterator[None]:
+def bad_data(data: bytes, settings: Settings, reason: str | None = None) -> Iterator[None]:
     """Pillow's errors for bad data become our ImageErrors, with a reason; nothing else is caught."""
     try:
         yield
@@ -84,8 +86,14 @@ def bad_data(data: bytes, settings: Settings) -> Iterator[None]:
     except UnidentifiedImageError:
         raise _unidentified(data) from None
     except PILLOW_DATA_ERRORS as exc:
-        raise UnsupportedImage(f"The image cannot be decoded: damaged, cut short or an unusual variant "
-                               f"({type(exc).__name__}: {exc})"[:500]) from exc
+        reason = reason or "The image cannot be decoded"
+        raise UnsupportedImage(f"{reason}: damaged, cut short or an unusual variant "
+                               f"({type(exc).__name__}: {_first_sentence(exc)})") from exc
+
+
+def _first_sentence(exc: Exception) -> str:
+    """What the decoder said, without the advice some bindings append for their own developers."""
+    return str(exc).strip().split("\n")[0].split(". ")[0][:200]
 
 
 def decoded(image: Image.Image, longest: int, gap: float) -> Image.Image:

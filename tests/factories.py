@@ -8,10 +8,12 @@ import base64
 import io
 import json
 import struct
+import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,9 +133,19 @@ def png_header_claiming(width: int, height: int) -> bytes:
 
 def decoded(data: bytes) -> Image.Image:
     """Bytes (a thumbnail, say) back into a loaded Pillow image, to look at its pixels."""
+    register_codecs()
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+@contextmanager
+def opened(data: bytes) -> Iterator[Image.Image]:
+    """Bytes of any accepted format opened by Pillow (HEIC and JPEG XL through their plugins)."""
+    register_codecs()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        yield image
 
 
 def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
@@ -173,6 +185,15 @@ def oriented(image: Image.Image, fmt: str, orientation: int) -> bytes:
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = orientation
     return encoded(image, fmt, exif=exif.tobytes())
+
+
+def jxl_from_jpeg(jpeg_data: bytes) -> bytes:
+    """A JPEG recompressed losslessly into JPEG XL (the plugin transcodes only from a file on disk)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        path.write_bytes(jpeg_data)
+        with Image.open(path) as jpeg:
+            return encode(jpeg, codec("JPEG XL"), lossless_jpeg=True)
 
 
 def asymmetric(size: tuple[int, int] = (240, 160)) -> Image.Image:

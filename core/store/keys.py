@@ -106,3 +106,7 @@ def original_key(sha256: str, extension: str) -> str:
 
 def thumbnail_key(sha256: str) -> str:
     return f"thumbnails/{sha256}.webp"
+
+
+def preview_key(sha256: str) -> str:
+    return f"previews/{sha256}.webp"
