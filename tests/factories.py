@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import struct
 import tempfile
 import time
@@ -231,6 +232,71 @@ def cmyk_inks(size: tuple[int, int] = (256, 192)) -> Image.Image:
     magenta = Image.linear_gradient("L").resize(size)
     yellow = Image.radial_gradient("L").resize(size)
     return Image.merge("CMYK", (cyan, magenta, yellow, Image.eval(magenta, lambda v: v // 4)))
+
+
+# Damaged and hostile files of every accepted format, for the robustness contract.
+EVERY_FORMAT = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "AVIF", "HEIC", "JPEG XL")
+
+
+def damaged(data: bytes, seed: int) -> dict[str, bytes]:
+    """The file cut short, with bytes flipped, overwritten, shuffled or appended: what a bad disk, a broken
+    upload or a fuzzer gives. The same seed gives the same files."""
+    chance = random.Random(seed)
+    size = len(data)
+    variants = {f"cut-at-{fraction}": data[: int(size * fraction)] for fraction in (0.05, 0.25, 0.5, 0.9)}
+    variants["cut-last-byte"] = data[:-1]
+    for run in range(6):
+        flipped = bytearray(data)
+        for _ in range(1 + run * 3):
+            flipped[chance.randrange(size)] ^= 1 << chance.randrange(8)
+        variants[f"bits-flipped-{run}"] = bytes(flipped)
+    start = chance.randrange(size // 4, size // 2 + 1)
+    variants["run-of-ff"] = data[:start] + b"\xff" * 64 + data[start + 64:]
+    variants["run-of-zeros"] = data[:start] + bytes(64) + data[start + 64:]
+    variants["header-scrambled"] = data[:4] + bytes(chance.randrange(256) for _ in range(40)) + data[44:]
+    variants["garbage-appended"] = data + bytes(chance.randrange(256) for _ in range(4096))
+    variants["twice"] = data + data
+    return variants
+
+
+def claiming_size(fmt: str, width: int, height: int) -> bytes:
+    """A small real file of `fmt` whose header claims width×height: a decompression bomb."""
+    if fmt == "PNG":
+        return png_header_claiming(width, height)
+    if fmt == "JPEG XL":
+        return jxl_header_claiming(width, height)
+    data = bytearray(encoded(Image.new("RGB", (16, 16), "red"), fmt))
+    if fmt == "JPEG":
+        sof = data.index(b"\xff\xc0") + 5
+        data[sof:sof + 4] = struct.pack(">HH", height, width)
+    elif fmt == "WEBP":
+        frame = data.index(b"\x9d\x01\x2a") + 3
+        data[frame:frame + 4] = struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
+    elif fmt == "BMP":
+        data[18:26] = struct.pack("<ii", width, height)
+    elif fmt == "GIF":
+        data[6:10] = struct.pack("<HH", width, height)
+        descriptor = data.index(b",", 13) + 5
+        data[descriptor:descriptor + 4] = struct.pack("<HH", width, height)
+    elif fmt == "TIFF":
+        for tag, value in ((256, width), (257, height)):
+            entry = data.index(struct.pack("<H", tag), 8)
+            data[entry + 2:entry + 12] = struct.pack("<HII", 4, 1, value)  # one LONG
+    else:  # AVIF, HEIC: every image spatial extent (ispe) box
+        for at in [i for i in range(len(data)) if data.startswith(b"ispe", i)]:
+            data[at + 8:at + 16] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
+def jxl_header_claiming(width: int, height: int) -> bytes:
+    """A JPEG XL codestream that starts by declaring width×height (its SizeHeader), then ends."""
+    bits = [0]  # not "small": both sizes follow as 30-bit fields (selector 3)
+    for value, count in ((3, 2), (height - 1, 30), (0, 3), (3, 2), (width - 1, 30)):
+        bits += [value >> index & 1 for index in range(count)]
+    bits += [0] * (-len(bits) % 8)
+    octets = (bits[at:at + 8] for at in range(0, len(bits), 8))
+    packed = bytes(sum(bit << index for index, bit in enumerate(octet)) for octet in octets)
+    return b"\xff\x0a" + packed + bytes(32)
 
 
 D50 = (0.9642, 1.0, 0.8249)
