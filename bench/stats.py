@@ -6,7 +6,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -32,6 +32,20 @@ def measure(work: Callable[[], object], runs: int = 5, warmup: int = 1) -> Timin
         work()
         seconds.append(time.perf_counter() - start)
     return Timing(statistics.median(seconds), min(seconds), max(seconds), runs)
+
+
+def measure_interleaved(works: Mapping[str, Callable[[], object]], runs: int = 5) -> dict[str, Timing]:
+    """Like measure(), but one call of each in turn per round: on a shared machine, load that comes and
+    goes falls on all of them alike, so their ratios hold even when their absolute times wander."""
+    for work in works.values():
+        work()
+    seconds: dict[str, list[float]] = {name: [] for name in works}
+    for _ in range(runs):
+        for name, work in works.items():
+            start = time.perf_counter()
+            work()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: Timing(statistics.median(s), min(s), max(s), runs) for name, s in seconds.items()}
 
 
 def machine() -> str:
