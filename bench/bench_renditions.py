@@ -93,20 +93,25 @@ def run(runs: int, scale: float) -> dict[str, tuple[int, dict[str, Timing | None
 
 
 def report(results: dict[str, tuple[int, dict[str, Timing | None]]]) -> str:
-    lines = ["| input | size | " + " | ".join(VARIANTS) + " | × floor (target) | × pyvips |",
-             "| --- | ---: |" + " --- |" * len(VARIANTS) + " ---: | ---: |"]
+    ratios = " | × floor, CPU (target) | × floor, wall | × pyvips, CPU |"
+    lines = ["| input | size | " + " | ".join(VARIANTS) + ratios,
+             "| --- | ---: |" + " --- |" * len(VARIANTS) + " ---: | ---: | ---: |"]
     for (name, (size, timings)), fmt in zip(results.items(), FORMATS, strict=True):
         core, floor, vips_timing = (timings[v] for v in VARIANTS)
-        assert core is not None and floor is not None
+        assert core is not None and floor is not None and core.cpu is not None and floor.cpu is not None
         target = TARGETS.get(fmt, OTHERS)
-        ratio = core.median / floor.median
-        versus_vips = (f"{core.median / vips_timing.median:.2f}×" if vips_timing
+        ratio = core.cpu / max(floor.cpu, 1e-9)
+        versus_vips = (f"{core.cpu / vips_timing.cpu:.2f}×" if vips_timing and vips_timing.cpu
                        else "does not read it" if _has_pyvips() else "not installed")
-        cells = " | ".join(t.ms() if t else "—" for t in timings.values())
+        cells = " | ".join(f"{t.ms()}, CPU {t.cpu * 1000:.0f} ms" if t and t.cpu is not None else "—"
+                           for t in timings.values())
         verdict = "met" if ratio <= target else "not met"
         lines.append(f"| {name} | {size / 1e6:.1f} MB | {cells} | **{ratio:.2f}×** (≤ {target}×, {verdict}) "
-                     f"| {versus_vips} |")
-    return "\n".join(lines)
+                     f"| {core.median / floor.median:.2f}× | {versus_vips} |")
+    return "\n".join(lines) + (
+        "\n\nWall time: median (min–max). The targets are judged on CPU time (this process, all its "
+        "threads): on this shared machine it hardly sees other work, and a Lambda function's throughput is "
+        "its CPU.")
 
 
 def main() -> None:
