@@ -26,7 +26,15 @@ from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import last_hour_count
 from tests import factories as make
-from tests.reliability.harness import deliver, event_ids_in_table, fresh_emulator, object_keys, report, size
+from tests.reliability.harness import (
+    SOAK,
+    deliver,
+    event_ids_in_table,
+    fresh_emulator,
+    object_keys,
+    report,
+    size,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BYTES = 1024 * 1024  # small, so "over the byte limit" costs 1 MB, not 20
@@ -278,6 +286,9 @@ def corpus() -> dict[str, bytes]:
                       for damage, data in make.damaged(original, seed=len(files)).items()}
         side = 16383 if fmt == "WEBP" else 20000  # WebP's header holds 14 bits a side
         files[f"{name}-claims-{side}x{side}"] = make.claiming_size(fmt, side, side)
+    if SOAK:  # the codecs at the pixel limit: ~350-400 MB each at their peak, and seconds to encode
+        files |= {f"{fmt.lower().replace(' ', '')}-at-the-pixel-limit": at_the_pixel_limit(fmt)
+                  for fmt in ("AVIF", "HEIC", "JPEG XL")}
     return files | {
         "jpegxl-claims-1e18-pixels": make.jxl_header_claiming(2**30, 2**30),
         "jpeg-orientation-9": make.with_exif(make.halves(), Orientation=9),
@@ -292,6 +303,14 @@ def corpus() -> dict[str, bytes]:
         "heic-two-pictures": make.encode(Image.new("RGB", (64, 48), "red"), make.codec("HEIC"), save_all=True,
                                          append_images=[Image.new("RGB", (64, 48), "blue")]),
     }
+
+
+def at_the_pixel_limit(fmt: str) -> bytes:
+    """A grey ramp just under MAX_IMAGE_PIXELS, encoded fast (the decode is what is measured)."""
+    side = int(Settings().max_image_pixels ** 0.5) - 1
+    fast = {"AVIF": {"speed": 10}, "HEIC": {"quality": 50}, "JPEG XL": {"effort": 1}}[fmt]
+    ramp = Image.linear_gradient("L").resize((side, side)).convert("RGB")
+    return make.encode(ramp, make.codec(fmt), **fast)
 
 
 @pytest.fixture(scope="module")
