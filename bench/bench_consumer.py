@@ -56,9 +56,12 @@ def throughput(clients: AwsClients, count: int, repeats: int) -> None:
         result = {key: statistics.median(run[key] for run in runs[number]) for key in runs[number][0]}
         rate = count / result["seconds"]
         baseline = baselines.setdefault(latency, rate)
+        # The machine's CPU bound: its cores over the CPU one record takes, consumer and emulator together.
+        bound = (os.cpu_count() or 1) * count / (result["cpu"] + result["emulator_cpu"])
         print(f"  {label:56} {result['seconds']:5.2f} s {rate:5.1f}/s x{rate / baseline:4.1f}  CPU "
-              f"{result['cpu'] * 1000 / count:3.0f} + {result['emulator_cpu'] * 1000 / count:3.0f} ms  "
-              f"peak RSS {result['rss_mb']:.0f} MB  failures {result['failures']:.0f}")
+              f"{result['cpu'] * 1000 / count:3.0f} + {result['emulator_cpu'] * 1000 / count:3.0f} ms "
+              f"({rate / bound:4.0%} of the CPU bound)  peak RSS {result['rss_mb']:.0f} MB  "
+              f"failures {result['failures']:.0f}")
 
 
 def peak_memory(clients: AwsClients, count: int) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +17,9 @@ from core.models import EventSource, EventStatus, StoredEvent
 from core.provision import provision
 from core.settings import Settings
 from core.store.reads import last_hour_minutes, latest_event
-from core.store.writes import advance_latest, save_event
+from core.store.writes import put_events
 from local.emulator import embedded_aws, use_endpoint
+from local.event_source.table_stream import TableStreamSource
 
 
 def live_page_data(clients: AwsClients) -> None:
@@ -28,17 +28,13 @@ def live_page_data(clients: AwsClients) -> None:
     last_hour_minutes(clients)
 
 
-def fill(clients: AwsClients, start: int, stop: int, now: datetime) -> None:
-    """Events spread over the last 3 days through the real transaction, as the consumer writes them."""
-    def one(n: int) -> None:
-        event = StoredEvent(event_id=f"bench-{n}", received_at=now - timedelta(seconds=n * 25),
-                            source=EventSource.STREAM, status=EventStatus.STORED, description=f"event {n}",
-                            thumbnail_key=f"thumbnails/{n}.webp", original_key=f"originals/{n}.jpg")
-        save_event(clients, event)
-        advance_latest(clients, event)
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(one, range(start, stop)))
+def fill(clients: AwsClients, counter: TableStreamSource, start: int, stop: int, now: datetime) -> None:
+    """Events spread over the last 3 days, written as the consumer writes them, then counted."""
+    events = [StoredEvent(event_id=f"bench-{n}", received_at=now - timedelta(seconds=n * 25),
+                          source=EventSource.STREAM, status=EventStatus.STORED, description=f"event {n}",
+                          sha256=f"{n:064x}") for n in range(start, stop)]
+    put_events(clients, events)
+    counter.poll_once()
 
 
 def calls_per_refresh(clients: AwsClients) -> int:
@@ -59,9 +55,10 @@ def run(sizes: list[int], runs: int) -> list[tuple[int, Timing, int]]:
         use_endpoint(endpoint)
         clients = AwsClients(Settings())
         provision(clients)
+        counter = TableStreamSource(clients, in_process=True)
         now, stored = datetime.now(UTC), 0
         for size in sorted(sizes):
-            fill(clients, stored, size, now)
+            fill(clients, counter, stored, size, now)
             stored = size
             rows.append((size, measure(lambda: live_page_data(clients), runs), calls_per_refresh(clients)))
     return rows

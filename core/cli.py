@@ -10,11 +10,12 @@ from typing import Any
 
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
+from core.migrate import migrate
 from core.models import WireEvent
 from core.producer import encode_event, send_events
 from core.provision import provision
 from core.settings import Settings
-from core.store.reads import last_hour_count, latest_event
+from core.store.reads import get_event, last_hour_count, latest_event
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,11 +31,14 @@ def _parser() -> argparse.ArgumentParser:
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
     boot.add_argument("--shards", type=int, default=1, help="shards for a new stream (default 1)")
+    move = commands.add_parser("migrate", help="copy a first-layout table's events into TABLE_NAME")
+    move.add_argument("--from", dest="source", required=True, help="the old table's name")
     return parser
 
 
 def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
-    event = latest_event(clients)
+    listed = latest_event(clients)
+    event = (get_event(clients, listed.event_id) or listed) if listed else None  # all of it, detail too
     return {
         "latest": event.model_dump(mode="json") if event else None,
         "last_hour_count": last_hour_count(clients),
@@ -55,7 +59,16 @@ def _provision(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
             "log_group": names.consumer_log_group, "queue": names.failure_queue_name}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "provision": _provision, "bootstrap": _provision}
+def _migrate(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    def progress(copied: int) -> None:
+        print(f"{copied} events copied", file=sys.stderr, flush=True)
+
+    copied = migrate(clients, args.source, progress)
+    return {"copied": copied, "from": args.source, "to": clients.settings.table_name}
+
+
+COMMANDS = {"latest": _latest, "send": _send, "provision": _provision, "bootstrap": _provision,
+            "migrate": _migrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,22 +1,25 @@
-"""Deleting an event: its record, its id pointer and its count go; LATEST moves to the newest left."""
+"""Deleting an event: its items go, the Live page stops listing it, and the aggregator uncounts it."""
 
 from __future__ import annotations
 
 from core.aws import AwsClients
 from core.models import EventStatus, StoredEvent
+from core.store import latest
 from core.store.browse import EventFilter, recent_events
-from core.store.reads import latest_event
-from core.store.writes import remove_event, replace_latest
+from core.store.writes import remove_event
 
 
 def delete_event(clients: AwsClients, event: StoredEvent) -> bool:
-    """Delete an event; if it was the latest, the newest stored event of the last week takes over.
+    """Delete an event; False if it was already gone. If no LATEST item keeps a stored event after it,
+    the newest stored event of the last week takes its place, so the Live page still shows one.
 
     Its images stay: keys are content hashes, so other events may show the same files.
     """
-    deleted = remove_event(clients, event)
-    latest = latest_event(clients)
-    if deleted and latest is not None and latest.event_id == event.event_id:
+    if remove_event(clients, event.event_id) is None:
+        return False
+    latest.forget(clients, {event.event_id})
+    if event.status is EventStatus.STORED and latest.newest(clients)[1] is None:
         newest = recent_events(clients, EventFilter(status=EventStatus.STORED), limit=1).events
-        replace_latest(clients, newest[0] if newest else None)
-    return deleted
+        if newest:
+            latest.merge(clients, 0, [(newest[0], 0)], set())  # 0: any later change of it wins
+    return True

@@ -1,7 +1,9 @@
 """One event through fetch -> image -> store: the path stream records and uploads share.
 
-Returns the stored or failed event. A bad event is recorded as failed with its reason; a transient
-failure of our own store raises StoreUnavailable so the caller can retry (nothing is lost).
+Processing (fetch, decode, renditions, S3) is apart from writing the event's item, so the consumer
+can leave out records already stored before any work and write a batch's events in a few calls. A bad
+event becomes a failed event with its reason; a transient failure of our own store raises
+StoreUnavailable so the caller can retry (nothing is lost).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from core.models import (
     WireEvent,
     check_description,
 )
-from core.store import keys, writes
+from core.store import keys
 from core.store.objects import put_once
 from core.store.reads import get_event
+from core.store.writes import put_event
 from core.wire import parse_payload, salvage_fields
 
 
@@ -55,24 +58,34 @@ def upload_event_id(data: bytes, received_at: datetime) -> str:
 
 
 def ingest_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
-    """A raw stream record: parse it, then ingest it; unparseable records are stored as failed."""
+    """One raw stream record, start to end: the event as first stored if it already is, else processed
+    and written (the consumer does the same for a whole batch with fewer calls)."""
+    found = get_event(clients, origin.event_id)
+    if found is not None:
+        return found
+    event = process_payload(clients, data, origin)
+    put_event(clients, event)
+    return event
+
+
+def process_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
+    """A raw stream record as an event to write: parsed, its image fetched and put in S3, or failed
+    with its reason (an unparseable record too). Writes no event item: the caller does, in batches."""
     try:
         event = parse_payload(data)
     except EventRejected as exc:
-        return record_failure(clients, origin, str(exc), **salvage_fields(data))
-    return ingest_event(clients, event, origin)
+        return failed_event(origin, str(exc), **salvage_fields(data))
+    return process_event(clients, event, origin)
 
 
-def ingest_event(clients: AwsClients, event: WireEvent, origin: Origin) -> StoredEvent:
-    """Fetch the event's image, thumbnail it and store both; failures of the event are recorded."""
+def process_event(clients: AwsClients, event: WireEvent, origin: Origin) -> StoredEvent:
+    """Fetch the event's image, thumbnail it and put both in S3; failures of the event are kept."""
     try:
         fetched = fetch_image(event.image_url, clients)
         info, thumbnail = images.process_image(fetched.data, clients.settings)
     except EventRejected as exc:
-        return record_failure(clients, origin, str(exc), event.image_url, event.description)
-    return store_image(
-        clients, origin, event.description, event.image_url, fetched.data, (info, thumbnail)
-    )
+        return failed_event(origin, str(exc), event.image_url, event.description)
+    return store_image(clients, origin, event.description, event.image_url, fetched.data, (info, thumbnail))
 
 
 def ingest_upload(
@@ -86,37 +99,37 @@ def ingest_upload(
     info, thumbnail = images.process_image(data, clients.settings)
     event_id = upload_event_id(data, received_at)
     origin = Origin(event_id, received_at, EventSource.UPLOAD, filename=filename[:MAX_FILENAME_CHARS])
-    return store_image(clients, origin, description, None, data, (info, thumbnail))
+    event = store_image(clients, origin, description, None, data, (info, thumbnail))
+    put_event(clients, event)
+    return event
 
 
 def store_image(
     clients: AwsClients, origin: Origin, description: str, image_url: str | None, data: bytes,
     processed: tuple[images.ImageInfo, images.Thumbnail],
 ) -> StoredEvent:
-    """Put the original and its thumbnail under content keys, then record the event once."""
+    """Put the original and its thumbnail under content keys; the stored event that will list them."""
     info, thumbnail = processed
     sha256 = hashlib.sha256(data).hexdigest()
     original = keys.original_key(sha256, info.extension)
     small = keys.thumbnail_key(sha256)
     put_once(clients, original, data, info.content_type)
     put_once(clients, small, thumbnail.data, thumbnail.content_type)
-    stored = _event(origin, EventStatus.STORED, description, image_url).model_copy(
+    return _event(origin, EventStatus.STORED, description, image_url).model_copy(
         update={
             "original_key": original, "thumbnail_key": small, "sha256": sha256,
             "width": info.width, "height": info.height, "format": info.format,
             "size_bytes": len(data), "frame_count": info.frame_count, "exif": info.exif,
         }
     )
-    return _save(clients, stored)
 
 
-def record_failure(
-    clients: AwsClients, origin: Origin, reason: str,
-    image_url: str | None = None, description: str | None = None,
+def failed_event(
+    origin: Origin, reason: str, image_url: str | None = None, description: str | None = None,
 ) -> StoredEvent:
-    """Keep a failed event with its reason, so nothing vanishes and the dashboard can show why."""
+    """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why."""
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return _save(clients, failed.model_copy(update={"failure_reason": reason[:MAX_REASON_CHARS]}))
+    return failed.model_copy(update={"failure_reason": reason[:MAX_REASON_CHARS]})
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:
@@ -127,11 +140,3 @@ def _event(origin: Origin, status: EventStatus, description: str, url: str | Non
         shard_id=origin.shard_id, sequence_number=origin.sequence_number,
         request_id=origin.request_id, filename=origin.filename,
     )
-
-
-def _save(clients: AwsClients, event: StoredEvent) -> StoredEvent:
-    """Write once; on a redelivery return the event as first stored, unchanged."""
-    if not writes.save_event(clients, event):
-        event = get_event(clients, event.event_id) or event
-    writes.advance_latest(clients, event)
-    return event

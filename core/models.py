@@ -94,6 +94,14 @@ class EventStatus(StrEnum):
     FAILED = "failed"
 
 
+class FailureKind(StrEnum):
+    """Whether trying a failed event again could help: its source failed for now (5xx, a timeout, a
+    connection or DNS failure), or the event itself can never succeed (bad payload, blocked URL…)."""
+
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+
+
 class EventSource(StrEnum):
     STREAM = "stream"
     UPLOAD = "upload"
@@ -112,8 +120,10 @@ class StoredEvent(BaseModel):
     image_url: str | None = None
     filename: str | None = None  # uploads only
     failure_reason: str | None = None
+    failure_kind: FailureKind | None = None
     original_key: str | None = None
     thumbnail_key: str | None = None
+    preview_key: str | None = None  # a screen-sized rendition; events stored before it have none
     width: int | None = None
     height: int | None = None
     format: str | None = None

@@ -57,10 +57,15 @@ def create_table(clients: AwsClients) -> None:
         AttributeDefinitions=keys.TABLE_ATTRIBUTES,
         KeySchema=keys.TABLE_KEY_SCHEMA,
         GlobalSecondaryIndexes=keys.TABLE_INDEXES,
+        StreamSpecification=keys.STREAM_SPECIFICATION,
         BillingMode="PAY_PER_REQUEST",
     )
     with aws_call(f"table {table}"):
         clients.dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig=_WAIT)
+        ttl = clients.dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") != "ENABLED":
+            clients.dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
+                "AttributeName": keys.TTL_ATTRIBUTE, "Enabled": True})
 
 
 def create_stream(clients: AwsClients, shard_count: int = 1) -> None:
@@ -70,9 +75,9 @@ def create_stream(clients: AwsClients, shard_count: int = 1) -> None:
         clients.kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig=_WAIT)
 
 
-def create_log_group(clients: AwsClients) -> None:
-    group = clients.settings.consumer_log_group
-    _create(f"log group {group}", clients.logs.create_log_group, logGroupName=group)
+def create_log_groups(clients: AwsClients) -> None:
+    for group in (clients.settings.consumer_log_group, clients.settings.aggregator_log_group):
+        _create(f"log group {group}", clients.logs.create_log_group, logGroupName=group)
 
 
 def create_failure_queue(clients: AwsClients) -> str:
@@ -87,5 +92,5 @@ def provision(clients: AwsClients, shard_count: int = 1) -> None:
     create_bucket(clients)
     create_table(clients)
     create_stream(clients, shard_count)
-    create_log_group(clients)
+    create_log_groups(clients)
     create_failure_queue(clients)

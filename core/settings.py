@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     )
     # Empty means "Lambda's own name for the function's group": /aws/lambda/<function>.
     consumer_log_group_override: str = Field("", validation_alias="CONSUMER_LOG_GROUP")
+    aggregator_function_name: str = Field(
+        "image-processor-aggregator", validation_alias="AGGREGATOR_FUNCTION_NAME"
+    )
+    aggregator_log_group_override: str = Field("", validation_alias="AGGREGATOR_LOG_GROUP")
     failure_queue_name: str = Field(
         "image-processor-consumer-failures", validation_alias="FAILURE_QUEUE_NAME"
     )
@@ -48,3 +52,7 @@ class Settings(BaseSettings):
     @property
     def consumer_log_group(self) -> str:
         return self.consumer_log_group_override or f"/aws/lambda/{self.consumer_function_name}"
+
+    @property
+    def aggregator_log_group(self) -> str:
+        return self.aggregator_log_group_override or f"/aws/lambda/{self.aggregator_function_name}"

@@ -10,6 +10,7 @@ import streamlit as st
 from core.delete import delete_event
 from core.models import EventStatus, StoredEvent
 from core.store.browse import EventFilter
+from core.store.reads import get_event
 from dashboard.resources import aws_clients, image_link, live_snapshot
 from dashboard.views import ago, trace_table
 
@@ -48,6 +49,8 @@ def tile(event: StoredEvent) -> None:
 
 def details(event: StoredEvent) -> None:
     """The selected event: image, text, trace, EXIF, its logs, and delete."""
+    # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
+    event = get_event(aws_clients(), event.event_id) or event
     title, close = st.columns([5, 1])
     title.subheader("Event details")
     if close.button("Close details"):

@@ -1,12 +1,15 @@
-"""Fixes for the emulator only: two moto DynamoDB calls cost O(table size) where DynamoDB's don't.
+"""Fixes for the emulator only: two moto DynamoDB calls cost O(table size) where DynamoDB's don't, and
+one limit is moto's own.
 
 - TransactWriteItems deep-copies each table it names (once per item) so it can roll back: 500 events
   took 26 s, 1,500 took minutes. The wrapper snapshots only the items the transaction names and
   restores those on failure, keeping moto's own checks and errors.
 - Query on the table walks and sorts every item of the table to find one partition: the Live page's
   read took 19 ms at 100 events and 221 ms at 2,000. The wrapper hands it that partition alone.
+- TransactWriteItems takes up to 100 items in DynamoDB (since September 2022); moto still refuses more
+  than 25, which would fail the aggregator's transactions here and nowhere else.
 
-Both act on the calling thread only, so concurrent requests (local/strict/dynamodb.py locks each
+The first two act on the calling thread only, so concurrent requests (local/strict/dynamodb.py locks each
 table for writes) see moto as it is. Installed only by the embedded emulator.
 """
 
@@ -23,10 +26,20 @@ _installed = threading.Lock()
 
 
 def install() -> None:
-    """Install both wrappers (idempotent)."""
+    """Install the wrappers and the limit (idempotent)."""
     with _installed:
         _install_transactions()
         _install_partition_queries()
+        _install_transaction_limit()
+
+
+DYNAMODB_TRANSACTION_ITEMS = 100
+
+
+def _install_transaction_limit() -> None:
+    from moto.dynamodb import responses
+
+    responses.TRANSACTION_MAX_ITEMS = DYNAMODB_TRANSACTION_ITEMS
 
 
 def _install_partition_queries() -> None:

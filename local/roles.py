@@ -1,4 +1,4 @@
-"""The two roles the local stack runs under: the consumer function's and the dashboard task's.
+"""The roles the local stack runs under: the two functions' and the dashboard task's.
 
 The strict emulator knows each role's access key and enforces the policy infra/template.yaml gives it;
 any other key is the account's administrator (provisioning, seeding, tests looking at the store).
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import boto3
 
-ROLE_KEYS = {"consumer": "ASIALOCALCONSUMERROLE", "dashboard": "ASIALOCALDASHBOARDROLE"}
+ROLE_KEYS = {"consumer": "ASIALOCALCONSUMERROLE", "aggregator": "ASIALOCALAGGREGATORROLE",
+             "dashboard": "ASIALOCALDASHBOARDROLE"}
 ADMIN_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
 }

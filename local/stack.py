@@ -16,6 +16,7 @@ from core.provision import provision
 from core.settings import Settings
 from local.emulator import embedded_aws, local_environment, use_endpoint
 from local.event_source.runner import LocalEventSource
+from local.event_source.table_stream import TableStreamSource
 from local.samples import upload_samples
 
 SEED_TIMEOUT_SECONDS = 60
@@ -37,7 +38,8 @@ def seed_samples(clients: AwsClients, consumer: LocalEventSource) -> int:
 
 @contextmanager
 def local_stack(port: int, settings: Settings | None = None) -> Iterator[str]:
-    """Start the emulator on `port`, the resources, the local consumer and the samples; yields the endpoint.
+    """Start the emulator on `port`, the resources, the local consumer and aggregator and the samples;
+    yields the endpoint.
 
     The consumer's handler reads its settings from the environment, as it does in Lambda.
     """
@@ -46,12 +48,16 @@ def local_stack(port: int, settings: Settings | None = None) -> Iterator[str]:
         clients = AwsClients(settings or Settings())
         provision(clients)
         consumer = LocalEventSource(clients)
+        aggregator = TableStreamSource(clients)
         consumer.start()
+        aggregator.start()
         try:
             seed_samples(clients, consumer)
+            aggregator.poll_once()  # the samples counted before the stack says it is ready
             yield endpoint
         finally:
             consumer.stop()
+            aggregator.stop()
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ reference resolved to the local names: the same text `make deploy` sends to Clou
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,7 +21,8 @@ from core.settings import Settings
 TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
 FUNCTION = "ConsumerFunction"
-ROLES = {"consumer": "ConsumerRole", "dashboard": "DashboardTaskRole"}
+AGGREGATOR = "AggregatorFunction"
+ROLES = {"consumer": "ConsumerRole", "aggregator": "AggregatorRole", "dashboard": "DashboardTaskRole"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,18 @@ class EventSourceSettings:
     maximum_record_age_seconds: int
     parallelization_factor: int
     report_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class TableStreamSettings:
+    """The aggregator's event source mapping on the table's stream."""
+
+    batch_size: int
+    batching_window_seconds: int
+    starting_position: str
+    maximum_retry_attempts: int
+    bisect_on_error: bool
+    filters: list[dict[str, Any]]  # Lambda's filter patterns; a record passes if one matches
 
 
 @dataclass(frozen=True)
@@ -89,8 +103,8 @@ class Template:
     def resource(self, logical_id: str) -> dict[str, Any]:
         return dict(self.document["Resources"][logical_id])
 
-    def function(self) -> FunctionSettings:
-        props = self.resource(FUNCTION)["Properties"]
+    def function(self, logical_id: str = FUNCTION) -> FunctionSettings:
+        props = self.resource(logical_id)["Properties"]
         variables = props.get("Environment", {}).get("Variables", {})
         return FunctionSettings(
             handler=str(props["Handler"]),
@@ -113,6 +127,20 @@ class Template:
             maximum_record_age_seconds=int(value("MaximumRecordAgeInSeconds", -1)),
             parallelization_factor=int(value("ParallelizationFactor", 1)),
             report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        )
+
+    def table_stream_source(self) -> TableStreamSettings:
+        """The aggregator's DynamoDB event source mapping."""
+        events = self.resource(AGGREGATOR)["Properties"]["Events"]
+        (props,) = [event["Properties"] for event in events.values() if event["Type"] == "DynamoDB"]
+        filters = props.get("FilterCriteria", {}).get("Filters", [])
+        return TableStreamSettings(
+            batch_size=int(self.resolve(props.get("BatchSize", 100))),
+            batching_window_seconds=int(self.resolve(props.get("MaximumBatchingWindowInSeconds", 0))),
+            starting_position=str(self.resolve(props["StartingPosition"])),
+            maximum_retry_attempts=int(self.resolve(props.get("MaximumRetryAttempts", -1))),
+            bisect_on_error=bool(self.resolve(props.get("BisectBatchOnFunctionError", False))),
+            filters=[json.loads(entry["Pattern"]) for entry in filters],
         )
 
     def role_statements(self, role: str) -> list[Statement]:
@@ -194,9 +222,11 @@ class Template:
 
     def _names(self) -> dict[str, str]:
         names = self.settings
-        return {"Bucket": names.bucket_name, "Table": names.table_name, "Stream": names.stream_name,
+        return {"Bucket": names.bucket_name, "EventTable": names.table_name, "Stream": names.stream_name,
                 "ConsumerLogGroup": names.consumer_log_group, "FailureQueue": self.queue_url,
-                "ConsumerFunction": names.consumer_function_name}
+                "ConsumerFunction": names.consumer_function_name,
+                "AggregatorLogGroup": names.aggregator_log_group,
+                "AggregatorFunction": names.aggregator_function_name}
 
     @property
     def queue_url(self) -> str:
@@ -206,13 +236,16 @@ class Template:
         names, region = self.settings, self.settings.region
         arns = {
             "Bucket": f"arn:aws:s3:::{names.bucket_name}",
-            "Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{names.table_name}",
+            "EventTable": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{names.table_name}",
             "Stream": f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{names.stream_name}",
             "ConsumerLogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{names.consumer_log_group}:*",
+            "AggregatorLogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{names.aggregator_log_group}:*",
             "FailureQueue": f"arn:aws:sqs:{region}:{ACCOUNT}:{names.failure_queue_name}",
         }
         if attribute == "Arn" and logical_id in arns:
             return arns[logical_id]
+        if (logical_id, attribute) == ("EventTable", "StreamArn"):  # its label is the creation time
+            return f"{arns['EventTable']}/stream/*"
         if (logical_id, attribute) == ("FailureQueue", "QueueName"):
             return names.failure_queue_name
         return f"{logical_id}.{attribute}"  # resources the local stack does not have

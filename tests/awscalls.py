@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -9,6 +10,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
+from core.store.table import UNPROCESSED_ATTEMPTS
 
 
 class CallCounter:
@@ -55,14 +57,42 @@ class FailCalls:
         }
 
 
-class FailWritesOf(FailCalls):
-    """FailCalls on TransactWriteItems, for one event only: records of a batch run concurrently."""
+class ThrottleWritesOf:
+    """DynamoDB throttling one event's items in BatchWriteItem: they are taken out of the request and
+    handed back as UnprocessedItems (what DynamoDB answers), the other items written for real; for the
+    next `calls` calls that carry them (by default, every try one batch makes)."""
 
-    def __init__(self, clients: AwsClients, event_id: str, times: int = 1) -> None:
-        self.event_id = event_id
-        super().__init__(clients, "dynamodb", "TransactWriteItems", "ThrottlingException", times=times)
+    def __init__(self, clients: AwsClients, event_id: str, calls: int = UNPROCESSED_ATTEMPTS) -> None:
+        self.partition, self.calls_left = f"E#{event_id}", calls
+        self._held = threading.local()
+        events = clients.client("dynamodb").meta.events
+        events.register("before-parameter-build.dynamodb.BatchWriteItem", self._withhold)
+        events.register("before-call.dynamodb.BatchWriteItem", self._nothing_left)
+        events.register("after-call.dynamodb.BatchWriteItem", self._hand_back)
 
-    def _answer(self, **kwargs: Any) -> tuple[Any, dict[str, Any]] | None:
-        if self.event_id not in str(kwargs.get("params", {}).get("body", "")):
+    def _withhold(self, params: dict[str, Any], **_: Any) -> None:
+        self._held.items, self._held.everything = {}, False
+        if self.calls_left <= 0:
+            return
+        for table, requests in params["RequestItems"].items():
+            mine = [r for r in requests if r["PutRequest"]["Item"]["pk"]["S"] == self.partition]
+            if mine and len(mine) == len(requests):
+                self._held.everything = True  # DynamoDB takes no empty request: answer it here
+            elif mine:
+                params["RequestItems"][table] = [r for r in requests if r not in mine]
+            if mine:
+                self._held.items[table] = mine
+        if self._held.items:
+            self.calls_left -= 1
+
+    def _nothing_left(self, **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        if not getattr(self._held, "everything", False):
             return None
-        return super()._answer(**kwargs)
+        unprocessed, self._held.items = self._held.items, {}
+        return AWSResponse("http://throttled", 200, HTTPHeaders(), None), {
+            "UnprocessedItems": unprocessed, "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    def _hand_back(self, parsed: dict[str, Any], **_: Any) -> None:
+        for table, requests in getattr(self._held, "items", {}).items():
+            parsed.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(requests)

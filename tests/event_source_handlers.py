@@ -50,7 +50,8 @@ def stuck_writes(event: dict[str, Any], context: Any) -> Any:
 
 
 def _fail_writes(event: dict[str, Any], description: str, times: int) -> None:
-    from tests.awscalls import FailWritesOf
+    from core.store.table import UNPROCESSED_ATTEMPTS
+    from tests.awscalls import ThrottleWritesOf
     from tests.factories import stream_origin
 
     for record in event.get("Records", []):
@@ -60,4 +61,4 @@ def _fail_writes(event: dict[str, Any], description: str, times: int) -> None:
         origin = stream_origin(kinesis["sequenceNumber"], shard=record["eventID"].partition(":")[0])
         if origin.event_id not in _failed_once:
             _failed_once.add(origin.event_id)
-            FailWritesOf(consumer.aws_clients(), origin.event_id, times=times)
+            ThrottleWritesOf(consumer.aws_clients(), origin.event_id, calls=times * UNPROCESSED_ATTEMPTS)

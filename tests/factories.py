@@ -12,6 +12,7 @@ import struct
 import tempfile
 import time
 import uuid
+import weakref
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from core.store.reads import get_event
 from local.event_source.events import lambda_event
 from local.event_source.invoke import LocalContext
 from local.event_source.shards import stream_source
+from local.event_source.table_stream import TableStreamSource
 
 Colour = str | tuple[int, int, int]
 GOLDEN = Path(__file__).parent / "golden"
@@ -509,3 +511,21 @@ def expect_stored(clients: AwsClients, record: SentRecord) -> StoredEvent:
     kept = stored(clients, record)
     assert kept is not None, f"no event is stored for record {record.sequence_number}"
     return kept
+
+
+# --- counts: the aggregator's work, done when a test looks ---------------------------------------------
+
+_counters: weakref.WeakKeyDictionary[AwsClients, TableStreamSource] = weakref.WeakKeyDictionary()
+
+
+def counted(clients: AwsClients) -> AwsClients:
+    """`clients`, once the aggregator has counted every change on the table's stream so far.
+
+    In AWS it runs on its own a moment after each write; a test runs it when it reads counts or LATEST.
+    One source per test's clients, kept, so each change is delivered once, as Lambda delivers it.
+    """
+    source = _counters.get(clients)
+    if source is None:
+        source = _counters[clients] = TableStreamSource(clients, in_process=True)
+    source.poll_once()
+    return clients

@@ -1,8 +1,9 @@
-"""`make lambda-zip`: the consumer's deployment zip for Lambda's Python 3.12 runtime.
+"""`make lambda-zip`: the functions' deployment zip for Lambda's Python 3.12 runtime.
 
 Inside: the binary wheels pinned (with hashes) by requirements/lambda.txt for the chosen architecture
-(manylinux, CPython 3.12), then the `core` and `lambda_consumer` packages. Nothing else: no local/,
-tests, moto, streamlit or pandas, and no boto3 (the runtime has it). Handler: lambda_consumer.handler.handler.
+(manylinux, CPython 3.12), then the `core`, `lambda_consumer` and `lambda_aggregator` packages. Nothing
+else: no local/, tests, moto, streamlit or pandas, and no boto3 (the runtime has it). Both functions use
+it: handlers lambda_consumer.handler.handler and lambda_aggregator.handler.handler.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # and Pillow 12 ships manylinux_2_28 wheels while pydantic-core ships manylinux2014 ones.
 GLIBC_TAGS = ("manylinux2014", "manylinux_2_28", "manylinux_2_34")
 RUNTIME_PYTHON = "3.12"
-SOURCES = ("core", "lambda_consumer")
+SOURCES = ("core", "lambda_consumer", "lambda_aggregator")
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # same bytes for the same inputs
 
 
@@ -140,7 +141,8 @@ def main() -> None:
     path, compiled = build_zip(args.arch, args.python_version, args.output)
     size = path.stat().st_size
     print(f"{path.relative_to(ROOT)}: {size / 1_000_000:.1f} MB ({size} bytes), {args.arch}, "
-          f"Python {args.python_version}; handler lambda_consumer.handler.handler")
+          f"Python {args.python_version}; handlers lambda_consumer.handler.handler, "
+          "lambda_aggregator.handler.handler")
     if not compiled:
         print(f"No python{args.python_version} here, so no bytecode inside: each cold start compiles "
               "the modules it imports (slower). Install it to build the faster zip.")

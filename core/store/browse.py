@@ -1,21 +1,26 @@
-"""Pages of recent events for the gallery, and the failed events, newest first.
+"""Pages of events for the gallery, and the failed events, newest first.
 
-Pages walk only the hour buckets that the minute counters say hold events, so an empty week
-costs seven small reads, not 168.
+A day's events are spread over TIME_SHARDS partitions of the time index (failed ones also over as many of
+the sparse failed index). A page asks every shard of a day at once for its newest `limit` matches and
+merges them, so it costs one round of parallel queries per day it needs, at any table size. Days before
+the newest are first checked against the minute counters (one small query each, all at once), so an
+empty week costs seven reads, not 168.
 """
 
 from __future__ import annotations
 
+import heapq
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core import clock
 from core.aws import AwsClients
 from core.models import EventStatus, StoredEvent
 from core.store import keys
-from core.store.items import from_item
-from core.store.reads import minute_counts, table_call
+from core.store.items import from_items
+from core.store.table import table_call
 
 DEFAULT_WINDOW = timedelta(days=7)
 
@@ -25,7 +30,7 @@ class EventFilter:
     since: datetime | None = None  # default: a week before `until`
     until: datetime | None = None  # default: now
     status: EventStatus | None = None
-    contains: str = ""  # case-insensitive, in the description
+    contains: str = ""  # case-insensitive, in the description (the first 200 characters of a long one)
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class EventPage:
 
 
 def sort_key(event: StoredEvent) -> str:
-    return keys.event_sort_key(event.received_at, event.event_id)
+    return keys.time_sort_key(event.received_at, event.event_id)
 
 
 def recent_events(
@@ -46,72 +51,74 @@ def recent_events(
     until = clock.utc(filters.until or clock.now())
     since = clock.utc(filters.since or until - DEFAULT_WINDOW)
     high = min(cursor or keys.AFTER_EVERY_EVENT, keys.sort_key_ceiling(until))
+    newest_day = min(until.date(), date.fromisoformat(high[:10])) if high[0].isdigit() else until.date()
     found: list[StoredEvent] = []
-    for hour in _active_hours(clients, since, until):
-        if keys.hour_bucket(hour) > keys.bucket_of(high):
-            continue  # newer than the cursor: the pages before this one covered it
-        found += _bucket(clients, hour, clock.iso(since), high, filters, limit + 1 - len(found))
-        if len(found) > limit:
-            return EventPage(found[:limit], sort_key(found[limit - 1]))
+    with ThreadPoolExecutor(keys.TIME_SHARDS, thread_name_prefix="browse") as pool:
+        for day in _days_with_events(clients, pool, since.date(), newest_day):
+            found += _day(clients, pool, day, clock.iso(since), high, filters, limit + 1 - len(found))
+            if len(found) > limit:
+                return EventPage(found[:limit], sort_key(found[limit - 1]))
     return EventPage(found, None)
 
 
-def _active_hours(clients: AwsClients, since: datetime, until: datetime) -> list[datetime]:
-    hours = {c.minute.replace(minute=0) for c in minute_counts(clients, since, until)}
-    return sorted(hours, reverse=True)
+def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[StoredEvent]:
+    """The newest failed events of the last `days` days, from the sparse failed index."""
+    since = clock.now() - timedelta(days=days)
+    return recent_events(clients, EventFilter(since=since, status=EventStatus.FAILED), limit).events
 
 
-def _bucket(
-    clients: AwsClients, hour: datetime, low: str, high: str, filters: EventFilter, wanted: int
-) -> list[StoredEvent]:
-    """Matching events of one hour bucket with low <= sort key < high, newest first."""
-    kwargs = _bucket_query(hour, low, high, filters)
-    found: list[StoredEvent] = []
+def _days_with_events(
+    clients: AwsClients, pool: ThreadPoolExecutor, oldest: date, newest: date
+) -> list[date]:
+    """`newest`, then the days before it back to `oldest` that have a minute counter, newest first."""
+    earlier = [newest - timedelta(days=back) for back in range(1, (newest - oldest).days + 1)]
+    counted = pool.map(lambda day: _has_counter(clients, day), earlier)
+    return [newest, *(day for day, has in zip(earlier, counted, strict=True) if has)]
+
+
+def _has_counter(clients: AwsClients, day: date) -> bool:
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    page = table_call(clients, "query", Limit=1, ProjectionExpression=keys.PK,
+                      KeyConditionExpression=f"{keys.PK} = :pk",
+                      ExpressionAttributeValues={":pk": {"S": keys.counter_day(moment)}})
+    return bool(page.get("Items"))
+
+
+def _day(clients: AwsClients, pool: ThreadPoolExecutor, day: date, low: str, high: str,
+         filters: EventFilter, wanted: int) -> list[StoredEvent]:
+    """The day's newest `wanted` matches with low <= sort key < high: every shard at once, merged."""
+    failed = filters.status is EventStatus.FAILED
+    partitions = keys.day_partitions(day, prefix="F" if failed else "T")
+    shards = pool.map(lambda partition: _shard(clients, partition, low, high, filters, wanted), partitions)
+    merged = heapq.merge(*shards, key=lambda item: str(item[keys.TIME_SK]["S"]), reverse=True)
+    return [from_items([item]) for _, item in zip(range(wanted), merged, strict=False)]
+
+
+def _shard(clients: AwsClients, partition: str, low: str, high: str, filters: EventFilter,
+           wanted: int) -> list[dict[str, Any]]:
+    """One shard's newest `wanted` matching items, newest first (filters applied here: a filter in the
+    query would read the same items and cost the same)."""
+    failed = filters.status is EventStatus.FAILED
+    hash_key = keys.FAILED_PK if failed else keys.TIME_PK
+    kwargs: dict[str, Any] = {
+        "IndexName": keys.FAILED_INDEX if failed else keys.TIME_INDEX, "ScanIndexForward": False,
+        "KeyConditionExpression": f"{hash_key} = :pk AND {keys.TIME_SK} BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+    }
+    found: list[dict[str, Any]] = []
     while len(found) < wanted:
-        page = table_call(clients, "query", Limit=max(wanted, 25), **kwargs)
-        found += [from_item(i) for i in page.get("Items", []) if i[keys.SK]["S"] != high]
+        page = table_call(clients, "query", Limit=wanted, **kwargs)
+        found += [item for item in page.get("Items", []) if _matches(item, high, filters)]
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return found[:wanted]
 
 
-def _bucket_query(hour: datetime, low: str, high: str, filters: EventFilter) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        ":pk": {"S": keys.hour_bucket(hour)}, ":low": {"S": low}, ":high": {"S": high}
-    }
-    conditions, names = [], {}
-    if filters.status:
-        conditions.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = {"S": filters.status.value}
-    if filters.contains.strip():
-        conditions.append("contains(description_lc, :text)")
-        values[":text"] = {"S": filters.contains.strip().casefold()}
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": f"{keys.PK} = :pk AND {keys.SK} BETWEEN :low AND :high",
-        "ExpressionAttributeValues": values,
-        "ScanIndexForward": False,
-    }
-    if conditions:
-        kwargs["FilterExpression"] = " AND ".join(conditions)
-    if names:
-        kwargs["ExpressionAttributeNames"] = names
-    return kwargs
-
-
-def failed_events(clients: AwsClients, limit: int = 50, days: int = 7) -> list[StoredEvent]:
-    """The newest failed events of the last `days` days, from the sparse failed-by-day index."""
-    today = clock.now()
-    found: list[StoredEvent] = []
-    for back in range(days):
-        if len(found) >= limit:
-            break
-        page = table_call(
-            clients, "query", IndexName=keys.FAILED_INDEX, ScanIndexForward=False,
-            Limit=limit - len(found),
-            KeyConditionExpression=f"{keys.FAILED_PK} = :day",
-            ExpressionAttributeValues={":day": {"S": keys.failed_day(today - timedelta(days=back))}},
-        )
-        found += [from_item(item) for item in page.get("Items", [])]
-    return found
+def _matches(item: dict[str, Any], high: str, filters: EventFilter) -> bool:
+    if item[keys.TIME_SK]["S"] == high:
+        return False  # the cursor's own event, on the page before
+    if filters.status and item["status"]["S"] != filters.status.value:
+        return False
+    text = filters.contains.strip().casefold()
+    return not text or text in str(item.get("description", {}).get("S", "")).casefold()

@@ -1,4 +1,10 @@
-"""StoredEvent <-> DynamoDB item (low-level client attribute values)."""
+"""A StoredEvent as DynamoDB items and back: one item under 1 KB, and a detail item only when needed.
+
+An event's item holds what lists and the Live page show; its rarely read, possibly long fields (the
+URL, EXIF, the trace, a long reason or description) move to a detail item beside it when keeping them
+would take the item past ITEM_BUDGET bytes, so a typical event costs 1 WCU to write (DynamoDB bills
+writes per started KB).
+"""
 
 from __future__ import annotations
 
@@ -9,32 +15,115 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from core.models import EventStatus, StoredEvent
 from core.store import keys
 
-_KEY_ATTRIBUTES = {keys.PK, keys.SK, keys.FAILED_PK, "description_lc"}
+ITEM_BUDGET = 1000  # bytes, as DynamoDB sizes items: under 1 KB with room for the keys' growth
+DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id")
+PREVIEW_CHARS = 200  # of a description or a reason kept in the event's item when the whole moves out
+# Derived from sha256 and the format, so not stored: the object keys.
+_DERIVED = {"original_key", "thumbnail_key", "preview_key"}
+_KEYS = {keys.PK, keys.SK, keys.TIME_PK, keys.TIME_SK, keys.FAILED_PK}
 
 
-def event_key(event: StoredEvent) -> dict[str, dict[str, str]]:
-    return {
-        keys.PK: {"S": keys.hour_bucket(event.received_at)},
-        keys.SK: {"S": keys.event_sort_key(event.received_at, event.event_id)},
-    }
+def to_items(event: StoredEvent) -> list[dict[str, Any]]:
+    """The event's item, and its detail item when the whole would not fit in ITEM_BUDGET bytes."""
+    plain = _plain(event)
+    item = _item(event, plain)
+    if item_size(item) <= ITEM_BUDGET:
+        return [item]
+    detail = {name: plain.pop(name) for name in DETAIL_FIELDS if name in plain}
+    plain["has_detail"] = True
+    if item_size(_item(event, plain)) > ITEM_BUDGET:  # a long description or reason: a preview stays
+        for name in ("description", "failure_reason"):
+            if name in plain:
+                detail[name] = plain[name]
+                plain[name] = str(plain[name])[:PREVIEW_CHARS]
+    return [_item(event, plain), _serialized(detail) | keys.detail_key(event.event_id)]
 
 
-def to_item(event: StoredEvent) -> dict[str, Any]:
-    """The event's item: its fields, its keys, and the attributes our queries filter on."""
-    plain = {k: v for k, v in event.model_dump(mode="json").items() if v not in (None, {}, "")}
-    plain["description_lc"] = event.description.casefold()
+def from_items(items: list[dict[str, Any]]) -> StoredEvent:
+    """The event from its item and, when there is one, its detail item (any order)."""
+    fields: dict[str, Any] = {}
+    for item in sorted(items, key=lambda i: i[keys.SK]["S"] == keys.EVENT_SK, reverse=True):
+        fields |= _deserialized(item)
+    fields.pop("has_detail", None)
+    return StoredEvent.model_validate(fields | _object_keys(fields))
+
+
+def summary(event: StoredEvent, whole_text: bool = False) -> dict[str, Any]:
+    """The event as a LATEST item lists it: what a list shows, without the detail fields, and its
+    description and reason cut to PREVIEW_CHARS unless `whole_text` (the newest stored event's)."""
+    plain = {name: value for name, value in _plain(event).items() if name not in DETAIL_FIELDS}
+    if not whole_text:
+        for name in ("description", "failure_reason"):
+            if name in plain:
+                plain[name] = str(plain[name])[:PREVIEW_CHARS]
+    return _serialized(plain)
+
+
+def from_summary(fields: dict[str, Any]) -> StoredEvent:
+    plain = _deserialized(fields)
+    plain.pop("has_detail", None)
+    return StoredEvent.model_validate(plain | _object_keys(plain))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's size of an item: attribute names plus values (numbers about a byte per two digits)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, data), = value.items()
+    if kind == "S":
+        return len(str(data).encode())
+    if kind == "N":
+        return len(str(data).lstrip("-").replace(".", "")) // 2 + 1
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) for k, v in data.items()) + len(data)
+    if kind == "L":
+        return 3 + sum(_value_size(v) for v in data) + len(data)
+    return sum(len(str(member).encode()) for member in data)  # string, number and binary sets
+
+
+def _plain(event: StoredEvent) -> dict[str, Any]:
+    dumped = event.model_dump(mode="json", exclude=_DERIVED)
+    plain = {name: value for name, value in dumped.items() if value not in (None, {}, "")}
+    if event.original_key:
+        plain["extension"] = event.original_key.rsplit(".", 1)[-1]
+    if event.preview_key:
+        plain["has_preview"] = True
+    return plain
+
+
+def _item(event: StoredEvent, plain: dict[str, Any]) -> dict[str, Any]:
+    index_keys = {keys.TIME_PK: keys.time_partition(event.received_at, event.event_id),
+                  keys.TIME_SK: keys.time_sort_key(event.received_at, event.event_id)}
     if event.status is EventStatus.FAILED:
-        plain[keys.FAILED_PK] = keys.failed_day(event.received_at)
+        index_keys[keys.FAILED_PK] = keys.failed_partition(event.received_at, event.event_id)
+    return _serialized(plain | index_keys) | keys.event_key(event.event_id)
+
+
+def _object_keys(fields: dict[str, Any]) -> dict[str, Any]:
+    """The S3 keys of a stored event, from its content hash (what content-addressing is for)."""
+    sha256, extension = fields.pop("sha256", None), fields.pop("extension", None)
+    has_preview = fields.pop("has_preview", False)
+    if not sha256:
+        return {}
+    found = {"sha256": sha256, "thumbnail_key": keys.thumbnail_key(sha256)}
+    if extension:
+        found["original_key"] = keys.original_key(sha256, extension)
+    if has_preview:
+        found["preview_key"] = keys.preview_key(sha256)
+    return found
+
+
+def _serialized(plain: dict[str, Any]) -> dict[str, Any]:
     serializer = TypeSerializer()
-    item = {name: serializer.serialize(value) for name, value in plain.items()}
-    return item | event_key(event)
+    return {name: serializer.serialize(value) for name, value in plain.items()}
 
 
-def from_item(item: dict[str, Any]) -> StoredEvent:
+def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
     deserializer = TypeDeserializer()
-    plain = {
-        name: deserializer.deserialize(value)
-        for name, value in item.items()
-        if name not in _KEY_ATTRIBUTES
-    }
-    return StoredEvent.model_validate(plain)
+    return {name: deserializer.deserialize(value) for name, value in item.items() if name not in _KEYS}

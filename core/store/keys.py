@@ -1,84 +1,114 @@
-"""Every key of the store in one place: the table's schema and index, the items' keys, the objects' keys.
+"""Every key of the store in one place: the table's schema and indexes, the items' keys, the objects' keys.
 
+The layout holds DESIGN.md's properties at 10,000 events/s (10 Kinesis shards at full rate):
+- an event is one item under its own partition key (`E#<id>`), so no event write shares a partition,
+  and a redelivered record is recognised by one BatchGetItem of its batch's keys;
+- the time index spreads each day over TIME_SHARDS partitions (`T#<day>#<nn>`, nn from the id): at the
+  design rate each receives 10,000 / 32 ≈ 313 WCU/s, under half the 1,000 WCU/s a partition takes;
+  pages read a day's shards in one round of parallel queries;
+- failed events are in a sparse index of the same shape, so listing failures costs as many reads as
+  there are failures;
+- counters are not on the event's path: the aggregator counts the table's stream (core/store/counting.py)
+  into one of COUNTER_SHARDS items per minute, and keeps the LATEST_SHARDS items listing the newest
+  events (core/store/latest.py); its writes follow its invocations, not the event rate; the Live page
+  reads the LATEST items in one call and at most 61 × 16 small counter items in one or two.
 Shared by the code, provisioning, the deploy template's test and the other tests.
-
-Events live in hour buckets so every dashboard query reads a bounded number of small items,
-whatever the table size (see DESIGN.md, "Data model").
 """
 
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from core.clock import iso, utc
 
 PK = "pk"
 SK = "sk"
-FAILED_INDEX = "failed-by-day"
-FAILED_PK = "failed_pk"
+TIME_INDEX = "by-time"
+FAILED_INDEX = "failed-by-time"
+TIME_PK = "tpk"
+TIME_SK = "tsk"
+FAILED_PK = "fpk"
+TIME_SHARDS = 32
+COUNTER_SHARDS = 16
+EVENT_SK = "E"
+DETAIL_SK = "D"
+AFTER_EVERY_EVENT = "~"  # sorts after every time sort key (they start with a digit)
+Key = dict[str, dict[str, str]]
 
 TABLE_ATTRIBUTES = [
-    {"AttributeName": PK, "AttributeType": "S"},
-    {"AttributeName": SK, "AttributeType": "S"},
-    {"AttributeName": FAILED_PK, "AttributeType": "S"},
+    {"AttributeName": name, "AttributeType": "S"} for name in (PK, SK, TIME_PK, TIME_SK, FAILED_PK)
 ]
 TABLE_KEY_SCHEMA = [
     {"AttributeName": PK, "KeyType": "HASH"},
     {"AttributeName": SK, "KeyType": "RANGE"},
 ]
-# Sparse: only failed events carry failed_pk, so "failed events" never scans the stored ones.
-TABLE_INDEXES = [
+TABLE_INDEXES: list[dict[str, Any]] = [
     {
-        "IndexName": FAILED_INDEX,
+        "IndexName": name,
         "KeySchema": [
-            {"AttributeName": FAILED_PK, "KeyType": "HASH"},
-            {"AttributeName": SK, "KeyType": "RANGE"},
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": TIME_SK, "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "ALL"},
     }
+    for name, hash_key in ((TIME_INDEX, TIME_PK), (FAILED_INDEX, FAILED_PK))
 ]
-
-LATEST_KEY = {PK: {"S": "LATEST"}, SK: {"S": "LATEST"}}
+# The aggregator reads every change from the table's stream (old and new images: deletes uncount).
+STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+TTL_ATTRIBUTE = "expires_at"  # the aggregator's checkpoints expire once the stream has let go of them
+LATEST_SHARDS = 8
 SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 
 
-EVENTS_PREFIX = "EVENTS#"
-# Every event's transaction bumps its minute's counter; concurrent events spread over this many counter
-# items per minute, so they rarely collide (DynamoDB cancels overlapping transactions). Reads sum them:
-# an hour is at most 61 × 16 small items, one Query.
-COUNTER_SHARDS = 16
-AFTER_EVERY_EVENT = "~"  # sorts after every event sort key (they start with a digit)
-Key = dict[str, dict[str, str]]
+def event_key(event_id: str) -> Key:
+    return {PK: {"S": f"E#{event_id}"}, SK: {"S": EVENT_SK}}
 
 
-def hour_bucket(moment: datetime) -> str:
-    return EVENTS_PREFIX + utc(moment).strftime("%Y-%m-%dT%H")
+def detail_key(event_id: str) -> Key:
+    """An event's rarely read, possibly long fields, beside it when they would push it past 1 KB."""
+    return {PK: {"S": f"E#{event_id}"}, SK: {"S": DETAIL_SK}}
 
 
-def bucket_of(sort_key: str) -> str:
-    """The hour bucket an event sort key (or a bound built from one) falls in."""
-    return EVENTS_PREFIX + sort_key[:13]
+def event_partition(event_id: str) -> str:
+    return f"E#{event_id}"
 
 
-def sort_key_ceiling(moment: datetime) -> str:
-    """A sort key bound above every event received at or before `moment`."""
-    return iso(moment) + AFTER_EVERY_EVENT
+def shard_of(event_id: str, shards: int) -> int:
+    return zlib.crc32(event_id.encode()) % shards
 
 
-def event_sort_key(moment: datetime, event_id: str) -> str:
+def time_partition(moment: datetime, event_id: str) -> str:
+    return f"T#{utc(moment):%Y-%m-%d}#{shard_of(event_id, TIME_SHARDS):02d}"
+
+
+def failed_partition(moment: datetime, event_id: str) -> str:
+    return f"F#{utc(moment):%Y-%m-%d}#{shard_of(event_id, TIME_SHARDS):02d}"
+
+
+def day_partitions(day: date, prefix: str = "T") -> list[str]:
+    """Every shard of a day in the time index (prefix T) or the failed index (prefix F)."""
+    return [f"{prefix}#{day:%Y-%m-%d}#{shard:02d}" for shard in range(TIME_SHARDS)]
+
+
+def time_sort_key(moment: datetime, event_id: str) -> str:
     return f"{iso(moment)}#{event_id}"
 
 
-def id_pointer_key(event_id: str) -> Key:
-    return {PK: {"S": f"ID#{event_id}"}, SK: {"S": "ID"}}
+def sort_key_ceiling(moment: datetime) -> str:
+    """A time sort key bound above every event received at or before `moment`."""
+    return iso(moment) + AFTER_EVERY_EVENT
 
 
-def counter_key(moment: datetime, event_id: str) -> Key:
-    """The minute counter an event is counted in: one of COUNTER_SHARDS for its minute, by its id."""
+def counter_key(moment: datetime, shard: int) -> Key:
+    """One of COUNTER_SHARDS counters of the minute of `moment`."""
     moment = utc(moment)
-    shard = zlib.crc32(event_id.encode()) % COUNTER_SHARDS
     return {PK: {"S": counter_day(moment)}, SK: {"S": f"{moment:%H:%M}#{shard:02d}"}}
+
+
+def counter_day(moment: datetime) -> str:
+    return "COUNT#" + utc(moment).strftime("%Y-%m-%d")
 
 
 def counter_range(low: datetime, high: datetime) -> tuple[str, str]:
@@ -92,12 +122,16 @@ def counter_minute(sort_key: str) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
-def counter_day(moment: datetime) -> str:
-    return "COUNT#" + utc(moment).strftime("%Y-%m-%d")
+def latest_key(shard: int) -> Key:
+    """One of LATEST_SHARDS items listing the newest events; each aggregator writes the one of its stream
+    shard, so their writes spread, and a reader gets them all in one BatchGetItem."""
+    return {PK: {"S": f"LATEST#{shard:02d}"}, SK: {"S": "LATEST"}}
 
 
-def failed_day(moment: datetime) -> str:
-    return "FAILED#" + utc(moment).strftime("%Y-%m-%d")
+def checkpoint_key(first_sequence: str) -> Key:
+    """The aggregator's record of a stream batch it has applied, by the batch's first sequence number
+    (where Lambda resumes after a failure, so a retried batch starts there too)."""
+    return {PK: {"S": f"AGG#{first_sequence}"}, SK: {"S": "AGG"}}
 
 
 def original_key(sha256: str, extension: str) -> str:

@@ -1,19 +1,19 @@
-"""Reads for the dashboard and the CLI. Each costs the same at 100 or 10 million events:
-it touches one item, at most 61 minute counters, or the hour buckets of the window it is asked for."""
+"""Reads for the consumer, the dashboard and the CLI. Each costs the same at 100 or 10 million events:
+it touches the items it names, the LATEST items, or at most 61 × COUNTER_SHARDS minute counters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from core import clock
 from core.aws import AwsClients
-from core.aws_errors import aws_call
 from core.models import StoredEvent
-from core.store import keys
-from core.store.items import from_item
+from core.store import keys, latest
+from core.store.items import from_items
+from core.store.table import batch_get, query_all
 
 
 @dataclass(frozen=True)
@@ -23,27 +23,38 @@ class MinuteCount:
     failed: int
 
 
-def table_call(clients: AwsClients, operation: str, **kwargs: Any) -> dict[str, Any]:
-    """One DynamoDB read on our table (get_item, query), its failures turned into our exceptions."""
-    table = clients.settings.table_name
-    with aws_call(f"table {table}"):
-        return dict(getattr(clients.dynamodb, operation)(TableName=table, **kwargs))
-
-
 def get_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
-    """One event by id (two reads: the id pointer, then the event)."""
-    pointer = table_call(clients, "get_item", Key=keys.id_pointer_key(event_id)).get("Item")
-    if not pointer:
-        return None
-    key = {keys.PK: pointer["event_pk"], keys.SK: pointer["event_sk"]}
-    item = table_call(clients, "get_item", Key=key).get("Item")
-    return from_item(item) if item else None
+    """One event by id: one query of its partition (the event's item and its detail item, if any)."""
+    items = list(query_all(
+        clients, ConsistentRead=True, KeyConditionExpression=f"{keys.PK} = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.event_partition(event_id)}},
+    ))
+    return from_items(items) if any(item[keys.SK]["S"] == keys.EVENT_SK for item in items) else None
+
+
+def get_events(clients: AwsClients, event_ids: list[str]) -> dict[str, StoredEvent]:
+    """Events by id, those that exist: one BatchGetItem per 100 ids, and one more for detail items."""
+    found = batch_get(clients, [keys.event_key(event_id) for event_id in dict.fromkeys(event_ids)])
+    detailed = [keys.detail_key(_id(item)) for item in found if item.get("has_detail", {}).get("BOOL")]
+    items = found + (batch_get(clients, detailed) if detailed else [])
+    by_id = groupby(sorted(items, key=_id), key=_id)
+    return {event_id: from_items(list(group)) for event_id, group in by_id}
+
+
+def existing(clients: AwsClients, event_ids: list[str]) -> set[str]:
+    """Which of these events are stored already (any status): one consistent BatchGetItem per 100,
+    reading keys only, so a redelivered batch is recognised before any work is done for it."""
+    item_keys = [keys.event_key(event_id) for event_id in dict.fromkeys(event_ids)]
+    return {_id(item) for item in batch_get(clients, item_keys, consistent=True, projection=keys.PK)}
+
+
+def _id(item: dict[str, Any]) -> str:
+    return str(item[keys.PK]["S"]).removeprefix("E#")
 
 
 def latest_event(clients: AwsClients) -> StoredEvent | None:
-    """The most recent stored event (one read)."""
-    item = table_call(clients, "get_item", Key=keys.LATEST_KEY).get("Item")
-    return from_item(item) if item else None
+    """The most recent stored event (one read of the LATEST items)."""
+    return latest.newest(clients)[1]
 
 
 def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[MinuteCount]:
@@ -74,16 +85,6 @@ def _day_counts(clients: AwsClients, day: datetime, low: datetime, high: datetim
         total[0] += int(item.get("events", {"N": "0"})["N"])
         total[1] += int(item.get("failed", {"N": "0"})["N"])
     return [MinuteCount(minute, events, failed) for minute, (events, failed) in sorted(totals.items())]
-
-
-def query_all(clients: AwsClients, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every item a query matches, page after page."""
-    while True:
-        page = table_call(clients, "query", **kwargs)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def last_hour_minutes(clients: AwsClients, now: datetime | None = None) -> list[MinuteCount]:

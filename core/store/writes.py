@@ -1,124 +1,48 @@
-"""Event records in DynamoDB: written once, with their minute counter, in one transaction."""
+"""Writing events: many at once for a batch of records, one for an upload; removing one.
+
+Events are put without a condition (BatchWriteItem takes none): the consumer has already left out the
+records whose events exist (core.store.reads.existing), so a put is a first write, or, if two deliveries
+of one record race, the same event written twice, which changes no count (the aggregator counts new
+items, not writes).
+"""
 
 from __future__ import annotations
 
-import random
-import time
-from typing import TYPE_CHECKING, Any
-
 from core.aws import AwsClients
-from core.aws_errors import aws_call
-from core.errors import ConditionFailed, TransactionConflict
-from core.models import EventStatus, StoredEvent
+from core.errors import ConditionFailed, StoreUnavailable
+from core.models import StoredEvent
 from core.store import keys
-from core.store.items import event_key, to_item
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-_NEW = f"attribute_not_exists({keys.PK})"
-# Full jitter: 8 attempts over at most ~1.3 s; the caller retries the record if they all collide.
-CONFLICT_ATTEMPTS = 8
-CONFLICT_BASE_SECONDS = 0.01
-CONFLICT_CAP_SECONDS = 0.5
+from core.store.items import from_items, to_items
+from core.store.table import batch_put, table_call
 
 
-def save_event(clients: AwsClients, event: StoredEvent) -> bool:
-    """Store the event and count it; False (and nothing changed) when its id is already stored."""
-    return _transact(clients, _transaction(clients.settings.table_name, event))
+def put_events(clients: AwsClients, events: list[StoredEvent]) -> set[str]:
+    """Write the events' items; the ids of those DynamoDB would not take (throttled), to retry later."""
+    items = [item for event in events for item in to_items(event)]
+    left = batch_put(clients, items)
+    return {str(item[keys.PK]["S"]).removeprefix("E#") for item in left}
 
 
-def _transact(clients: AwsClients, items: list[TransactWriteItemTypeDef]) -> bool:
-    """Run one transaction; False when an item's condition cancelled it (a repeat, not a fault).
+def put_event(clients: AwsClients, event: StoredEvent) -> None:
+    if put_events(clients, [event]):
+        raise StoreUnavailable(f"table {clients.settings.table_name}: DynamoDB is throttling writes; "
+                               "try again in a moment")
 
-    DynamoDB cancels a transaction that overlaps another on one of its items (TransactionConflict), and
-    botocore does not retry that: it is retried here, after a random pause, so colliding writers spread.
+
+def remove_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
+    """Remove the event (and its detail item); the event as it was, or None if it was already gone.
+
+    Its images stay: keys are content hashes, so other events may show the same files. The aggregator
+    uncounts it from the table's stream.
     """
-    attempt = 0
-    while True:
-        try:
-            with aws_call(f"table {clients.settings.table_name}"):
-                clients.dynamodb.transact_write_items(TransactItems=items)
-            return True
-        except ConditionFailed:
-            return False
-        except TransactionConflict:
-            attempt += 1
-            if attempt == CONFLICT_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0, min(CONFLICT_CAP_SECONDS, CONFLICT_BASE_SECONDS * 2**attempt)))
-
-
-def _transaction(table: str, event: StoredEvent) -> list[TransactWriteItemTypeDef]:
-    failed = 1 if event.status is EventStatus.FAILED else 0
-    pointer = keys.id_pointer_key(event.event_id) | {
-        "event_pk": event_key(event)[keys.PK],
-        "event_sk": event_key(event)[keys.SK],
-    }
-    return [
-        {"Put": {"TableName": table, "Item": to_item(event), "ConditionExpression": _NEW}},
-        {"Put": {"TableName": table, "Item": pointer, "ConditionExpression": _NEW}},
-        {
-            "Update": {
-                "TableName": table,
-                "Key": keys.counter_key(event.received_at, event.event_id),
-                "UpdateExpression": "ADD events :one, failed :failed",
-                "ExpressionAttributeValues": {":one": {"N": "1"}, ":failed": {"N": str(failed)}},
-            }
-        },
-    ]
-
-
-def advance_latest(clients: AwsClients, event: StoredEvent) -> None:
-    """Point LATEST at this stored event unless a newer one is already there.
-
-    Kept outside the transaction: a condition failing there would cancel the event itself. Running
-    it again on redelivery repairs a pointer a crash left behind.
-    """
-    if event.status is not EventStatus.STORED:
-        return
-    item = _latest_item(event)
     try:
-        with aws_call(f"table {clients.settings.table_name}"):
-            clients.dynamodb.put_item(
-                TableName=clients.settings.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(latest_sk) OR latest_sk < :sk",
-                ExpressionAttributeValues={":sk": item["latest_sk"]},
-            )
+        old = table_call(clients, "delete_item", Key=keys.event_key(event_id), ReturnValues="ALL_OLD",
+                         ConditionExpression=f"attribute_exists({keys.PK})").get("Attributes")
     except ConditionFailed:
-        pass  # a newer event is there already
-
-
-def remove_event(clients: AwsClients, event: StoredEvent) -> bool:
-    """Remove the event, its id pointer and its count; False if it was already gone.
-
-    Its images stay: keys are content hashes, so other events may show the same files.
-    """
-    table = clients.settings.table_name
-    failed = 1 if event.status is EventStatus.FAILED else 0
-    exists = f"attribute_exists({keys.PK})"
-    items: list[TransactWriteItemTypeDef] = [
-        {"Delete": {"TableName": table, "Key": event_key(event), "ConditionExpression": exists}},
-        {"Delete": {"TableName": table, "Key": keys.id_pointer_key(event.event_id)}},
-        {"Update": {
-            "TableName": table, "Key": keys.counter_key(event.received_at, event.event_id),
-            "UpdateExpression": "ADD events :minus, failed :failed",
-            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":failed": {"N": str(-failed)}},
-        }},
-    ]
-    return _transact(clients, items)
-
-
-def replace_latest(clients: AwsClients, event: StoredEvent | None) -> None:
-    """Set LATEST outright (after a delete), or remove it when no stored event is left."""
-    table = clients.settings.table_name
-    with aws_call(f"table {table}"):
-        if event is None:
-            clients.dynamodb.delete_item(TableName=table, Key=keys.LATEST_KEY)
-        else:
-            clients.dynamodb.put_item(TableName=table, Item=_latest_item(event))
-
-
-def _latest_item(event: StoredEvent) -> dict[str, Any]:
-    return to_item(event) | keys.LATEST_KEY | {"latest_sk": event_key(event)[keys.SK]}
+        return None
+    assert old is not None
+    detail = None
+    if old.get("has_detail", {}).get("BOOL"):
+        detail = table_call(clients, "delete_item", Key=keys.detail_key(event_id),
+                            ReturnValues="ALL_OLD").get("Attributes")
+    return from_items([old, *([detail] if detail else [])])

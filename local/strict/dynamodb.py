@@ -160,6 +160,9 @@ def _tables_of(call: AwsCall) -> set[str]:
     params = call.params
     names = {params["TableName"]} if isinstance(params.get("TableName"), str) else set()
     names |= set(params.get("RequestItems", {}))
+    stream = params.get("StreamArn") or str(params.get("ShardIterator", "")).split("|", 1)[0]
+    if isinstance(stream, str) and ":table/" in stream:  # DynamoDB Streams: read beside the table's writes
+        names.add(stream.split(":table/", 1)[1].split("/", 1)[0])
     for item in params.get("TransactItems", []):
         names |= {body.get("TableName", "") for body in item.values() if isinstance(body, dict)}
     return {name for name in names if name}

@@ -138,6 +138,11 @@ def _dynamodb(call: AwsCall, tables: str) -> Iterator[Need]:
     elif call.operation in ("BatchGetItem", "BatchWriteItem"):
         for table in params.get("RequestItems", {}):
             yield f"dynamodb:{call.operation}", f"{tables}/{table}"
+    elif call.operation == "ListStreams":  # no resource-level permissions
+        yield "dynamodb:ListStreams", "*"
+    elif params.get("StreamArn") or params.get("ShardIterator"):  # DynamoDB Streams: the stream's ARN
+        stream = params.get("StreamArn") or str(params["ShardIterator"]).split("|", 1)[0]
+        yield f"dynamodb:{call.operation}", str(stream)
     elif params.get("IndexName"):
         index = f"{tables}/{params.get('TableName', '')}/index/{params['IndexName']}"
         yield f"dynamodb:{call.operation}", index

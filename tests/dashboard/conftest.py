@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.aws import AwsClients
 from local.roles import role_credentials
 from tests.dashboard.app_path import APP
+from tests.factories import counted
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +32,11 @@ def as_the_dashboard_role(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture()
 def open_page(aws: AwsClients) -> Callable[[str], AppTest]:
-    """Run the app and switch to a page, as a browser visiting it would."""
+    """Run the app and switch to a page, as a browser visiting it would, once the aggregator has counted
+    what the test wrote (in AWS it does so a moment after each write)."""
 
     def opener(page: str) -> AppTest:
+        counted(aws)
         app = AppTest.from_file(APP, default_timeout=30).run()
         if page != "screens/live.py":
             app.switch_page(page).run()

@@ -13,7 +13,7 @@ from core.aws import AwsClients
 from core.ingest import ingest_payload, ingest_upload
 from local.samples import upload_samples
 from tests.dashboard.app_path import APP
-from tests.factories import Colour, jpeg, stream_origin, stream_records
+from tests.factories import Colour, counted, jpeg, stream_origin, stream_records
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
@@ -56,6 +56,7 @@ def test_live_shows_the_latest_image_its_text_literally_and_the_count(
 def test_live_refresh_now_reloads_the_data(open_page: Open, aws: AwsClients) -> None:
     app = open_page("screens/live.py")
     upload(aws, "arrived after the page loaded")
+    counted(aws)
     next(b for b in app.button if b.label == "Refresh now").click().run()
     assert "arrived after the page loaded" in texts(app)
 

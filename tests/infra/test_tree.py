@@ -16,7 +16,7 @@ import pytest
 from tools.lambda_zip import build_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ("core", "lambda_consumer", "dashboard")
+SHIPPED = ("core", "lambda_consumer", "lambda_aggregator", "dashboard")
 LAPTOP_ONLY = {"local", "tools", "tests", "bench"}
 LAMBDA_RUNTIME = {"boto3", "botocore"}  # Lambda's Python runtime ships these; the zip does not
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)")
@@ -105,6 +105,10 @@ def test_lambda_consumer_is_the_function_and_its_event_contract_only() -> None:
     assert modules == {"__init__", "handler", "batch", "contract"}
 
 
+def test_lambda_aggregator_is_its_handler_only_and_counting_lives_in_core() -> None:
+    assert {path.stem for path in python_files("lambda_aggregator")} == {"__init__", "handler"}
+
+
 def test_the_dashboard_image_holds_only_the_dashboard_and_core() -> None:
     allowed, copied = dockerignore_allows(), set(copied_into_image())
     assert copied <= allowed
@@ -117,7 +121,7 @@ def test_the_dashboard_image_holds_only_the_dashboard_and_core() -> None:
 @pytest.mark.parametrize(
     ("packages", "lock", "provided"),
     [(("core", "dashboard"), "dashboard.txt", set()),
-     (("core", "lambda_consumer"), "lambda.txt", LAMBDA_RUNTIME)],
+     (("core", "lambda_consumer", "lambda_aggregator"), "lambda.txt", LAMBDA_RUNTIME)],
     ids=["dashboard image", "lambda zip"],
 )
 def test_each_deployable_imports_only_what_its_lock_installs(

@@ -15,7 +15,7 @@ from core.ingest import stream_event_id
 from core.models import EventStatus, StoredEvent
 from core.store.reads import get_event, last_hour_count
 from lambda_consumer import handler as consumer
-from tests.factories import golden_event, image_in_bucket, jpeg, lambda_context, record_data
+from tests.factories import counted, golden_event, image_in_bucket, jpeg, lambda_context, record_data
 
 TEXT_EVENTS = ["kinesis_lambda_guide", "kinesis_without_arrival_time", "kinesis_encrypted"]  # data: text
 GOLDEN_EVENTS = [*TEXT_EVENTS, "kinesis_image_event"]
@@ -86,11 +86,11 @@ def test_a_second_delivery_of_a_golden_event_without_an_arrival_time_changes_not
     event = golden_event("kinesis_without_arrival_time")
     (record,) = event["Records"]
     assert consumer.handler(event, lambda_context()) == NO_RETRY
-    first, count = kept(aws, record), last_hour_count(aws)
+    first, count = kept(aws, record), last_hour_count(counted(aws))
     # Delivered again later, the batch is dated later; the event is the first one all the same.
     assert consumer.handler(event, lambda_context()) == NO_RETRY
     assert kept(aws, record) == first
-    assert last_hour_count(aws) == count == 1
+    assert last_hour_count(counted(aws)) == count == 1
 
 
 def test_a_golden_image_event_is_stored_with_its_image(aws: AwsClients) -> None:

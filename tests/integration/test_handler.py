@@ -14,9 +14,10 @@ from core.models import EventStatus
 from core.producer import SentRecord
 from core.store.reads import last_hour_count
 from lambda_consumer import handler as consumer
-from tests.awscalls import FailCalls, FailWritesOf
+from tests.awscalls import CallCounter, FailCalls, ThrottleWritesOf
 from tests.factories import (
     SEED_DESCRIPTION,
+    counted,
     event_id,
     expect_stored,
     image_event,
@@ -61,7 +62,7 @@ def test_a_mixed_batch_reports_exactly_the_transient_failure_and_loses_nothing(a
     batch = [good[0], poison[0], good[1], poison[1], good[2], poison[2], good[0]]
     sent, event = put_and_read_back(aws, batch)
     flaky = sent[-1]
-    FailWritesOf(consumer.aws_clients(), event_id(flaky))  # the function's own clients
+    ThrottleWritesOf(consumer.aws_clients(), event_id(flaky))  # the function's own clients
 
     assert consumer.handler(event, lambda_context()) == failures(flaky)
 
@@ -70,7 +71,7 @@ def test_a_mixed_batch_reports_exactly_the_transient_failure_and_loses_nothing(a
     assert all(expect_stored(aws, r).failure_reason for r in sent[1:6:2])
     assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}  # Lambda's redelivery
     assert expect_stored(aws, flaky).status is EventStatus.STORED
-    assert last_hour_count(aws) == len(sent)
+    assert last_hour_count(counted(aws)) == len(sent)
 
 
 def test_the_same_batch_delivered_three_times_keeps_one_record_each(aws: AwsClients) -> None:
@@ -81,14 +82,14 @@ def test_the_same_batch_delivered_three_times_keeps_one_record_each(aws: AwsClie
     for _ in range(2):
         assert consumer.handler(event, lambda_context()) == first == {"batchItemFailures": []}
     assert [stored(aws, r) for r in sent] == kept
-    assert last_hour_count(aws) == len(sent)
+    assert last_hour_count(counted(aws)) == len(sent)
 
 
 def test_a_batch_that_fails_entirely_raises_so_lambda_retries_all_of_it(aws: AwsClients) -> None:
     url = jpeg_in_bucket(aws, "all", (1, 2, 3))
     sent, event = put_and_read_back(aws, [image_event(url), image_event(url, "second")])
-    FailCalls(consumer.aws_clients(), "dynamodb", "TransactWriteItems", "InternalServerError", status=500,
-              times=2)
+    FailCalls(consumer.aws_clients(), "dynamodb", "BatchWriteItem", "InternalServerError", status=500,
+              times=10)
     with pytest.raises(BatchProcessingError):
         consumer.handler(event, lambda_context())
     assert [stored(aws, r) for r in sent] == [None, None]
@@ -109,3 +110,12 @@ def test_the_records_of_a_batch_are_processed_concurrently(aws: AwsClients) -> N
                                 lambda **_: threads.add(threading.current_thread().name))
     assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}
     assert len(threads) > 1 and all(name.startswith("record") for name in threads)
+
+
+def test_a_redelivered_batch_is_recognised_in_one_read_and_fetches_nothing(aws: AwsClients) -> None:
+    urls = [jpeg_in_bucket(aws, f"once{i}", (i * 40, 90, 90)) for i in range(5)]
+    _, event = put_and_read_back(aws, [image_event(u) for u in urls] + [b"not json"])
+    assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}
+    calls = CallCounter(consumer.aws_clients(), ("dynamodb", "s3", "kinesis", "logs"))
+    assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}
+    assert calls.calls == {"dynamodb.BatchGetItem": 1}  # no fetch, no decode, no upload, no write

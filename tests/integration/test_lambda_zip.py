@@ -62,13 +62,14 @@ def built() -> tuple[Path, str]:
     return path, python or sys.executable
 
 
-def test_the_zip_holds_the_wheels_and_our_two_packages_and_nothing_else(built: tuple[Path, str]) -> None:
+def test_the_zip_holds_the_wheels_and_our_three_packages_and_nothing_else(built: tuple[Path, str]) -> None:
     path, _ = built
     names = zipfile.ZipFile(path).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     top = {name.split(".")[0] if name.startswith("_pillow_heif.") else name for name in top}  # its .so
-    assert top == WHEELS | {"core", "lambda_consumer", "__pycache__"}  # bytecode of typing_extensions.py
-    assert "lambda_consumer/handler.py" in names and "core/ingest.py" in names
+    ours = {"core", "lambda_consumer", "lambda_aggregator"}
+    assert top == WHEELS | ours | {"__pycache__"}  # __pycache__: the bytecode of typing_extensions.py
+    assert {"lambda_consumer/handler.py", "lambda_aggregator/handler.py", "core/ingest.py"} <= set(names)
     assert path.stat().st_size <= 25_000_000  # 14.2 MB before the HEIC and JPEG XL codecs
 
 

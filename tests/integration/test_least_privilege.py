@@ -20,15 +20,19 @@ from core.aws import AwsClients
 from core.delete import delete_event
 from core.ingest import ingest_upload
 from core.logs import log_groups, read_logs
+from core.models import EventSource, EventStatus, StoredEvent
 from core.producer import encode_event, send_events
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.objects import list_keys, presigned_url
 from core.store.reads import last_hour_minutes, latest_event
+from core.store.writes import put_events, remove_event
 from local.event_source.runner import EventSourceConfig, LocalEventSource
+from local.event_source.table_stream import TableStreamSource
 from local.roles import role_session
 from local.template import Template
 from tests import factories as make
+from tests.factories import counted
 
 
 def actions(role: str) -> list[str]:
@@ -70,13 +74,31 @@ def _drain(source: LocalEventSource) -> None:
         source.stop()
 
 
+def aggregator_paths(aws: AwsClients) -> None:
+    """What the aggregator and its event source do: check and read the table's stream, count new events
+    (one failed) and a delete, keep the LATEST items, write the logs."""
+    now = datetime.now(UTC)
+    events = [StoredEvent(event_id=f"least-{n}", received_at=now, source=EventSource.STREAM,
+                          status=EventStatus.FAILED if n else EventStatus.STORED, description="counted")
+              for n in range(2)]
+    put_events(aws, events)
+    source = TableStreamSource(aws)  # the function in its own process, under its role
+    try:
+        source.check_access()
+        source.poll_once()
+        remove_event(aws, "least-1")
+        source.poll_once()
+    finally:
+        source.stop()
+
+
 def dashboard_paths(aws: AwsClients) -> None:
     """What the dashboard's pages call: Live, Gallery (a link opened, an event deleted), Upload, Send,
     Logs and Health."""
     sample = make.jpeg_in_bucket(aws, "dash", "maroon")
     app = AwsClients(aws.settings, session=role_session("dashboard"))
     stored = ingest_upload(app, make.jpeg(colour="plum"), "plum.jpg", "an upload", datetime.now(UTC))
-    latest_event(app), last_hour_minutes(app)
+    latest_event(counted(app)), last_hour_minutes(counted(app))
     page = recent_events(app, EventFilter(), limit=12)
     failed_events(app, limit=5)
     assert stored.thumbnail_key and requests.get(presigned_url(app, stored.thumbnail_key), timeout=10).ok
@@ -89,7 +111,9 @@ def dashboard_paths(aws: AwsClients) -> None:
     health.check_resources(app), health.consumer_lag_seconds(app), health.queue_depth(app)
 
 
-PATHS: dict[str, Callable[[AwsClients], None]] = {"consumer": consumer_paths, "dashboard": dashboard_paths}
+PATHS: dict[str, Callable[[AwsClients], None]] = {
+    "consumer": consumer_paths, "aggregator": aggregator_paths, "dashboard": dashboard_paths,
+}
 
 
 @pytest.mark.parametrize("role", PATHS)

@@ -1,4 +1,4 @@
-"""Event records and their counters in DynamoDB, over HTTP to moto's server."""
+"""Event records, their counters and the LATEST items in DynamoDB, over HTTP to the strict local AWS."""
 
 from __future__ import annotations
 
@@ -7,33 +7,37 @@ from datetime import UTC, datetime, timedelta
 from core.aws import AwsClients
 from core.delete import delete_event
 from core.models import EventSource, EventStatus, StoredEvent
+from core.store import keys
 from core.store.browse import EventFilter, failed_events, recent_events
+from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
-from core.store.writes import advance_latest, save_event
+from core.store.writes import put_events
 from tests.awscalls import CallCounter
+from tests.factories import counted
 
 T0 = datetime(2026, 11, 25, 9, 58, 30, tzinfo=UTC)
 
 
 def event(n: int, at: datetime = T0, status: EventStatus = EventStatus.STORED, text: str = "") -> StoredEvent:
+    sha256 = f"{n:064x}"
     return StoredEvent(
         event_id=f"e{n:05d}", received_at=at, source=EventSource.STREAM, status=status,
-        description=text or f"event {n}", thumbnail_key=f"thumbnails/{n}.webp",
+        description=text or f"event {n}", sha256=sha256, thumbnail_key=keys.thumbnail_key(sha256),
+        original_key=keys.original_key(sha256, "jpg"),
         failure_reason="Not an image" if status is EventStatus.FAILED else None,
         width=640, height=480, exif={"Make": "Canon"},
     )
 
 
 def store(clients: AwsClients, *events: StoredEvent) -> None:
-    for item in events:
-        save_event(clients, item)
-        advance_latest(clients, item)
+    assert put_events(clients, list(events)) == set()
 
 
-def test_saving_the_same_event_twice_keeps_one_record_and_counts_it_once(aws: AwsClients) -> None:
-    assert save_event(aws, event(1)) is True
-    assert save_event(aws, event(1)) is False
-    assert [c.events for c in minute_counts(aws, T0, T0)] == [1]
+def test_writing_the_same_event_twice_keeps_one_record_and_counts_it_once(aws: AwsClients) -> None:
+    store(aws, event(1))
+    counted(aws)
+    store(aws, event(1))
+    assert [c.events for c in minute_counts(counted(aws), T0, T0)] == [1]
     assert get_event(aws, "e00001") == event(1)
 
 
@@ -46,50 +50,66 @@ def test_a_stored_event_reads_back_equal_including_exif_and_numbers(aws: AwsClie
 def test_counts_follow_minute_and_hour_boundaries(aws: AwsClients) -> None:
     moments = [T0, T0 + timedelta(seconds=40), T0 + timedelta(minutes=1, seconds=45)]  # 9:58, 9:59, 10:00
     store(aws, *(event(n, at) for n, at in enumerate(moments)))
-    counts = minute_counts(aws, T0 - timedelta(minutes=5), T0 + timedelta(minutes=5))
+    counts = minute_counts(counted(aws), T0 - timedelta(minutes=5), T0 + timedelta(minutes=5))
     assert [(c.minute.strftime("%H:%M"), c.events) for c in counts] == [
         ("09:58", 1), ("09:59", 1), ("10:00", 1)
     ]
-    assert last_hour_count(aws, now=T0 + timedelta(minutes=2)) == 3
-    assert last_hour_count(aws, now=T0 + timedelta(minutes=60)) == 2  # 9:58 has left the hour
-    assert last_hour_count(aws, now=T0 + timedelta(minutes=62)) == 0
+    assert last_hour_count(counted(aws), now=T0 + timedelta(minutes=2)) == 3
+    assert last_hour_count(counted(aws), now=T0 + timedelta(minutes=60)) == 2  # 9:58 has left the hour
+    assert last_hour_count(counted(aws), now=T0 + timedelta(minutes=62)) == 0
 
 
 def test_last_hour_count_spans_midnight(aws: AwsClients) -> None:
     midnight = datetime(2026, 11, 26, tzinfo=UTC)
     store(aws, event(1, midnight - timedelta(minutes=10)), event(2, midnight + timedelta(minutes=5)))
-    assert last_hour_count(aws, now=midnight + timedelta(minutes=10)) == 2
+    assert last_hour_count(counted(aws), now=midnight + timedelta(minutes=10)) == 2
 
 
 def test_failed_events_are_counted_and_listed(aws: AwsClients) -> None:
     now = datetime.now(UTC)
     store(aws, event(1, now), event(2, now, EventStatus.FAILED))
-    assert [(c.events, c.failed) for c in minute_counts(aws, now, now)] == [(2, 1)]
+    assert [(c.events, c.failed) for c in minute_counts(counted(aws), now, now)] == [(2, 1)]
     assert [e.event_id for e in failed_events(aws)] == ["e00002"]
 
 
 def test_latest_is_the_newest_stored_event_whatever_the_write_order(aws: AwsClients) -> None:
     store(aws, event(2, T0 + timedelta(seconds=5)), event(1, T0))
     store(aws, event(3, T0 + timedelta(seconds=9), EventStatus.FAILED))
-    latest = latest_event(aws)
+    latest = latest_event(counted(aws))
     assert latest is not None and latest.event_id == "e00002"
 
 
 def test_latest_is_none_on_an_empty_store(aws: AwsClients) -> None:
-    assert latest_event(aws) is None
+    assert latest_event(counted(aws)) is None
 
 
-def test_recent_events_page_backwards_through_hours_with_a_cursor(aws: AwsClients) -> None:
-    store(aws, *(event(n, T0 - timedelta(minutes=17 * n)) for n in range(10)))
-    window = EventFilter(since=T0 - timedelta(days=1), until=T0 + timedelta(minutes=1))
-    seen, cursor = [], None
+def every_page(aws: AwsClients, window: EventFilter, limit: int) -> list[str]:
+    """The ids of every page, following the cursors to the end."""
+    seen: list[str] = []
+    cursor = None
     while True:
-        page = recent_events(aws, window, limit=4, cursor=cursor)
+        page = recent_events(aws, window, limit=limit, cursor=cursor)
         seen += [e.event_id for e in page.events]
         if page.next_cursor is None:
-            break
+            return seen
         cursor = page.next_cursor
-    assert seen == [f"e{n:05d}" for n in range(10)]
+
+
+def test_recent_events_page_backwards_with_a_cursor(aws: AwsClients) -> None:
+    store(aws, *(event(n, T0 - timedelta(minutes=17 * n)) for n in range(10)))
+    window = EventFilter(since=T0 - timedelta(days=1), until=T0 + timedelta(minutes=1))
+    assert every_page(aws, window, limit=4) == [f"e{n:05d}" for n in range(10)]
+
+
+def test_pages_cross_days_skipping_the_empty_ones_in_order(aws: AwsClients) -> None:
+    moments = [T0, T0 - timedelta(minutes=1), T0 - timedelta(days=1), T0 - timedelta(days=3, hours=2)]
+    store(aws, *(event(n, at) for n, at in enumerate(moments)))
+    counted(aws)  # earlier days are looked for in the counters
+    window = EventFilter(since=T0 - timedelta(days=5), until=T0 + timedelta(minutes=1))
+    calls = CallCounter(aws)
+    assert every_page(aws, window, limit=3) == [f"e{n:05d}" for n in range(4)]
+    # Two pages, each: the newest day's shards at once, the earlier days checked, their shards.
+    assert calls.calls["dynamodb.Query"] <= 2 * (keys.TIME_SHARDS * 3 + 5)
 
 
 def test_recent_events_filter_by_status_and_description(aws: AwsClients) -> None:
@@ -106,6 +126,7 @@ def test_latest_and_last_hour_cost_the_same_calls_at_100_and_5000_events(aws: Aw
     now = datetime.now(UTC)
 
     def calls_for_reads() -> int:
+        counted(aws)
         counter = CallCounter(aws)
         latest_event(aws)
         last_hour_count(aws, now=now)
@@ -113,17 +134,8 @@ def test_latest_and_last_hour_cost_the_same_calls_at_100_and_5000_events(aws: Aw
 
     store(aws, *(event(n, now - timedelta(seconds=n)) for n in range(100)))
     small = calls_for_reads()
-    bulk_store(aws, 100, 5000, now)
+    store(aws, *(event(n, now - timedelta(seconds=n % 3000)) for n in range(100, 5000)))
     assert calls_for_reads() == small <= 3
-
-
-def bulk_store(clients: AwsClients, start: int, stop: int, now: datetime) -> None:
-    """Many events through the real transaction, a few threads at a time, as consumers would."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda n: save_event(clients, event(n, now - timedelta(seconds=n % 3000))),
-                      range(start, stop)))
 
 
 def test_deleting_an_event_removes_it_and_its_count(aws: AwsClients) -> None:
@@ -131,7 +143,7 @@ def test_deleting_an_event_removes_it_and_its_count(aws: AwsClients) -> None:
     assert delete_event(aws, event(2, T0 + timedelta(seconds=1))) is True
     assert delete_event(aws, event(2, T0 + timedelta(seconds=1))) is False
     assert get_event(aws, "e00002") is None
-    assert [c.events for c in minute_counts(aws, T0, T0)] == [1]
+    assert [c.events for c in minute_counts(counted(aws), T0, T0)] == [1]
 
 
 def test_deleting_the_latest_event_hands_latest_to_the_next_newest(aws: AwsClients) -> None:
@@ -139,6 +151,6 @@ def test_deleting_the_latest_event_hands_latest_to_the_next_newest(aws: AwsClien
     older, newer = event(1, now - timedelta(minutes=3)), event(2, now)
     store(aws, older, newer)
     delete_event(aws, newer)
-    assert latest_event(aws) == older
+    assert latest_event(counted(aws)) == listed(older)
     delete_event(aws, older)
-    assert latest_event(aws) is None
+    assert latest_event(counted(aws)) is None

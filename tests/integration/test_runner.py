@@ -21,7 +21,7 @@ from core.models import EventStatus
 from core.producer import SentRecord
 from core.store.reads import get_event, last_hour_count, latest_event
 from local.event_source.runner import EventSourceConfig, LocalEventSource
-from tests.factories import event_id, expect_stored, image_event, jpeg_in_bucket, put_on_stream
+from tests.factories import counted, event_id, expect_stored, image_event, jpeg_in_bucket, put_on_stream
 
 STREAM_NAME = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
 HANDLERS = "tests.event_source_handlers"
@@ -72,7 +72,7 @@ def failure_messages(aws: AwsClients) -> list[dict[str, Any]]:
 def test_records_are_delivered_with_lambdas_log_lines(aws: AwsClients, runner: LocalEventSource) -> None:
     sent = send_images(aws, 2)
     assert runner.poll_once() == 2
-    assert last_hour_count(aws) == 2 and latest_event(aws) is not None
+    assert last_hour_count(counted(aws)) == 2 and latest_event(counted(aws)) is not None
     entries = logs(aws)
     assert [e.kind for e in entries] == ["start", "json", "json", "json", "end", "report"]
     assert len({e.request_id for e in entries}) == 1 and all(STREAM_NAME.match(e.log_stream) for e in entries)
@@ -105,7 +105,7 @@ def test_a_failed_record_is_redelivered_from_its_sequence_number(aws: AwsClients
         [flaky.sequence_number, last.sequence_number],
     ]
     assert all(expect_stored(aws, r).status is EventStatus.STORED for r in (first, flaky, last))
-    assert last_hour_count(aws) == 3
+    assert last_hour_count(counted(aws)) == 3
     assert runner.poll_once() == 0 and failure_messages(aws) == []
     runner.stop()
 

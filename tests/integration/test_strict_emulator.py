@@ -204,7 +204,7 @@ def test_a_role_may_call_what_the_template_grants_it_and_nothing_else(
     aws: AwsClients, moto_endpoint: str
 ) -> None:
     consumer = AwsClients(aws.settings, session=role_session("consumer"))
-    consumer.dynamodb.get_item(TableName=TABLE, Key=COUNTER)
+    consumer.dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [COUNTER]}})
     delete = lambda: consumer.dynamodb.delete_item(TableName=TABLE, Key=COUNTER)  # noqa: E731
     assert code_of(delete) == "AccessDeniedException"
     bucket = aws.settings.bucket_name
@@ -217,10 +217,10 @@ def test_a_role_may_call_what_the_template_grants_it_and_nothing_else(
 
 @pytest.mark.access_denied_expected
 def test_a_transaction_needs_the_action_of_each_item(aws: AwsClients, moto_endpoint: str) -> None:
-    dashboard = AwsClients(aws.settings, session=role_session("dashboard"))
-    dashboard.dynamodb.transact_write_items(TransactItems=[add_one(aws)])  # UpdateItem: granted
-    take_away(moto_endpoint, "dashboard", "dynamodb:UpdateItem")
-    update = lambda: dashboard.dynamodb.transact_write_items(TransactItems=[add_one(aws)])  # noqa: E731
+    aggregator = AwsClients(aws.settings, session=role_session("aggregator"))
+    aggregator.dynamodb.transact_write_items(TransactItems=[add_one(aws)])  # UpdateItem: granted
+    take_away(moto_endpoint, "aggregator", "dynamodb:UpdateItem")
+    update = lambda: aggregator.dynamodb.transact_write_items(TransactItems=[add_one(aws)])  # noqa: E731
     assert code_of(update) == "AccessDeniedException"
 
 

@@ -11,7 +11,6 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -79,28 +78,17 @@ def deliver(clients: AwsClients, payloads: Sequence[bytes]) -> Delivery:
 # --- what the store holds ---------------------------------------------------------------------------
 
 
-def event_items_in_table(clients: AwsClients, hours: int = 2) -> list[dict[str, Any]]:
-    """Every event item in the recent hour buckets, as DynamoDB holds it, duplicates included."""
-    now = datetime.now(UTC)
-    items: list[dict[str, Any]] = []
-    for back in range(hours):
-        kwargs: dict[str, Any] = {
-            "TableName": clients.settings.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.hour_bucket(now - timedelta(hours=back))}},
-        }
-        while True:
-            page = clients.dynamodb.query(**kwargs)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return items
+def event_items_in_table(clients: AwsClients) -> list[dict[str, Any]]:
+    """Every event's item, as DynamoDB holds it (a Scan: the tests' tables are small)."""
+    paginator = clients.dynamodb.get_paginator("scan")
+    pages = paginator.paginate(TableName=clients.settings.table_name, FilterExpression="sk = :event",
+                               ExpressionAttributeValues={":event": {"S": keys.EVENT_SK}})
+    return [item for page in pages for item in page["Items"]]
 
 
-def event_ids_in_table(clients: AwsClients, hours: int = 2) -> list[str]:
-    """The event id of every event item in the recent hour buckets, duplicates included."""
-    return [item["event_id"]["S"] for item in event_items_in_table(clients, hours)]
+def event_ids_in_table(clients: AwsClients) -> list[str]:
+    """The event id of every event item."""
+    return [item["event_id"]["S"] for item in event_items_in_table(clients)]
 
 
 def object_keys(clients: AwsClients) -> list[str]:

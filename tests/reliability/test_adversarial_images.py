@@ -26,6 +26,7 @@ from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import last_hour_count
 from tests import factories as make
+from tests.factories import counted
 from tests.reliability.harness import (
     SOAK,
     deliver,
@@ -193,7 +194,7 @@ def via_upload(moto_endpoint: str, files: dict[str, bytes]) -> Iterator[dict[str
     with fresh_emulator(moto_endpoint, SETTINGS) as clients:
         results = {}
         for name, data in files.items():
-            before = object_keys(clients), last_hour_count(clients), len(event_ids_in_table(clients))
+            before = object_keys(clients), last_hour_count(counted(clients)), len(event_ids_in_table(clients))
             try:
                 kept, refusal = ingest_upload(clients, data, name, "uploaded", datetime.now(UTC)), None
             except EventRejected as exc:
@@ -213,7 +214,7 @@ def _result(
         original_matches = original == data and kept.sha256 == hashlib.sha256(data).hexdigest()
     keys, count, records = before
     return Result(kept, refusal, thumbnail, original_matches, keys, object_keys(clients),
-                  (count, last_hour_count(clients)), (records, len(event_ids_in_table(clients))))
+                  (count, last_hour_count(counted(clients))), (records, len(event_ids_in_table(clients))))
 
 
 def _read(clients: AwsClients, key: str) -> bytes:

@@ -16,7 +16,7 @@ from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import last_hour_minutes
-from tests.factories import image_event, wire_json
+from tests.factories import counted, image_event, wire_json
 from tests.reliability.harness import deliver, fake_dns, fresh_emulator
 
 BUCKET = Settings().bucket_name
@@ -115,7 +115,7 @@ def outcome(moto_endpoint: str) -> Iterator[Outcome]:
 
 
 def _counted(clients: AwsClients) -> tuple[int, int]:
-    minutes = last_hour_minutes(clients)
+    minutes = last_hour_minutes(counted(clients))
     return sum(m.events for m in minutes), sum(m.failed for m in minutes)
 
 

@@ -19,7 +19,7 @@ from core.logs import read_logs
 from core.settings import Settings
 from core.store.reads import last_hour_count
 from local.event_source.runner import EventSourceConfig, LocalEventSource
-from tests.factories import event_id, image_event, image_in_bucket, put_on_stream, small_jpeg
+from tests.factories import counted, event_id, image_event, image_in_bucket, put_on_stream, small_jpeg
 from tests.reliability.faulty_handler import TALLY_MESSAGE
 from tests.reliability.harness import SOAK, event_ids_in_table, failed_over, failure_messages, report, size
 
@@ -108,7 +108,7 @@ def test_under_injected_faults_every_record_is_stored_once_or_failed_over_never_
     assert reached or not SOAK
     assert len(ids) == len(stored) and stored <= expected  # no duplicates, nothing made up
     assert expected - stored <= over  # nothing lost: not stored means named on the on-failure queue
-    assert last_hour_count(aws) == len(stored)  # counted once each
+    assert last_hour_count(counted(aws)) == len(stored)  # counted once each
     if max_attempts == UNTIL_STORED:
         assert stored == expected and not over
     if max_attempts == 1 and reached:

@@ -15,6 +15,7 @@ from core.settings import Settings
 from core.store.reads import last_hour_minutes, latest_event
 from lambda_consumer import handler as consumer
 from tests.factories import (
+    counted,
     event_id,
     image_event,
     image_in_bucket,
@@ -52,10 +53,10 @@ def batch(aws: AwsClients, n: int) -> Delivery:
 
 
 def snapshot(aws: AwsClients) -> tuple[Any, ...]:
-    items = sorted(event_items_in_table(aws), key=lambda item: item["sk"]["S"])
-    minutes = last_hour_minutes(aws)
+    items = sorted(event_items_in_table(aws), key=lambda item: item["pk"]["S"])
+    minutes = last_hour_minutes(counted(aws))
     counts = (sum(m.events for m in minutes), sum(m.failed for m in minutes))
-    return items, counts, latest_event(aws), object_keys(aws)
+    return items, counts, latest_event(counted(aws)), object_keys(aws)
 
 
 def timed(deliver: Callable[[], object]) -> float:

@@ -1,0 +1,54 @@
+"""An event as DynamoDB items: under 1 KB (1 WCU) however long its fields, and back unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, EventSource, EventStatus, StoredEvent
+from core.store import keys
+from core.store.items import ITEM_BUDGET, PREVIEW_CHARS, from_items, item_size, summary, to_items
+
+SHA = "ab" * 32
+
+
+def event(**fields: object) -> StoredEvent:
+    base: dict[str, object] = dict(
+        event_id="0123456789abcdef0123456789abcdef", received_at=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+        source=EventSource.STREAM, status=EventStatus.STORED, description="A cat",
+        image_url="s3://bucket/cat.jpg", sha256=SHA, original_key=keys.original_key(SHA, "jpg"),
+        thumbnail_key=keys.thumbnail_key(SHA), width=800, height=600, format="JPEG", size_bytes=51234,
+        shard_id="shardId-000000000000", sequence_number="4" * 56, request_id="c9ae800a-99e6-4899-b35f",
+    )
+    return StoredEvent.model_validate(base | fields)
+
+
+def test_a_typical_event_is_one_item_under_a_kilobyte() -> None:
+    (item,) = to_items(event())
+    assert item_size(item) <= ITEM_BUDGET
+    assert from_items([item]) == event()
+
+
+def test_long_fields_move_to_a_detail_item_and_both_stay_under_a_kilobyte() -> None:
+    long = event(image_url="https://example.com/" + "p" * (MAX_URL_CHARS - 40),
+                 exif={f"Tag{n}": "v" * 40 for n in range(30)}, description="é" * MAX_DESCRIPTION_CHARS)
+    main, detail = to_items(long)
+    assert item_size(main) <= ITEM_BUDGET
+    assert detail[keys.SK]["S"] == keys.DETAIL_SK and main[keys.PK] == detail[keys.PK]
+    assert from_items([detail, main]) == long  # either order
+    assert len(from_items([main]).description) == PREVIEW_CHARS  # what a list shows without the detail
+
+
+def test_failed_events_carry_the_sparse_index_key_and_stored_ones_do_not() -> None:
+    (stored,) = to_items(event())
+    (failed,) = to_items(event(status=EventStatus.FAILED, failure_reason="Not an image", sha256=None,
+                               original_key=None, thumbnail_key=None))
+    assert keys.FAILED_PK not in stored and failed[keys.FAILED_PK]["S"].startswith("F#2026-11-26#")
+    assert stored[keys.TIME_PK]["S"] == keys.time_partition(event().received_at, event().event_id)
+
+
+def test_a_summary_keeps_what_the_live_page_shows_and_cuts_texts_to_a_preview() -> None:
+    long = event(description="x" * 400)
+    listed = summary(long)
+    assert "image_url" not in listed and "exif" not in listed
+    assert len(listed["description"]["S"]) == PREVIEW_CHARS
+    assert len(summary(long, whole_text=True)["description"]["S"]) == 400
