@@ -18,6 +18,8 @@ from bench.stats import machine
 # title -> (module, full-size arguments, smoke arguments)
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "Thumbnails": ("bench.bench_thumbnails", [], ["--runs", "1", "--scale", "0.05"]),
+    "Renditions per format": ("bench.bench_renditions", [], ["--runs", "1", "--scale", "0.05"]),
+    "Lambda zip": ("bench.bench_zip", [], ["--existing"]),
     "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
     "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),
     "Capacity": ("bench.capacity", ["--records", "2000"], ["--records", "20"]),

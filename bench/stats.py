@@ -6,7 +6,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -17,6 +17,7 @@ class Timing:
     low: float
     high: float
     runs: int
+    cpu: float | None = None  # median CPU seconds of this process (all its threads), where measured
 
     def ms(self) -> str:
         return f"{self.median * 1000:.1f} ms ({self.low * 1000:.1f}–{self.high * 1000:.1f}, n={self.runs})"
@@ -32,6 +33,23 @@ def measure(work: Callable[[], object], runs: int = 5, warmup: int = 1) -> Timin
         work()
         seconds.append(time.perf_counter() - start)
     return Timing(statistics.median(seconds), min(seconds), max(seconds), runs)
+
+
+def measure_interleaved(works: Mapping[str, Callable[[], object]], runs: int = 5) -> dict[str, Timing]:
+    """Like measure(), but one call of each in turn per round, and the process's CPU time too: on a shared
+    machine, load that comes and goes falls on all of them alike, and CPU time hardly sees it at all."""
+    for work in works.values():
+        work()
+    seconds: dict[str, list[float]] = {name: [] for name in works}
+    cpu: dict[str, list[float]] = {name: [] for name in works}
+    for _ in range(runs):
+        for name, work in works.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            work()
+            seconds[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: Timing(statistics.median(s), min(s), max(s), runs, statistics.median(cpu[name]))
+            for name, s in seconds.items()}
 
 
 def machine() -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# HEIF's generic brands: a file whose major brand is one of these says what it holds in its compatible brands.
+_GENERIC_BRANDS = frozenset({b"mif1", b"msf1", b"miaf"})
+
 
 @dataclass(frozen=True)
 class ImageFormat:
@@ -18,14 +21,28 @@ class ImageFormat:
     file_extensions: tuple[str, ...]  # what the upload widget offers
     magic: tuple[bytes, ...] = ()  # prefixes of the file
     riff: bytes = b""  # the RIFF form type (bytes 8..12), for RIFF containers
-    brands: frozenset[bytes] = frozenset()  # ISO-BMFF major brands (bytes 8..12 after "ftyp")
+    brands: frozenset[bytes] = frozenset()  # ISO-BMFF (HEIF) brands
+    # The decoder turns the pixels upright itself (from the container), so Exif's orientation is not applied
+    # again: HEIF's irot/imir (the standard says they win over Exif) and JPEG XL's codestream orientation.
+    decoder_orients: bool = False
 
     def matches(self, data: bytes) -> bool:
         if self.magic and data.startswith(self.magic):
             return True
         if self.riff and data[:4] == b"RIFF" and data[8:12] == self.riff:
             return True
-        return bool(self.brands) and data[4:8] == b"ftyp" and data[8:12] in self.brands
+        return bool(self.brands & _brands(data))
+
+
+def _brands(data: bytes) -> frozenset[bytes]:
+    """The brands that say what an ISO-BMFF file holds: its major brand, or under a generic major brand
+    (mif1: "some HEIF image") its compatible brands."""
+    if data[4:8] != b"ftyp":
+        return frozenset()
+    if data[8:12] not in _GENERIC_BRANDS:
+        return frozenset({data[8:12]})
+    end = min(int.from_bytes(data[:4], "big"), len(data), 256)
+    return frozenset(data[offset:offset + 4] for offset in range(16, end - 3, 4))
 
 
 ACCEPTED = (
@@ -35,14 +52,16 @@ ACCEPTED = (
     ImageFormat("WebP", "WEBP", "webp", "image/webp", ("webp",), riff=b"WEBP"),
     ImageFormat("TIFF", "TIFF", "tiff", "image/tiff", ("tif", "tiff"), magic=(b"II*\x00", b"MM\x00*")),
     ImageFormat("BMP", "BMP", "bmp", "image/bmp", ("bmp",), magic=(b"BM",)),
+    # AVIF before HEIC: a file that claims both is read by Pillow's AVIF plugin first, as Image.open does.
     ImageFormat("AVIF", "AVIF", "avif", "image/avif", ("avif",), brands=frozenset({b"avif", b"avis"})),
+    ImageFormat("HEIC", "HEIF", "heic", "image/heic", ("heic", "heif", "hif"), brands=frozenset(
+        {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}), decoder_orients=True),
+    ImageFormat("JPEG XL", "JXL", "jxl", "image/jxl", ("jxl",),
+                magic=(b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"), decoder_orients=True),
 )
 # Recognised, so a refusal can name them, but not read.
 REFUSED = (
-    ImageFormat("HEIC", "", "", "image/heic", (), brands=frozenset(
-        {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})),
     ImageFormat("ICO", "", "", "image/x-icon", (), magic=(b"\x00\x00\x01\x00",)),
-    ImageFormat("JPEG XL", "", "", "image/jxl", (), magic=(b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")),
 )
 # Pillow opens these only when asked for them by name; an MPO (a JPEG with extra pictures) is a JPEG.
 PILLOW_ALIASES = {"MPO": "JPEG"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(20 * 1024 * 1024, gt=0, validation_alias="MAX_IMAGE_BYTES")
     max_image_pixels: int = Field(50_000_000, gt=0, validation_alias="MAX_IMAGE_PIXELS")
     thumbnail_size: int = Field(320, ge=16, le=2048, validation_alias="THUMBNAIL_SIZE")
+    # The rendition Live and the details panel show: between the thumbnail and the original.
+    preview_size: int = Field(1280, ge=16, le=4096, validation_alias="PREVIEW_SIZE")
     fetch_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FETCH_TIMEOUT_SECONDS")
     worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
     # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
@@ -52,6 +54,14 @@ class Settings(BaseSettings):
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
     # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.
     presign_seconds: int = Field(900, ge=600, le=604_800, validation_alias="PRESIGN_SECONDS")
+
+    @model_validator(mode="after")
+    def _preview_not_smaller_than_thumbnail(self) -> Settings:
+        # The thumbnail is resampled from the preview, so it can be no larger.
+        if self.preview_size < self.thumbnail_size:
+            raise ValueError(f"PREVIEW_SIZE ({self.preview_size}) must be at least THUMBNAIL_SIZE "
+                             f"({self.thumbnail_size}): the thumbnail is made from the preview")
+        return self
 
     @property
     def allowed_source_buckets(self) -> frozenset[str]:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import struct
+import tempfile
 import time
 import uuid
 import weakref
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import ExifTags, Image, ImageDraw
 
 from core.aws import AwsClients
+from core.decoding import register_codecs
 from core.ingest import Origin, stream_event_id
 from core.models import EventSource, StoredEvent
 from core.producer import SentRecord, send_events
@@ -132,9 +136,19 @@ def png_header_claiming(width: int, height: int) -> bytes:
 
 def decoded(data: bytes) -> Image.Image:
     """Bytes (a thumbnail, say) back into a loaded Pillow image, to look at its pixels."""
+    register_codecs()
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+@contextmanager
+def opened(data: bytes) -> Iterator[Image.Image]:
+    """Bytes of any accepted format opened by Pillow (HEIC and JPEG XL through their plugins)."""
+    register_codecs()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        yield image
 
 
 def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
@@ -150,6 +164,223 @@ def is_red(channels: tuple[int, ...]) -> bool:
 
 def is_blue(channels: tuple[int, ...]) -> bool:
     return channels[2] > 200 and channels[0] < 60 and channels[1] < 60
+
+
+# --- every accepted format, orientation, colour profiles ----------------------------------------------
+
+
+def codec(fmt: str) -> str:
+    """Pillow's format id for a format as the tests name it (HEIC is pillow-heif's "HEIF"), with the
+    codec plugins registered: HEIC and JPEG XL are written with their decoders' own encoders."""
+    register_codecs()
+    return {"HEIC": "HEIF", "JPEG XL": "JXL"}.get(fmt, fmt)
+
+
+def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    """`image` in any accepted format, at a quality that keeps colours within a few levels."""
+    quality = {"PNG": {}, "GIF": {}, "BMP": {}, "TIFF": {}}.get(fmt, {"quality": 95})
+    return encode(image, codec(fmt), **{**quality, **options})
+
+
+def oriented(image: Image.Image, fmt: str, orientation: int) -> bytes:
+    """The picture stored as a camera would: pixels as the sensor saw them, and the Exif orientation to
+    apply. HEIC and AVIF writers turn it into their containers' own transforms (irot, imir)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    return encoded(image, fmt, exif=exif.tobytes())
+
+
+def jxl_from_jpeg(jpeg_data: bytes) -> bytes:
+    """A JPEG recompressed losslessly into JPEG XL (the plugin transcodes only from a file on disk)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        path.write_bytes(jpeg_data)
+        with Image.open(path) as jpeg:
+            return encode(jpeg, codec("JPEG XL"), lossless_jpeg=True)
+
+
+def asymmetric(size: tuple[int, int] = (240, 160)) -> Image.Image:
+    """Four differently coloured quarters and a bar along the top: every turn and mirror looks different."""
+    image = Image.new("RGB", size, (0, 0, 220))
+    width, height = size
+    image.paste((220, 0, 0), (0, 0, width // 2, height // 2))
+    image.paste((0, 200, 0), (width // 2, 0, width, height // 2))
+    image.paste((230, 230, 0), (0, height // 2, width // 2, height))
+    image.paste((250, 250, 250), (0, 0, width, height // 8))
+    return image
+
+
+def iphone_heic(size: tuple[int, int] = (1024, 768)) -> bytes:
+    """An iPhone-style HEIC: a sensor-oriented photo turned by its container (Exif orientation 6),
+    tiled in a 512-pixel grid, with a Display P3 profile and the camera's Exif."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = "Apple", "iPhone 15 Pro"
+    return encode(colourful(size), codec("HEIC"), quality=90, exif=exif.tobytes(), icc_profile=display_p3(),
+                  grid_tile_size=512)
+
+
+def colourful(size: tuple[int, int] = (256, 192)) -> Image.Image:
+    """Saturated hues across, fading to white downwards: where colour spaces differ most."""
+    hue = Image.linear_gradient("L").rotate(90).resize(size)
+    white = Image.linear_gradient("L").resize(size)
+    return Image.merge("HSV", (hue, Image.eval(white, lambda v: 255 - v // 2), Image.new("L", size, 230))
+                       ).convert("RGB")
+
+
+def cmyk_inks(size: tuple[int, int] = (256, 192)) -> Image.Image:
+    """CMYK with every ink varying: cyan across, magenta down, yellow radially, a little black."""
+    cyan = Image.linear_gradient("L").rotate(90).resize(size)
+    magenta = Image.linear_gradient("L").resize(size)
+    yellow = Image.radial_gradient("L").resize(size)
+    return Image.merge("CMYK", (cyan, magenta, yellow, Image.eval(magenta, lambda v: v // 4)))
+
+
+# Damaged and hostile files of every accepted format, for the robustness contract.
+EVERY_FORMAT = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "AVIF", "HEIC", "JPEG XL")
+
+
+def damaged(data: bytes, seed: int) -> dict[str, bytes]:
+    """The file cut short, with bytes flipped, overwritten, shuffled or appended: what a bad disk, a broken
+    upload or a fuzzer gives. The same seed gives the same files."""
+    chance = random.Random(seed)
+    size = len(data)
+    variants = {f"cut-at-{fraction}": data[: int(size * fraction)] for fraction in (0.05, 0.25, 0.5, 0.9)}
+    variants["cut-last-byte"] = data[:-1]
+    for run in range(6):
+        flipped = bytearray(data)
+        for _ in range(1 + run * 3):
+            flipped[chance.randrange(size)] ^= 1 << chance.randrange(8)
+        variants[f"bits-flipped-{run}"] = bytes(flipped)
+    start = chance.randrange(size // 4, size // 2 + 1)
+    variants["run-of-ff"] = data[:start] + b"\xff" * 64 + data[start + 64:]
+    variants["run-of-zeros"] = data[:start] + bytes(64) + data[start + 64:]
+    variants["header-scrambled"] = data[:4] + bytes(chance.randrange(256) for _ in range(40)) + data[44:]
+    variants["garbage-appended"] = data + bytes(chance.randrange(256) for _ in range(4096))
+    variants["twice"] = data + data
+    return variants
+
+
+def claiming_size(fmt: str, width: int, height: int) -> bytes:
+    """A small real file of `fmt` whose header claims width×height: a decompression bomb."""
+    if fmt == "PNG":
+        return png_header_claiming(width, height)
+    if fmt == "JPEG XL":
+        return jxl_header_claiming(width, height)
+    data = bytearray(encoded(Image.new("RGB", (16, 16), "red"), fmt))
+    if fmt == "JPEG":
+        sof = data.index(b"\xff\xc0") + 5
+        data[sof:sof + 4] = struct.pack(">HH", height, width)
+    elif fmt == "WEBP":
+        frame = data.index(b"\x9d\x01\x2a") + 3
+        data[frame:frame + 4] = struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
+    elif fmt == "BMP":
+        data[18:26] = struct.pack("<ii", width, height)
+    elif fmt == "GIF":
+        data[6:10] = struct.pack("<HH", width, height)
+        descriptor = data.index(b",", 13) + 5
+        data[descriptor:descriptor + 4] = struct.pack("<HH", width, height)
+    elif fmt == "TIFF":
+        for tag, value in ((256, width), (257, height)):
+            entry = data.index(struct.pack("<H", tag), 8)
+            data[entry + 2:entry + 12] = struct.pack("<HII", 4, 1, value)  # one LONG
+    else:  # AVIF, HEIC: every image spatial extent (ispe) box
+        for at in [i for i in range(len(data)) if data.startswith(b"ispe", i)]:
+            data[at + 8:at + 16] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
+def jxl_header_claiming(width: int, height: int) -> bytes:
+    """A JPEG XL codestream that starts by declaring width×height (its SizeHeader), then ends."""
+    bits = [0]  # not "small": both sizes follow as 30-bit fields (selector 3)
+    for value, count in ((3, 2), (height - 1, 30), (0, 3), (3, 2), (width - 1, 30)):
+        bits += [value >> index & 1 for index in range(count)]
+    bits += [0] * (-len(bits) % 8)
+    octets = (bits[at:at + 8] for at in range(0, len(bits), 8))
+    packed = bytes(sum(bit << index for index, bit in enumerate(octet)) for octet in octets)
+    return b"\xff\x0a" + packed + bytes(32)
+
+
+D50 = (0.9642, 1.0, 0.8249)
+# Display P3's primaries adapted to D50, as Apple's profile states them.
+P3_COLORANTS = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+SRGB_TO_XYZ_D50 = ((0.4360747, 0.3850649, 0.1430804), (0.2225045, 0.7168786, 0.0606169),
+                   (0.0139322, 0.0971045, 0.7141733))
+
+
+def display_p3() -> bytes:
+    """An ICC profile for Display P3 (matrix and sRGB curves), written byte by byte: no profile files ship
+    with Pillow, and Pillow builds only sRGB, Lab and XYZ ones."""
+    srgb_curve = _s15(2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)  # ICC parametric curve type 3
+    curve = _icc_tag(b"para", struct.pack(">HH", 3, 0) + srgb_curve)
+    tags = {b"desc": _icc_description("Display P3 (test)"), b"wtpt": _icc_tag(b"XYZ ", _s15(*D50)),
+            b"rTRC": curve, b"gTRC": curve, b"bTRC": curve, b"cprt": _icc_tag(b"text", b"none\x00")}
+    tags |= {name: _icc_tag(b"XYZ ", _s15(*xyz))
+             for name, xyz in zip((b"rXYZ", b"gXYZ", b"bXYZ"), P3_COLORANTS, strict=True)}
+    return _icc_profile(b"mntr", b"RGB ", b"XYZ ", tags)
+
+
+def cmyk_profile() -> bytes:
+    """A CMYK printer profile (a 9-point CMYK -> Lab table) for inks that are not ideal: cyan absorbs some
+    green, magenta some blue, black leaves a tenth of the light. Naive CMYK -> RGB gives other colours."""
+    grid = 9
+    steps = [i / (grid - 1) for i in range(grid)]
+    clut = b"".join(struct.pack(">3H", *_lab16(_ink_xyz(c, m, y, k)))
+                    for c in steps for m in steps for y in steps for k in steps)
+    lut = (struct.pack(">BBBB", 4, 3, grid, 0) + _s15(1, 0, 0, 0, 1, 0, 0, 0, 1) + struct.pack(">HH", 2, 2)
+           + struct.pack(">2H", 0, 65535) * 4 + clut + struct.pack(">2H", 0, 65535) * 3)
+    tags = {b"desc": _icc_description("Test CMYK inks"), b"wtpt": _icc_tag(b"XYZ ", _s15(*D50)),
+            b"A2B0": _icc_tag(b"mft2", lut), b"cprt": _icc_tag(b"text", b"none\x00")}
+    return _icc_profile(b"prtr", b"CMYK", b"Lab ", tags)
+
+
+def _ink_xyz(c: float, m: float, y: float, k: float) -> tuple[float, float, float]:
+    linear = [(1 - c * 0.95) * (1 - m * 0.15) * (1 - y * 0.02),
+              (1 - c * 0.35) * (1 - m * 0.90) * (1 - y * 0.08),
+              (1 - c * 0.10) * (1 - m * 0.40) * (1 - y * 0.90)]
+    linear = [v * (1 - k * 0.9) for v in linear]
+    x, y_, z = (sum(a * b for a, b in zip(row, linear, strict=True)) for row in SRGB_TO_XYZ_D50)
+    return x, y_, z
+
+
+def _lab16(xyz: tuple[float, float, float]) -> tuple[int, int, int]:
+    """CIE Lab (D50) in ICC version 2's 16-bit encoding."""
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
+
+    fx, fy, fz = (f(v / w) for v, w in zip(xyz, D50, strict=True))
+    lightness, a, b = 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+    return (round(max(0.0, min(100.0, lightness)) * 652.80), round((max(-128.0, min(127.99, a)) + 128) * 256),
+            round((max(-128.0, min(127.99, b)) + 128) * 256))
+
+
+def _s15(*values: float) -> bytes:
+    return b"".join(struct.pack(">i", round(v * 65536)) for v in values)
+
+
+def _icc_tag(kind: bytes, body: bytes) -> bytes:
+    return kind + b"\x00" * 4 + body
+
+
+def _icc_description(text: str) -> bytes:
+    ascii_text = text.encode() + b"\x00"
+    return _icc_tag(b"desc", struct.pack(">I", len(ascii_text)) + ascii_text + b"\x00" * 4 + b"\x00" * 8
+                    + b"\x00" * 70)
+
+
+def _icc_profile(device: bytes, space: bytes, pcs: bytes, tags: dict[bytes, bytes]) -> bytes:
+    table_end = 128 + 4 + 12 * len(tags)
+    entries, bodies, offset = b"", b"", table_end
+    for name, body in tags.items():
+        padded = body + b"\x00" * (-len(body) % 4)
+        entries += name + struct.pack(">II", offset, len(body))
+        bodies += padded
+        offset += len(padded)
+    header = (struct.pack(">I", offset) + b"lcms" + struct.pack(">I", 0x02100000) + device + space + pcs
+              + struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp" + b"\x00" * 24 + struct.pack(">I", 0)
+              + _s15(*D50) + b"\x00" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + entries + bodies
 
 
 # --- wire payloads and images in the bucket ------------------------------------------------------------

@@ -15,6 +15,9 @@ def test_every_benchmark_runs_on_tiny_inputs_and_reports(tmp_path: Path) -> None
                           cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     text = output.read_text()
-    for section in ("## Thumbnails", "## Consumer", "## Dashboard"):
+    sections = ("## Thumbnails", "## Renditions per format", "## Lambda zip", "## Consumer", "## Dashboard")
+    for section in sections:
         assert section in text
     assert "decode floor" in text and "calls per refresh" in text
+    for fmt in ("JPEG", "HEIC", "AVIF", "JPEG XL", "PNG"):
+        assert f"| {fmt} ×0.05 |" in text

@@ -4,14 +4,20 @@ upright, viewable thumbnail or failed with a reason; a refused upload writes not
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import cast
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageCms, ImageStat
 
 from core.aws import AwsClients
 from core.errors import EventRejected
@@ -21,8 +27,17 @@ from core.settings import Settings
 from core.store.reads import last_hour_count
 from tests import factories as make
 from tests.factories import counted
-from tests.reliability.harness import deliver, event_ids_in_table, fresh_emulator, object_keys
+from tests.reliability.harness import (
+    SOAK,
+    deliver,
+    event_ids_in_table,
+    fresh_emulator,
+    object_keys,
+    report,
+    size,
+)
 
+ROOT = Path(__file__).resolve().parents[2]
 MAX_BYTES = 1024 * 1024  # small, so "over the byte limit" costs 1 MB, not 20
 # Pillow warns before our own limit refuses the bombs; pytest resets the filter core.images sets once.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -58,6 +73,25 @@ def red_corner(t: Image.Image) -> bool:
 def orange(t: Image.Image) -> bool:
     r, g, b = make.pixel(t.convert("RGB"), (10, 10))[:3]
     return r > 200 and 100 < g < 200 and b < 60
+
+
+def looks_like(expected: Image.Image) -> Callable[[Image.Image], bool]:
+    """The thumbnail shows `expected` (upright, sRGB): within a small mean difference at its size."""
+    def check(t: Image.Image) -> bool:
+        same_shape = abs(t.width / t.height - expected.width / expected.height) < 0.02
+        fitted = expected.resize(t.size, Image.Resampling.LANCZOS)
+        difference = ImageStat.Stat(ImageChops.difference(t.convert("RGB"), fitted.convert("RGB"))).mean
+        return same_shape and max(difference) < 8
+    return check
+
+
+def iphone_photo_upright_in_srgb() -> Image.Image:
+    """What iphone_heic shows: its picture turned by orientation 6, from Display P3 to sRGB."""
+    turned = make.colourful((640, 480)).transpose(Image.Transpose.ROTATE_270)
+    p3 = ImageCms.ImageCmsProfile(io.BytesIO(make.display_p3()))
+    converted = ImageCms.profileToProfile(turned, p3, ImageCms.createProfile("sRGB"))
+    assert converted is not None
+    return converted
 
 
 def truncated_jpeg() -> bytes:
@@ -109,6 +143,18 @@ CASES = {case.name: case for case in [
     Case("gif-bomb.gif", lambda: gif_header_claiming(65_535, 65_535),
          r"the limit is 50 MP \(MAX_IMAGE_PIXELS\)"),
     Case("over-the-byte-limit.png", noise_png, r"the limit is 1(,048,576 bytes| MB) \(MAX_IMAGE_BYTES\)"),
+    Case("iphone.heic", lambda: make.iphone_heic((640, 480)), "stored",
+         looks_like(iphone_photo_upright_in_srgb()), (480, 640)),
+    Case("turned.avif", lambda: make.oriented(make.asymmetric(), "AVIF", 6), "stored",
+         looks_like(make.asymmetric().transpose(Image.Transpose.ROTATE_270)), (160, 240)),
+    Case("p3.avif", lambda: make.encoded(make.colourful((640, 480)), "AVIF", icc_profile=make.display_p3()),
+         "stored", looks_like(iphone_photo_upright_in_srgb().transpose(Image.Transpose.ROTATE_90)),
+         (640, 480)),
+    Case("photo.jxl", lambda: make.encoded(make.asymmetric(), "JPEG XL"), "stored",
+         looks_like(make.asymmetric()), (240, 160)),
+    Case("truncated.heic", lambda: make.iphone_heic((640, 480))[:3000], "HEIC file"),
+    Case("bomb.jxl", lambda: make.jxl_header_claiming(20_000, 20_000),
+         r"20000×20000 = 400 MP; the limit is 50 MP \(MAX_IMAGE_PIXELS\)"),
 ]}
 
 
@@ -217,3 +263,110 @@ def test_an_uploaded_image_is_stored_upright_or_refused_writing_nothing(
         assert result.records[1] == result.records[0]  # no event record
         assert result.counts[1] == result.counts[0]  # nothing counted
 
+
+
+# --- the robustness contract, on a generated corpus of damaged and hostile files of every format -------
+
+# Any input file is stored with an upright thumbnail or failed with a reason, within 2 s and the memory
+# budget: one decode at the pixel limit may take half the function's 1,024 MB, the rest is the batch's.
+CORPUS_SECONDS = 2.0
+CORPUS_MEMORY_MB = 512
+CORPUS_CHILD_TIMEOUT = 240
+
+
+def corpus() -> dict[str, bytes]:
+    """Each accepted format's photo (turned by its Exif), damaged a dozen ways, and hostile files."""
+    files: dict[str, bytes] = {}
+    for fmt in make.EVERY_FORMAT:
+        name = fmt.lower().replace(" ", "")
+        original = make.oriented(make.asymmetric((96, 64)), fmt, 6)
+        files[f"{name}-original"] = original
+        for seed in range(size(1, 20)):  # make soak: twenty times the damage
+            suffix = f"-{seed}" if seed else ""
+            files |= {f"{name}-{damage}{suffix}": data
+                      for damage, data in make.damaged(original, seed=len(files)).items()}
+        side = 16383 if fmt == "WEBP" else 20000  # WebP's header holds 14 bits a side
+        files[f"{name}-claims-{side}x{side}"] = make.claiming_size(fmt, side, side)
+    if SOAK:  # the codecs at the pixel limit: ~350-400 MB each at their peak, and seconds to encode
+        files |= {f"{fmt.lower().replace(' ', '')}-at-the-pixel-limit": at_the_pixel_limit(fmt)
+                  for fmt in ("AVIF", "HEIC", "JPEG XL")}
+    return files | {
+        "jpegxl-claims-1e18-pixels": make.jxl_header_claiming(2**30, 2**30),
+        "jpeg-orientation-9": make.with_exif(make.halves(), Orientation=9),
+        "jpeg-garbage-profile": make.jpeg(icc_profile=bytes(range(256)) * 400),
+        "jpeg-cut-profile": make.jpeg(icc_profile=make.display_p3()[:200]),
+        "jpeg-cmyk-profile-on-rgb": make.jpeg(icc_profile=make.cmyk_profile()),
+        "png-zeros-at-the-pixel-limit": make.encode(Image.new("RGB", (7000, 7000)), "PNG"),
+        "gif-500-frames": make.encode(Image.new("P", (4, 4)), "GIF", save_all=True,
+                                      append_images=[Image.new("P", (4, 4), i % 256) for i in range(499)]),
+        "avif-sequence": make.encode(Image.new("RGB", (64, 48), "red"), make.codec("AVIF"), save_all=True,
+                                     append_images=[Image.new("RGB", (64, 48), "blue")]),
+        "heic-two-pictures": make.encode(Image.new("RGB", (64, 48), "red"), make.codec("HEIC"), save_all=True,
+                                         append_images=[Image.new("RGB", (64, 48), "blue")]),
+    }
+
+
+def at_the_pixel_limit(fmt: str) -> bytes:
+    """A grey ramp just under MAX_IMAGE_PIXELS, encoded fast (the decode is what is measured)."""
+    side = int(Settings().max_image_pixels ** 0.5) - 1
+    fast = {"AVIF": {"speed": 10}, "HEIC": {"quality": 50}, "JPEG XL": {"effort": 1}}[fmt]
+    ramp = Image.linear_gradient("L").resize((side, side)).convert("RGB")
+    return make.encode(ramp, make.codec(fmt), **fast)
+
+
+@pytest.fixture(scope="module")
+def corpus_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """Every corpus file through renditions(), in a child process: a crash or a hang cannot hide."""
+    folder, output = tmp_path_factory.mktemp("corpus"), tmp_path_factory.mktemp("thumbnails")
+    for name, data in corpus().items():
+        (folder / name).write_bytes(data)
+    done = subprocess.run([sys.executable, "-m", "tests.reliability.corpus_child", str(folder), str(output)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=CORPUS_CHILD_TIMEOUT, check=False)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    results = {line["file"]: line | {"thumbnail": output / f"{line['file']}.webp"}
+               for line in lines if "started" not in line}
+    last = lines[-1] if lines else {}
+    assert done.returncode == 0, f"the child died ({done.returncode}) on {last.get('file')}: {done.stderr}"
+    assert set(results) == set(corpus()), "some files gave no result"
+    return results
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures the peak RSS through /proc")
+def test_every_corpus_file_is_stored_upright_or_failed_with_a_reason_in_time_and_memory(
+    corpus_results: dict[str, dict[str, object]],
+) -> None:
+    bugs = {name: r["reason"] for name, r in corpus_results.items() if r["outcome"] == "bug"}
+    slow = {name: round(float(str(r["seconds"])), 2) for name, r in corpus_results.items()
+            if float(str(r["seconds"])) > CORPUS_SECONDS}
+    heavy = {name: round(float(str(r["peak_mb"]))) for name, r in corpus_results.items()
+             if float(str(r["peak_mb"])) > CORPUS_MEMORY_MB}
+    report(f"image corpus: {len(corpus_results)} files, slowest "
+           f"{max(float(str(r['seconds'])) for r in corpus_results.values()):.2f} s, largest peak RSS growth "
+           f"{max(float(str(r['peak_mb'])) for r in corpus_results.values()):.0f} MB")
+    assert (bugs, slow, heavy) == ({}, {}, {})
+    for name, result in corpus_results.items():
+        if result["outcome"] == "failed":
+            assert len(str(result["reason"])) > 20, name
+            continue
+        width, height = cast(list[int], result["size"])
+        thumbnail = make.decoded(cast(Path, result["thumbnail"]).read_bytes())
+        assert max(thumbnail.size) == min(320, max(width, height)), name
+        assert (thumbnail.width >= thumbnail.height) == (width >= height), name  # shown as displayed
+
+
+def test_the_corpus_bombs_are_refused_and_intact_photos_stored_upright(
+    corpus_results: dict[str, dict[str, object]],
+) -> None:
+    for fmt in make.EVERY_FORMAT:
+        name = fmt.lower().replace(" ", "")
+        assert corpus_results[f"{name}-original"]["outcome"] == "stored", name
+        bomb = next(r for n, r in corpus_results.items() if n.startswith(f"{name}-claims-"))
+        assert bomb["outcome"] == "failed", name
+        intact = make.decoded(cast(Path, corpus_results[f"{name}-original"]["thumbnail"]).read_bytes())
+        for appended in ("garbage-appended", "twice"):
+            result = corpus_results[f"{name}-{appended}"]
+            if result["outcome"] == "stored":  # the same picture as the intact file, or refused
+                thumbnail = make.decoded(cast(Path, result["thumbnail"]).read_bytes())
+                assert thumbnail.size == intact.size, (name, appended)
+    assert corpus_results["png-zeros-at-the-pixel-limit"]["outcome"] == "stored"
+    assert corpus_results["jpegxl-claims-1e18-pixels"]["outcome"] == "failed"
