@@ -16,7 +16,7 @@ from core.aws import AwsClients
 from core.models import EventSource, EventStatus, StoredEvent
 from core.provision import provision
 from core.settings import Settings
-from core.store.reads import last_hour_minutes, latest_event
+from core.store.reads import last_hour_minutes, newest_events
 from core.store.writes import put_events
 from local.emulator import embedded_aws, use_endpoint
 from local.event_source.table_stream import TableStreamSource
@@ -24,7 +24,7 @@ from local.event_source.table_stream import TableStreamSource
 
 def live_page_data(clients: AwsClients) -> None:
     """What one Live refresh reads (dashboard/resources.py: live_snapshot)."""
-    latest_event(clients)
+    newest_events(clients)
     last_hour_minutes(clients)
 
 

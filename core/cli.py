@@ -21,7 +21,7 @@ from core.producer import encode_event, send_events
 from core.provision import provision
 from core.settings import Settings
 from core.store.browse import failed_events
-from core.store.reads import get_event, last_hour_count, latest_event
+from core.store.reads import get_event, last_hour_count, newest_events
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -30,7 +30,8 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("latest", help="the latest stored event and the last-hour count")
+    commands.add_parser("latest", help="the latest event (stored or failed, with its reason), the few "
+                        "before it and the last-hour count")
     send = commands.add_parser("send", help="put image events on the stream")
     send.add_argument("--url", required=True, help="http(s):// or s3:// address of the image")
     send.add_argument("--description", required=True, help="text shown with the image (1-500 chars)")
@@ -63,10 +64,13 @@ def since(text: str) -> datetime:
 
 
 def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
-    listed = latest_event(clients)
-    event = (get_event(clients, listed.event_id) or listed) if listed else None  # all of it, detail too
+    newest = newest_events(clients)
+    event = newest.event and (get_event(clients, newest.event.event_id) or newest.event)  # detail too
     return {
         "latest": event.model_dump(mode="json") if event else None,
+        "recent": [{"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at),
+                    "status": e.status.value, "description": e.description, "reason": e.failure_reason}
+                   for e in newest.recent],
         "last_hour_count": last_hour_count(clients),
     }
 

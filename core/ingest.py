@@ -82,10 +82,10 @@ def process_event(clients: AwsClients, event: WireEvent, origin: Origin) -> Stor
     """Fetch the event's image, thumbnail it and put both in S3; failures of the event are kept."""
     try:
         fetched = fetch_image(event.image_url, clients)
-        info, thumbnail = images.process_image(fetched.data, clients.settings)
+        made = images.renditions(fetched.data, clients.settings)
     except EventRejected as exc:
         return failed_event(origin, exc, event.image_url, event.description)
-    return store_image(clients, origin, event.description, event.image_url, fetched.data, (info, thumbnail))
+    return store_image(clients, origin, event.description, event.image_url, fetched.data, made)
 
 
 def ingest_upload(
@@ -96,28 +96,33 @@ def ingest_upload(
         check_description(description)
     except ValueError as exc:
         raise InvalidEvent(f"Description {exc}") from None
-    info, thumbnail = images.process_image(data, clients.settings)
+    made = images.renditions(data, clients.settings)
     event_id = upload_event_id(data, received_at)
     origin = Origin(event_id, received_at, EventSource.UPLOAD, filename=filename[:MAX_FILENAME_CHARS])
-    event = store_image(clients, origin, description, None, data, (info, thumbnail))
+    event = store_image(clients, origin, description, None, data, made)
     put_event(clients, event)
     return event
 
 
 def store_image(
     clients: AwsClients, origin: Origin, description: str, image_url: str | None, data: bytes,
-    processed: tuple[images.ImageInfo, images.Thumbnail],
+    made: images.Renditions,
 ) -> StoredEvent:
-    """Put the original and its thumbnail under content keys; the stored event that will list them."""
-    info, thumbnail = processed
+    """Put the original, its thumbnail and its preview under content keys; the stored event that will
+    list them. An image no larger than the thumbnail gets no preview: it would be the thumbnail again."""
+    info = made.info
     sha256 = hashlib.sha256(data).hexdigest()
     original = keys.original_key(sha256, info.extension)
     small = keys.thumbnail_key(sha256)
     put_once(clients, original, data, info.content_type)
-    put_once(clients, small, thumbnail.data, thumbnail.content_type)
+    put_once(clients, small, made.thumbnail.data, made.thumbnail.content_type)
+    preview = None
+    if (made.preview.width, made.preview.height) != (made.thumbnail.width, made.thumbnail.height):
+        preview = keys.preview_key(sha256)
+        put_once(clients, preview, made.preview.data, made.preview.content_type)
     return _event(origin, EventStatus.STORED, description, image_url).model_copy(
         update={
-            "original_key": original, "thumbnail_key": small, "sha256": sha256,
+            "original_key": original, "thumbnail_key": small, "preview_key": preview, "sha256": sha256,
             "width": info.width, "height": info.height, "format": info.format,
             "size_bytes": len(data), "frame_count": info.frame_count, "exif": info.exif,
         }

@@ -75,8 +75,9 @@ def details(event: StoredEvent) -> None:
     """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, delete."""
     # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
     event = get_event(aws_clients(), event.event_id) or event
-    if event.thumbnail_key and event.original_key:
-        st.image(image_link(event.thumbnail_key), link=image_link(event.original_key))
+    shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
+    if shown and event.original_key:
+        st.image(image_link(shown), link=image_link(event.original_key))
         size = human_size(event.size_bytes) if event.size_bytes is not None else ""
         st.link_button(f"Open original ({size})" if size else "Open original", image_link(event.original_key))
     st.text(event.description)  # as sent: text, never Markdown or HTML

@@ -11,7 +11,6 @@ import streamlit as st
 from core.aws import AwsClients
 from core.log_entries import LogEntry
 from core.logs import LogFilter, read_logs
-from core.models import StoredEvent
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 from core.store import objects, reads
@@ -27,7 +26,7 @@ def aws_clients() -> AwsClients:
 
 @dataclass(frozen=True)
 class LiveSnapshot:
-    latest: StoredEvent | None
+    newest: reads.Newest
     minutes: list[reads.MinuteCount]
     loaded_at: datetime
 
@@ -42,10 +41,10 @@ class LiveSnapshot:
 
 @st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)
 def live_snapshot() -> LiveSnapshot:
-    """The Live page's data: two or three small reads, shared by every open browser for 4 s."""
+    """The Live page's data: two to four small reads, shared by every open browser for 4 s."""
     clients = aws_clients()
     return LiveSnapshot(
-        latest=reads.latest_event(clients),
+        newest=reads.newest_events(clients),
         minutes=reads.last_hour_minutes(clients),
         loaded_at=datetime.now(UTC),
     )

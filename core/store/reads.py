@@ -59,6 +59,27 @@ def latest_event(clients: AwsClients) -> StoredEvent | None:
     return latest.newest(clients)[1]
 
 
+@dataclass(frozen=True)
+class Newest:
+    """What just happened: the newest event whatever its status, and the few before it."""
+
+    event: StoredEvent | None  # its description and reason whole
+    recent: list[StoredEvent]  # newest first, the newest included; texts cut to a preview
+    stored: StoredEvent | None  # the newest stored one (its image), which may be older than `event`
+
+
+def newest_events(clients: AwsClients) -> Newest:
+    """One read of the LATEST items, and one query more when the newest event is not the newest stored
+    one (LATEST lists it with its texts cut; a failed event's reason is shown whole)."""
+    recent, stored = latest.newest(clients)
+    event = recent[0] if recent else stored
+    if event is not None and (stored is None or event.event_id != stored.event_id):
+        event = get_event(clients, event.event_id) or event
+    elif event is not None:
+        event = stored
+    return Newest(event, recent, stored)
+
+
 def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[MinuteCount]:
     """Counters for the minutes from `start` to `end` inclusive, oldest first, gaps left out."""
     start, end = clock.utc(start), clock.utc(end)

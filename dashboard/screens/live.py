@@ -1,4 +1,4 @@
-"""Live: the latest image, its description and time, the last-hour count, refreshed every 5 s."""
+"""Live: the latest event (its image, or why it failed), the last few, the last-hour counts; every 5 s."""
 
 from __future__ import annotations
 
@@ -8,28 +8,61 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StoreUnavailable
+from core.models import EventStatus
 from dashboard.resources import LiveSnapshot, image_link, live_snapshot
 from dashboard.views import ago, local_time, show_store_error, viewer_zone
 
 REFRESH_SECONDS = 5
+STRIP_ROW_HEIGHT = 56  # px: a thumbnail a person can recognise
 
 st.title("Live")
 
 
-def latest_image(snapshot: LiveSnapshot) -> None:
-    event = snapshot.latest
+def latest_event(snapshot: LiveSnapshot) -> None:
+    """The newest event whatever its status: a stored one's preview, a failed one's reason."""
+    event = snapshot.newest.event
     if event is None:
         st.info("No images yet. Send an event from **Send test event**, upload one, or run "
                 "`python -m core send --url … --description …`; it appears here within seconds.")
         return
-    left, right = st.columns([1, 2])
-    if event.thumbnail_key and event.original_key:
-        left.image(image_link(event.thumbnail_key), link=image_link(event.original_key),
-                   caption="Click the image for the original")
-        left.link_button("Open original", image_link(event.original_key))
-    right.subheader("Description")
-    right.text(event.description)  # text, never markdown or HTML
-    right.caption(f"Received {local_time(event.received_at)} ({ago(event.received_at)})")
+    with st.container(key="latest"):
+        left, right = st.columns([1, 2])
+        shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
+        if shown and event.original_key:
+            left.image(image_link(shown), link=image_link(event.original_key),
+                       caption="Click the image for the original")
+            left.link_button("Open original", image_link(event.original_key))
+        elif event.status is EventStatus.FAILED:
+            left.error("Failed", icon=":material/error:")
+        right.subheader("Description")
+        right.text(event.description or "(no description)")  # text, never markdown or HTML
+        if event.status is EventStatus.FAILED:
+            right.subheader("Why it failed")
+            right.text(event.failure_reason or "No reason was recorded")
+            if event.image_url:
+                right.caption("Image URL")
+                right.text(event.image_url)
+        right.caption(f"Received {local_time(event.received_at)} ({ago(event.received_at)})")
+
+
+def recent_strip(snapshot: LiveSnapshot) -> None:
+    """The last few events, newest first, so a burst or a run of failures is seen at a glance."""
+    recent = snapshot.newest.recent
+    if len(recent) < 2:
+        return
+    st.subheader("Recent events")
+    frame = pd.DataFrame({
+        "image": [image_link(event.thumbnail_key) if event.thumbnail_key else None for event in recent],
+        "received": [ago(event.received_at) for event in recent],
+        "status": [event.status.value for event in recent],
+        "description": [event.description for event in recent],
+        # LATEST keeps a reason's first 200 characters; the Gallery and the panel above show it whole.
+        "reason": [event.failure_reason or "" for event in recent],
+    })
+    st.dataframe(frame, hide_index=True, width="stretch", row_height=STRIP_ROW_HEIGHT, key="recent",
+                 column_config={"image": st.column_config.ImageColumn("image", width="small"),
+                                "received": st.column_config.TextColumn("received", width="small"),
+                                "status": st.column_config.TextColumn("status", width="small")})
 
 
 def per_minute_chart(snapshot: LiveSnapshot) -> None:
@@ -59,7 +92,8 @@ def live_panel() -> None:
     count.metric("Events in the last hour", snapshot.last_hour)
     stored.metric("Stored", snapshot.last_hour - snapshot.failed_last_hour)
     failed.metric("Failed", snapshot.failed_last_hour)
-    latest_image(snapshot)
+    latest_event(snapshot)
+    recent_strip(snapshot)
     per_minute_chart(snapshot)
     st.button("Refresh now", on_click=live_snapshot.clear)  # the click itself reruns this fragment
 

@@ -50,13 +50,29 @@ def test_live_shows_the_latest_image_its_text_literally_and_the_count(
     open_page: Open, aws: AwsClients
 ) -> None:
     upload(aws, "older", timedelta(minutes=2), "red")
-    upload(aws, HOSTILE)
     failed_event(aws)
+    upload(aws, HOSTILE)
     app = open_page("screens/live.py")
     assert [m.value for m in app.metric] == ["3", "2", "1"]
     assert HOSTILE in texts(app)  # st.text: shown as typed, never rendered as HTML or markdown
     assert "Next refresh in" in app.caption[-1].value
     assert any(b.label == "Refresh now" for b in app.button)
+
+
+def test_live_shows_a_failed_newest_event_with_its_whole_reason_and_the_recent_strip(
+    open_page: Open, aws: AwsClients
+) -> None:
+    upload(aws, "stored before", timedelta(seconds=30))
+    ingest_payload(aws, b'{"ImageUrl": "http://127.0.0.1/' + b"a" * 300 + b'", "Description": "blocked"}',
+                   stream_origin("7"))
+    app = open_page("screens/live.py")
+    failed = recent_events(aws).events[0]
+    assert failed.failure_reason and len(failed.failure_reason) > 200  # longer than LATEST keeps
+    assert failed.failure_reason in texts(app) and "blocked" in texts(app)
+    assert "Why it failed" in [h.value for h in app.subheader]
+    recent = app.dataframe[0].value
+    assert list(recent["status"]) == ["failed", "stored"]
+    assert list(recent["description"]) == ["blocked", "stored before"]
 
 
 def test_live_refresh_now_reloads_the_data(open_page: Open, aws: AwsClients) -> None:

@@ -86,6 +86,11 @@ def metric(page: Page, label: str) -> Locator:
     return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
 
 
+def latest_panel(page: Page) -> Locator:
+    """The Live page's newest event (the strip of recent events below it shows texts too)."""
+    return page.locator(".st-key-latest")
+
+
 def last_hour_metric(page: Page) -> Locator:
     return metric(page, "Events in the last hour")
 
@@ -134,7 +139,8 @@ def test_live_shows_a_sample_image_and_the_sample_count(tab: Tab) -> None:
     expect(metric(page, "Stored")).to_have_text(str(len(samples)))
     expect(metric(page, "Failed")).to_have_text("0")
     descriptions = "|".join(re.escape(sample.description) for sample in samples)
-    expect(page.get_by_test_id("stText")).to_have_text(re.compile(f"^({descriptions})$"))
+    expect(latest_panel(page).get_by_test_id("stText")).to_have_text(re.compile(f"^({descriptions})$"))
+    expect(column(grid(page, "status"), "status")).to_have_text(["stored"] * len(samples))
     wait_images_loaded(page)
     screenshot(page, "live-samples")
 
@@ -160,9 +166,9 @@ def test_an_uploaded_image_shows_on_live_with_its_description_as_plain_text(
     screenshot(page, "upload-result")
 
     page = open_page(tab, "live")
-    shown = page.get_by_text(HOSTILE_DESCRIPTION, exact=True)
+    shown = latest_panel(page).get_by_text(HOSTILE_DESCRIPTION, exact=True)
     expect(shown).to_be_visible(timeout=SOON_MS)
-    expect(page.get_by_test_id("stText")).to_have_text(HOSTILE_DESCRIPTION)
+    expect(latest_panel(page).get_by_test_id("stText")).to_have_text(HOSTILE_DESCRIPTION)
     expect(last_hour_metric(page)).to_have_text(str(before + 1), timeout=SOON_MS)
     expect(page.locator("strong", has_text="bold?")).to_have_count(0)
     expect(page.locator("script", has_text="alert(1)")).to_have_count(0)
@@ -190,7 +196,7 @@ def test_a_sent_event_is_processed_then_shows_on_live_and_in_the_consumer_logs(
     screenshot(page, "send-result")
 
     page = open_page(tab, "live")
-    expect(page.get_by_test_id("stText")).to_have_text(description, timeout=SOON_MS)
+    expect(latest_panel(page).get_by_test_id("stText")).to_have_text(description, timeout=SOON_MS)
     expect(last_hour_metric(page)).to_have_text(str(before + 1), timeout=SOON_MS)
 
     event_id = stream_event_id(shard, sequence)
@@ -305,6 +311,13 @@ def test_a_hostile_url_description_and_reason_show_literally_and_load_nothing(
     expect(page.get_by_test_id("stText").filter(has_text=reason)).to_have_text(reason)
     no_trap_on(page)
     screenshot(page, "send-hostile")
+
+    page = open_page(tab, "live")  # the newest event, though it failed: its reason in full, as text
+    expect(latest_panel(page).get_by_test_id("stText").filter(has_text=reason)).to_have_text(reason,
+                                                                                             timeout=SOON_MS)
+    expect(latest_panel(page).get_by_text(HOSTILE_TEXT, exact=True)).to_be_visible()
+    no_trap_on(page)
+    screenshot(page, "live-failed-hostile")
 
     page = open_page(tab, "gallery")
     choose(page, "Status", "Failed")

@@ -249,10 +249,11 @@ def test_on_failure_destination_is_the_queue_the_consumer_may_send_to(resources:
     assert allowed["sqs:SendMessage"] == [destination]
 
 
-def test_consumer_role_writes_only_its_two_prefixes(resources: dict[str, Any]) -> None:
+def test_consumer_role_writes_only_the_prefixes_of_its_keys(resources: dict[str, Any]) -> None:
     allowed = allowed_actions(resources["ConsumerRole"]["Properties"])
+    written = [keys.original_key("0", "jpg"), keys.thumbnail_key("0"), keys.preview_key("0")]
     assert allowed["s3:PutObject"] == [
-        {"Fn::Sub": "${Bucket.Arn}/originals/*"}, {"Fn::Sub": "${Bucket.Arn}/thumbnails/*"},
+        {"Fn::Sub": "${Bucket.Arn}/" + key.rsplit("/", 1)[0] + "/*"} for key in written
     ]
     assert "s3:DeleteObject" not in allowed and "dynamodb:DeleteItem" not in allowed
     assert consumer(resources)["Role"] == {"Fn::GetAtt": ["ConsumerRole", "Arn"]}
@@ -363,7 +364,7 @@ def test_images_expire_by_the_prefixes_the_code_writes_only_when_a_retention_is_
     assert {condition for condition, _, _ in expiring} == {"ExpireImages"}
     assert all(otherwise == {"Ref": "AWS::NoValue"} for _, _, otherwise in expiring)
     prefixes = {rule["Prefix"] for _, rule, _ in expiring}
-    written = {keys.original_key("0", "jpg"), keys.thumbnail_key("0")}
+    written = {keys.original_key("0", "jpg"), keys.thumbnail_key("0"), keys.preview_key("0")}
     assert prefixes == {key.rsplit("/", 1)[0] + "/" for key in written}
     assert all(rule["ExpirationInDays"] == {"Ref": "ImageRetentionDays"} for _, rule, _ in expiring)
     assert template["Parameters"]["ImageRetentionDays"]["Default"] == 0

@@ -28,7 +28,22 @@ def stream_payloads(aws: AwsClients) -> list[bytes]:
 def test_latest_on_an_empty_store_is_null_with_a_zero_count(
     aws: AwsClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "latest") == (0, {"latest": None, "last_hour_count": 0})
+    assert run(capsys, "latest") == (0, {"latest": None, "recent": [], "last_hour_count": 0})
+
+
+def test_latest_is_the_newest_event_whatever_its_status_with_its_whole_reason(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    ingest_upload(aws, jpeg(), "fine.jpg", "stored first", now - timedelta(seconds=5))
+    failed = ingest_payload(aws, b"not json " + b"x" * 400, stream_origin("1", now))
+    counted(aws)
+    code, result = run(capsys, "latest")
+    assert code == 0 and result["latest"]["event_id"] == failed.event_id
+    assert result["latest"]["failure_reason"] == failed.failure_reason
+    statuses = [(e["status"], e["description"]) for e in result["recent"]]
+    assert statuses == [("failed", ""), ("stored", "stored first")]
+    assert result["last_hour_count"] == 2
 
 
 def test_send_puts_the_exact_wire_payload_count_times(

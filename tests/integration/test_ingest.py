@@ -35,18 +35,31 @@ def object_keys(aws: AwsClients) -> list[str]:
     return sorted(o["Key"] for o in listing.get("Contents", []))
 
 
-def test_an_event_is_stored_with_its_image_thumbnail_and_metadata(
+def read_object(aws: AwsClients, key: str) -> bytes:
+    return bytes(aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=key)["Body"].read())
+
+
+def test_an_event_is_stored_with_its_image_preview_thumbnail_and_metadata(
     aws: AwsClients, cat_url: str
 ) -> None:
     stored = ingest_payload(aws, make.image_event(cat_url), origin("1"))
     assert stored.status is EventStatus.STORED
     assert (stored.width, stored.height, stored.format) == (800, 600, "JPEG")
-    assert stored.original_key and stored.thumbnail_key
-    thumbnail = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=stored.thumbnail_key)["Body"].read()
-    assert max(make.decoded(thumbnail).size) == aws.settings.thumbnail_size
-    assert object_keys(aws) == sorted(["incoming/cat.jpg", stored.original_key, stored.thumbnail_key])
+    assert stored.original_key and stored.thumbnail_key and stored.preview_key
+    assert max(make.decoded(read_object(aws, stored.thumbnail_key)).size) == aws.settings.thumbnail_size
+    assert make.decoded(read_object(aws, stored.preview_key)).size == (800, 600)  # never scaled up
+    assert object_keys(aws) == sorted(
+        ["incoming/cat.jpg", stored.original_key, stored.thumbnail_key, stored.preview_key])
     assert stored == get_event(aws, stored.event_id)
     assert latest_event(counted(aws)) == listed(stored)  # what the Live page shows, without the detail
+
+
+def test_an_image_no_larger_than_the_thumbnail_gets_no_preview(aws: AwsClients) -> None:
+    url = make.image_in_bucket(aws, "small.jpg", make.jpeg((200, 150)))
+    stored = ingest_payload(aws, make.image_event(url), origin("3"))
+    assert stored.thumbnail_key and stored.preview_key is None
+    assert not [key for key in object_keys(aws) if key.startswith("previews/")]
+    assert get_event(aws, stored.event_id) == stored
 
 
 def test_ingesting_the_same_event_twice_keeps_one_record_and_a_count_of_one(

@@ -24,16 +24,17 @@ from tests.reliability.harness import report
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-# WORKER_COUNT images at once, as ConcurrentBatchProcessor runs them; prints the child's peak RSS in MB.
+# WORKER_COUNT images at once (preview and thumbnail), as ConcurrentBatchProcessor runs them; prints the
+# child's peak RSS in MB.
 CHILD = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from core.images import process_image
+from core.images import renditions
 from core.settings import Settings
 settings = Settings()
 files = [open(path, "rb").read() for path in sys.argv[1:]]
 with ThreadPoolExecutor(settings.worker_count) as pool:
-    list(pool.map(lambda data: process_image(data, settings), files))
+    list(pool.map(lambda data: renditions(data, settings), files))
 print(next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")))
 """
 
