@@ -14,7 +14,7 @@ from datetime import datetime
 
 from core import clock, images
 from core.aws import AwsClients
-from core.errors import EventRejected, InvalidEvent
+from core.errors import EventRejected, InvalidEvent, SourceUnavailable
 from core.fetch import fetch_image
 from core.models import (
     MAX_DESCRIPTION_CHARS,
@@ -23,6 +23,7 @@ from core.models import (
     MAX_URL_CHARS,
     EventSource,
     EventStatus,
+    FailureKind,
     StoredEvent,
     WireEvent,
     check_description,
@@ -129,10 +130,16 @@ def failed_event(
 ) -> StoredEvent:
     """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why.
 
-    It carries `error` (not stored), so the consumer can count failures by kind.
+    Retryable when its source failed for now (SourceUnavailable), and then its reason says how to retry
+    it. It carries `error` (not stored), so the consumer can count failures by kind.
     """
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return failed.model_copy(update={"failure_reason": str(error)[:MAX_REASON_CHARS]}).rejected_by(error)
+    if isinstance(error, SourceUnavailable):
+        hint = f": retry with `python -m core retry {origin.event_id}` or the Gallery's Retry button"
+        reason, kind = str(error)[: MAX_REASON_CHARS - len(hint)] + hint, FailureKind.RETRYABLE
+    else:
+        reason, kind = str(error)[:MAX_REASON_CHARS], FailureKind.PERMANENT
+    return failed.model_copy(update={"failure_reason": reason, "failure_kind": kind}).rejected_by(error)
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:
