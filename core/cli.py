@@ -19,6 +19,7 @@ from core.migrate import migrate
 from core.models import WireEvent
 from core.producer import encode_event, send_events
 from core.provision import provision
+from core.retry import retry_event
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, latest_event
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="how far back: 30m, 2h, 7d, or a time like 2026-11-25T08:00 (UTC unless it "
                              "says otherwise); default: the last 7 days")
     failed.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    retry = commands.add_parser("retry", help="process a failed event again, if its source failed for now")
+    retry.add_argument("event_id", metavar="EVENT_ID", help="the event's id (`failed` lists them)")
     boot = commands.add_parser(
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
@@ -83,9 +86,15 @@ def _failed(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"failed": [
         {"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at), "reason": e.failure_reason,
          "source": e.source.value, "image_url": e.image_url, "filename": e.filename,
-         "description": e.description, "shard_id": e.shard_id, "sequence_number": e.sequence_number}
+         "description": e.description, "shard_id": e.shard_id, "sequence_number": e.sequence_number,
+         "failure_kind": e.failure_kind and e.failure_kind.value}
         for e in events
     ]}
+
+
+def _retry(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    event = retry_event(clients, args.event_id)
+    return {"retried": event.model_dump(mode="json")}
 
 
 def _provision(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def _migrate(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"copied": copied, "from": args.source, "to": clients.settings.table_name}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "provision": _provision,
+COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "retry": _retry, "provision": _provision,
             "bootstrap": _provision, "migrate": _migrate}
 
 
