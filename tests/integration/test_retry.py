@@ -15,7 +15,7 @@ from core.cli import main
 from core.ingest import ingest_payload
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event, last_hour_minutes
-from core.store.writes import replace_failed
+from core.store.writes import put_events, replace_failed
 from lambda_consumer import handler as consumer
 from tests import factories as make
 
@@ -141,3 +141,18 @@ def test_a_stored_event_is_never_written_over_by_a_late_retry(aws: AwsClients, h
                                      "failure_kind": FailureKind.RETRYABLE})
     assert replace_failed(aws, late) is False
     assert get_event(aws, stored.event_id) == stored
+
+
+def test_a_retry_stored_over_a_long_failure_keeps_none_of_its_old_detail(aws: AwsClients) -> None:
+    origin = make.stream_origin("8")
+    failed = StoredEvent(event_id=origin.event_id, received_at=origin.received_at, source=origin.source,
+                         status=EventStatus.FAILED, image_url="s3://bucket/photo.jpg", description="a photo",
+                         failure_reason="the source is down; " * 50, failure_kind=FailureKind.RETRYABLE)
+    put_events(aws, [failed])
+    assert get_event(aws, failed.event_id) == failed  # its long reason went to a detail item
+    url = make.jpeg_in_bucket(aws, "photo", "olive")
+    stored = ingest_payload(aws, make.image_event(url, "a photo"), make.stream_origin("9"))
+    assert replace_failed(aws, stored.model_copy(update={"event_id": failed.event_id})) is True
+    kept = get_event(aws, failed.event_id)
+    assert kept is not None and (kept.status, kept.failure_reason, kept.failure_kind) == (
+        EventStatus.STORED, None, None)
