@@ -7,6 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from core.migrate import migrate
 from core.models import WireEvent
 from core.producer import encode_event, send_events
 from core.provision import provision
+from core.replay import Replayed, replay
+from core.retry import retry_event
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, newest_events
@@ -42,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="how far back: 30m, 2h, 7d, or a time like 2026-11-25T08:00 (UTC unless it "
                              "says otherwise); default: the last 7 days")
     failed.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    retry = commands.add_parser("retry", help="process a failed event again, if its source failed for now")
+    retry.add_argument("event_id", metavar="EVENT_ID", help="the event's id (`failed` lists them)")
+    again = commands.add_parser("replay", help="re-ingest the batches the consumer gave up on (its queue)")
+    again.add_argument("--most", type=int, default=100, metavar="N",
+                       help="replay at most N on-failure messages (default 100)")
     boot = commands.add_parser(
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
@@ -87,9 +95,24 @@ def _failed(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"failed": [
         {"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at), "reason": e.failure_reason,
          "source": e.source.value, "image_url": e.image_url, "filename": e.filename,
-         "description": e.description, "shard_id": e.shard_id, "sequence_number": e.sequence_number}
+         "description": e.description, "shard_id": e.shard_id, "sequence_number": e.sequence_number,
+         "failure_kind": e.failure_kind and e.failure_kind.value}
         for e in events
     ]}
+
+
+def _retry(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    event = retry_event(clients, args.event_id)
+    return {"retried": event.model_dump(mode="json")}
+
+
+def _replay(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    def progress(done: Replayed) -> None:
+        print(f"{done.records} records replayed ({done.stored} stored, {done.failed} failed, "
+              f"{done.already_kept} kept already); {done.messages} messages done, {len(done.left)} left",
+              file=sys.stderr, flush=True)
+
+    return {"replayed": asdict(replay(clients, max(1, args.most), progress))}
 
 
 def _provision(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
@@ -107,8 +130,8 @@ def _migrate(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"copied": copied, "from": args.source, "to": clients.settings.table_name}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "provision": _provision,
-            "bootstrap": _provision, "migrate": _migrate}
+COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "retry": _retry, "replay": _replay,
+            "provision": _provision, "bootstrap": _provision, "migrate": _migrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Our own exceptions. Callers branch on these types, never on message text.
 
-`EventRejected` and its subclasses are permanent: the event itself is bad, so it is recorded as
-failed with the message as its reason. `StoreUnavailable` is transient: our own store did not answer,
-so the caller retries (Lambda reports the record as a batch item failure). Failures of AWS calls become
+`EventRejected` and its subclasses are recorded as a failed event with the message as its reason; all
+are permanent but `SourceUnavailable` (the image source failed for now: a person may retry the event).
+`StoreUnavailable` is transient: our own store did not answer, so the caller retries (Lambda reports the
+record as a batch item failure). Failures of AWS calls become
 these in one place, core/aws_errors.py.
 """
 
@@ -14,7 +15,8 @@ class ImageProcessorError(Exception):
 
 
 class EventRejected(ImageProcessorError):
-    """The event can never succeed as sent; its message is the reason a person reads."""
+    """The event failed as sent (for good, but for SourceUnavailable); its message is the reason a person
+    reads."""
 
 
 class InvalidEvent(EventRejected):
@@ -26,7 +28,12 @@ class FetchRefused(EventRejected):
 
 
 class FetchFailed(EventRejected):
-    """The source answered, but not with an image we can use (404, timeout, too many bytes…)."""
+    """The source answered, but not with an image we can use (404, not an image, too many bytes…)."""
+
+
+class SourceUnavailable(FetchFailed):
+    """The image source failed for now (its 5xx, 429 or 408, a timeout, a refused or broken connection,
+    a DNS lookup that got no answer): recorded as failed and retryable, since the source may recover."""
 
 
 class ImageError(EventRejected):

@@ -2,8 +2,10 @@
 
 Every fetch is capped in bytes (MAX_IMAGE_BYTES); http(s) also in total time, every part of the
 exchange included (FETCH_TIMEOUT_SECONDS, core/deadline_http.py). Failures of the source are
-FetchFailed or FetchRefused (permanent, recorded with the message as the reason); failures of S3
-itself are StoreUnavailable (the caller retries).
+FetchFailed or FetchRefused (permanent, recorded with the message as the reason), or SourceUnavailable
+when the source failed for now (5xx, 429, 408, a timeout, a refused or broken connection), which is
+recorded the same way but may be retried by a person; failures of S3 itself are StoreUnavailable (the
+caller retries).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from core.errors import (
     FetchRefused,
     RequestRefused,
     ResourceMissing,
+    SourceUnavailable,
     StoreUnavailable,
 )
 from core.settings import Settings
@@ -47,6 +50,11 @@ MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _CHUNK = 64 * 1024
 _HEADERS = {"User-Agent": "image-processor", "Accept": "image/*", "Accept-Encoding": "identity"}
+# Answers that say "not now" rather than "never": overloaded, rate limited, timed out, or failing inside.
+_TRANSIENT_STATUSES = {408, 429}
+MAY_RECOVER = "the source may recover"
+
+
 @dataclass(frozen=True)
 class Fetched:
     """The bytes of one image and what the source said about them."""
@@ -174,10 +182,16 @@ def _fetch_once(
 
 def _read_image(url: str, response: http.client.HTTPResponse, settings: Settings) -> Fetched:
     if not 200 <= response.status < 300:
-        raise FetchFailed(f"{shorten(url)} answered {response.status} {response.reason or ''}".rstrip())
+        answer = f"{shorten(url)} answered {response.status} {response.reason or ''}".rstrip()
+        if response.status in _TRANSIENT_STATUSES or response.status >= 500:
+            raise SourceUnavailable(f"{answer}; {MAY_RECOVER}")
+        raise FetchFailed(answer)
     length = response.getheader("Content-Length")
-    _check_size(url, int(length) if length and length.isdigit() else None, settings.max_image_bytes)
+    promised = int(length) if length and length.isdigit() else None
+    _check_size(url, promised, settings.max_image_bytes)
     data = _read_capped(url, response, settings.max_image_bytes)
+    if promised is not None and len(data) < promised:  # read1 ends quietly when the peer hangs up early
+        raise http.client.IncompleteRead(data, promised - len(data))
     content_type = response.getheader("Content-Type")
     if not looks_like_image(data) and not formats.sniff_refused(data):  # imaging names a refused format
         raise FetchFailed(f"{shorten(url)} is not an image: {_describe_start(data, content_type)}")
@@ -198,18 +212,24 @@ def _read_capped(url: str, response: http.client.HTTPResponse, limit: int) -> by
 
 @contextmanager
 def _as_fetch_failed(url: str, settings: Settings, redirects: Callable[[], int]) -> Iterator[None]:
-    """Turn the transport's errors into FetchFailed with a reason a person can act on."""
+    """Turn the transport's errors into FetchFailed (or SourceUnavailable, when the source may recover:
+    a timeout, a refused or broken connection) with a reason a person can act on."""
     try:
         yield
     except TooSlow as exc:
         after = f" (after {redirects()} redirect{'s' if redirects() > 1 else ''})" if redirects() else ""
-        raise FetchFailed(
+        raise SourceUnavailable(
             f"{shorten(url)} did not send the image within {settings.fetch_timeout_seconds:g} s "
-            f"(FETCH_TIMEOUT_SECONDS): still {exc.part}{after}"
+            f"(FETCH_TIMEOUT_SECONDS): still {exc.part}{after}; {MAY_RECOVER}"
         ) from None
-    except ssl.SSLError as exc:
+    except ssl.SSLError as exc:  # before OSError, its base: a certificate that is not valid stays so
         raise FetchFailed(f"{shorten(url)}: TLS failed or the certificate is not valid ({exc})") from exc
-    except (ConnectionRefusedError, socket.gaierror) as exc:
+    except ConnectionRefusedError as exc:
+        raise SourceUnavailable(f"{shorten(url)}: could not connect ({exc}); {MAY_RECOVER}") from exc
+    except (ConnectionError, http.client.IncompleteRead) as exc:  # reset, aborted, broken pipe, cut short
+        raise SourceUnavailable(f"{shorten(url)}: the connection broke ({type(exc).__name__}: {exc}); "
+                                f"{MAY_RECOVER}") from exc
+    except socket.gaierror as exc:
         raise FetchFailed(f"{shorten(url)}: could not connect ({exc})") from exc
     except http.client.HTTPException as exc:
         kind = type(exc).__name__

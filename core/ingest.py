@@ -1,20 +1,22 @@
 """One event through fetch -> image -> store: the path stream records and uploads share.
 
 Processing (fetch, decode, renditions, S3) is apart from writing the event's item, so the consumer
-can leave out records already stored before any work and write a batch's events in a few calls. A bad
-event becomes a failed event with its reason; a transient failure of our own store raises
-StoreUnavailable so the caller can retry (nothing is lost).
+and replay (ingest_records) can leave out records already stored before any work and write a batch's
+events in a few calls. A bad event becomes a failed event with its reason; a transient failure of our
+own store raises StoreUnavailable so the caller can retry (nothing is lost).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from core import clock, images
 from core.aws import AwsClients
-from core.errors import EventRejected, InvalidEvent
+from core.errors import EventRejected, InvalidEvent, SourceUnavailable, StoreUnavailable
 from core.fetch import fetch_image
 from core.models import (
     MAX_DESCRIPTION_CHARS,
@@ -23,14 +25,15 @@ from core.models import (
     MAX_URL_CHARS,
     EventSource,
     EventStatus,
+    FailureKind,
     StoredEvent,
     WireEvent,
     check_description,
 )
 from core.store import keys
 from core.store.objects import put_once
-from core.store.reads import get_event
-from core.store.writes import put_event
+from core.store.reads import existing, get_event
+from core.store.writes import put_event, put_events
 from core.wire import parse_payload, salvage_fields
 
 
@@ -66,6 +69,36 @@ def ingest_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEv
     event = process_payload(clients, data, origin)
     put_event(clients, event)
     return event
+
+
+def ingest_records(clients: AwsClients, records: Sequence[tuple[bytes, Origin]]) -> list[StoredEvent | None]:
+    """Raw stream records as the consumer takes a batch: those whose events are kept already are left out
+    after one consistent read (None), the rest processed on WORKER_COUNT threads and written together.
+
+    Raises StoreUnavailable if our store failed or left some events unwritten (the rest are kept).
+    """
+    kept = existing(clients, [origin.event_id for _, origin in records])
+
+    def one(record: tuple[bytes, Origin]) -> StoredEvent | None:
+        data, origin = record
+        return None if origin.event_id in kept else process_payload(clients, data, origin)
+
+    with ThreadPoolExecutor(max(1, clients.settings.worker_count), thread_name_prefix="record") as pool:
+        events = list(pool.map(one, records))
+    unwritten, error = write_events(clients, [event for event in events if event is not None])
+    if unwritten:
+        raise error
+    return events
+
+
+def write_events(clients: AwsClients, events: list[StoredEvent]) -> tuple[set[str], StoreUnavailable]:
+    """Write a batch's events together: the ids left unwritten (all of them if the call failed), and why."""
+    try:
+        unwritten = put_events(clients, events)
+    except StoreUnavailable as exc:
+        return {event.event_id for event in events}, exc
+    return unwritten, StoreUnavailable(f"table {clients.settings.table_name}: DynamoDB is throttling writes; "
+                                       "try again in a moment")
 
 
 def process_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
@@ -134,10 +167,16 @@ def failed_event(
 ) -> StoredEvent:
     """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why.
 
-    It carries `error` (not stored), so the consumer can count failures by kind.
+    Retryable when its source failed for now (SourceUnavailable), and then its reason says how to retry
+    it. It carries `error` (not stored), so the consumer can count failures by kind.
     """
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    return failed.model_copy(update={"failure_reason": str(error)[:MAX_REASON_CHARS]}).rejected_by(error)
+    if isinstance(error, SourceUnavailable):
+        hint = f": retry with `python -m core retry {origin.event_id}` or the Gallery's Retry button"
+        reason, kind = str(error)[: MAX_REASON_CHARS - len(hint)] + hint, FailureKind.RETRYABLE
+    else:
+        reason, kind = str(error)[:MAX_REASON_CHARS], FailureKind.PERMANENT
+    return failed.model_copy(update={"failure_reason": reason, "failure_kind": kind}).rejected_by(error)
 
 
 def _event(origin: Origin, status: EventStatus, description: str, url: str | None) -> StoredEvent:

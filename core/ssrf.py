@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urlsplit
 
-from core.errors import FetchFailed, FetchRefused
+from core.errors import FetchFailed, FetchRefused, SourceUnavailable
 from core.models import check_image_url
 
 Resolver = Callable[[str, int], list[str]]
@@ -149,9 +149,18 @@ def _refuse_numeric_forms(url: str, host: str) -> None:
 
 
 def _resolve(url: str, host: str, port: int, resolve: Resolver) -> list[IPAddress]:
-    """Resolve once; a name that does not resolve is the source's fault, so FetchFailed."""
+    """Resolve once; a name that does not resolve is the source's fault, so FetchFailed, unless the
+    resolver got no answer at all (SourceUnavailable: DNS may answer later)."""
     try:
         addresses = [ipaddress.ip_address(a) for a in resolve(host, port)]
+    except socket.gaierror as exc:
+        # EAI_AGAIN is the resolver's "temporary failure" (a DNS server timed out or answered SERVFAIL).
+        # Any other code is an answer: EAI_NONAME (NXDOMAIN), EAI_NODATA… say the name has no address, which
+        # a typo in the URL explains far more often than a name yet to be registered, so they stay permanent.
+        if exc.errno == socket.EAI_AGAIN:
+            raise SourceUnavailable(f"{shorten(url)}: could not resolve host {host} for now ({exc}); "
+                                    "DNS may answer later") from None
+        raise FetchFailed(f"{shorten(url)}: could not resolve host {host} ({exc}); check the URL") from None
     except (OSError, UnicodeError, ValueError) as exc:
         raise FetchFailed(f"{shorten(url)}: could not resolve host {host} ({exc}); check the URL") from None
     if not addresses:

@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from core.delete import delete_event
-from core.models import EventStatus, StoredEvent
+from core.errors import ImageProcessorError
+from core.models import EventStatus, FailureKind, StoredEvent
+from core.retry import retry_event
 from core.store.browse import EventFilter
 from core.store.reads import get_event
 from dashboard.resources import aws_clients, image_link, live_snapshot
@@ -21,6 +23,8 @@ STATUSES = {"All": None, "Stored": EventStatus.STORED, "Failed": EventStatus.FAI
 TILE_HEIGHT = 420
 IMAGE_HEIGHT = 180
 SELECTED = "gallery_selected"
+RETRIED = "gallery_retried"  # (event id, the event after its retry or why the retry did not run)
+RETRY_BUTTON = "gallery_retry"
 
 
 def filter_bar() -> tuple[EventFilter, int]:
@@ -68,11 +72,13 @@ def _select(event: StoredEvent) -> None:
 
 def _close() -> None:
     st.session_state.pop(SELECTED, None)
+    st.session_state.pop(RETRIED, None)
 
 
 @st.dialog("Event details", width="large", on_dismiss=_close)
 def details(event: StoredEvent) -> None:
-    """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, delete."""
+    """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, retry,
+    delete."""
     # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
     event = get_event(aws_clients(), event.event_id) or event
     shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
@@ -81,9 +87,13 @@ def details(event: StoredEvent) -> None:
         size = human_size(event.size_bytes) if event.size_bytes is not None else ""
         st.link_button(f"Open original ({size})" if size else "Open original", image_link(event.original_key))
     st.text(event.description)  # as sent: text, never Markdown or HTML
+    retried(event)
     if event.failure_reason:
         st.error("This event failed. The reason, as recorded:", icon=":material/error:")
         st.text(event.failure_reason)
+    if event.status is EventStatus.FAILED and event.failure_kind is FailureKind.RETRYABLE:
+        st.button("Retry", key=RETRY_BUTTON, icon=":material/refresh:", on_click=_retry, args=(event,),
+                  help="Its source failed for now; fetch and process it again under the same id")
     st.dataframe(trace_table(event), hide_index=True, width="stretch",
                  column_config={"field": st.column_config.TextColumn("field", width="small")})
     if event.exif:
@@ -98,6 +108,30 @@ def details(event: StoredEvent) -> None:
     if st.button("Close"):
         _close()
         st.rerun()
+
+
+def _retry(event: StoredEvent) -> None:
+    """Before the dialog draws again, so it shows the event as the retry left it."""
+    try:
+        outcome: StoredEvent | str = retry_event(aws_clients(), event.event_id)
+    except ImageProcessorError as exc:
+        outcome = str(exc)
+    st.session_state[RETRIED] = (event.event_id, outcome)
+    live_snapshot.clear()
+
+
+def retried(event: StoredEvent) -> None:
+    """What the last Retry of this event came to."""
+    event_id, outcome = st.session_state.get(RETRIED, (None, None))
+    if event_id != event.event_id:
+        return
+    if isinstance(outcome, str):
+        st.error("Retry did not run:", icon=":material/error:")
+        st.text(outcome)  # it may quote the reason, which may quote the URL: text, never Markdown
+    elif outcome.status is EventStatus.STORED:
+        st.success("Retried: the image is stored now.", icon=":material/check_circle:")
+    else:
+        st.warning("Retried, and it failed again (the new reason is below).", icon=":material/warning:")
 
 
 def confirm_delete(event: StoredEvent) -> None:

@@ -29,11 +29,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core import clock
 from core.aws import AwsClients
 from core.errors import InvalidEvent, StoreUnavailable
-from core.ingest import Origin, failed_event, process_payload
+from core.ingest import Origin, failed_event, process_payload, write_events
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import existing
-from core.store.writes import put_events
 from lambda_consumer import metrics, tracing
 from lambda_consumer.batch import ConcurrentBatchProcessor
 from lambda_consumer.contract import origin_of
@@ -111,11 +110,7 @@ def _write(clients: AwsClients, processor: ConcurrentBatchProcessor) -> None:
     """Write the batch's new events together; a record whose event was not written is a failure."""
     handled = [(position, result) for position, (kind, result, _) in enumerate(processor.outcomes)
                if kind == "success" and result.event is not None]
-    try:
-        unwritten = put_events(clients, [result.event for _, result in handled])
-        error = StoreUnavailable(f"table {clients.settings.table_name}: DynamoDB is throttling writes")
-    except StoreUnavailable as exc:
-        unwritten, error = {result.origin.event_id for _, result in handled}, exc
+    unwritten, error = write_events(clients, [result.event for _, result in handled])
     for position, result in handled:
         if result.origin.event_id in unwritten:
             processor.fail(position, error)

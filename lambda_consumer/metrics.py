@@ -35,8 +35,8 @@ THUMBNAIL_DURATION = "ThumbnailDuration"  # ms decoding and resizing one image (
 
 # The failure kinds, most specific first: an error counts as the first of these it is an instance of.
 FAILURE_KINDS: tuple[type[errors.ImageProcessorError], ...] = (
-    errors.InvalidEvent, errors.FetchRefused, errors.FetchFailed, errors.NotAnImage, errors.ImageTooLarge,
-    errors.UnsupportedImage, errors.ImageError, errors.EventRejected,
+    errors.InvalidEvent, errors.FetchRefused, errors.SourceUnavailable, errors.FetchFailed, errors.NotAnImage,
+    errors.ImageTooLarge, errors.UnsupportedImage, errors.ImageError, errors.EventRejected,
     errors.TransactionConflict, errors.StoreMisconfigured, errors.StoreUnavailable,
 )
 UNKNOWN_KIND = "Unexpected"  # an exception that is none of ours: a bug, or a library's own failure

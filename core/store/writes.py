@@ -1,4 +1,5 @@
-"""Writing events: many at once for a batch of records, one for an upload; removing one.
+"""Writing events: many at once for a batch of records, one for an upload, a retry over its failed self;
+removing one.
 
 Events are put without a condition (BatchWriteItem takes none): the consumer has already left out the
 records whose events exist (core.store.reads.existing), so a put is a first write, or, if two deliveries
@@ -9,14 +10,18 @@ items, not writes).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
+from core.aws_errors import aws_call
 from core.errors import ConditionFailed, StoreUnavailable
-from core.models import StoredEvent
+from core.models import EventStatus, StoredEvent
 from core.store import keys
 from core.store.items import from_items, to_items
 from core.store.table import batch_put, table_call
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 def put_events(clients: AwsClients, events: list[StoredEvent]) -> set[str]:
@@ -42,6 +47,33 @@ def put_event(clients: AwsClients, event: StoredEvent) -> None:
     if put_events(clients, [event]):
         raise StoreUnavailable(f"table {clients.settings.table_name}: DynamoDB is throttling writes; "
                                "try again in a moment")
+
+
+def replace_failed(clients: AwsClients, event: StoredEvent) -> bool:
+    """Write `event` over its failed self (a retry's outcome); False, writing nothing, if the event is
+    not failed any more (another retry stored it meanwhile): a stored event is never overwritten.
+
+    One transaction: the event's item, only while its status is still failed, and its detail item put,
+    or deleted when the new event has none (else a reader would merge the old detail into it).
+    """
+    table = clients.settings.table_name
+    item, *detail = [found | expiry(event.received_at, clients.settings.event_retention_days)
+                     for found in to_items(event)]
+    guarded: TransactWriteItemTypeDef = {"Put": {
+        "TableName": table, "Item": item, "ConditionExpression": "#status = :failed",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":failed": {"S": EventStatus.FAILED.value}},
+    }}
+    beside: TransactWriteItemTypeDef = (
+        {"Put": {"TableName": table, "Item": detail[0]}} if detail
+        else {"Delete": {"TableName": table, "Key": keys.detail_key(event.event_id)}}
+    )
+    try:
+        with aws_call(f"table {table}"):
+            clients.dynamodb.transact_write_items(TransactItems=[guarded, beside])
+    except ConditionFailed:
+        return False
+    return True
 
 
 def remove_event(clients: AwsClients, event_id: str) -> StoredEvent | None:

@@ -1,4 +1,4 @@
-"""Gallery: thumbnails of recent events, filtered and paged, with details, logs and delete."""
+"""Gallery: thumbnails of recent events, filtered and paged, with details, logs, retry and delete."""
 
 from __future__ import annotations
 

@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
 from core.ingest import ingest_payload, ingest_upload, stream_event_id
+from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.browse import recent_events
 from core.store.reads import get_events
+from core.store.writes import put_events
 from dashboard.resources import aws_clients
 from local.samples import upload_samples
 from tests.awscalls import CallCounter
@@ -156,6 +158,37 @@ def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_
     assert texts(app).count(reason) == 2 and "[click](https://evil.example) **now**" in texts(app)
     assert not any("evil.example" in m.value for m in app.markdown)  # nothing went through Markdown
     assert all("evil.example" not in e.value for e in app.error)
+
+
+def failed_at_its_source(aws: AwsClients, url: str, kind: FailureKind) -> str:
+    """A failed event of the stream pointing at `url`, as the consumer keeps one; its id."""
+    origin = stream_origin("5")
+    failed = StoredEvent(event_id=origin.event_id, received_at=origin.received_at, source=origin.source,
+                         status=EventStatus.FAILED, image_url=url, description="a photo",
+                         failure_reason=f"{url} answered 503 Service Unavailable", failure_kind=kind)
+    put_events(aws, [failed])
+    return origin.event_id
+
+
+def test_gallery_retry_stores_a_retryable_failure_and_says_so(open_page: Open, aws: AwsClients) -> None:
+    url = f"s3://{aws.settings.bucket_name}/incoming/back.jpg"
+    event_id = failed_at_its_source(aws, url, FailureKind.RETRYABLE)
+    aws.s3.put_object(Bucket=aws.settings.bucket_name, Key="incoming/back.jpg", Body=jpeg(SIZE))  # it is back
+    app = open_page("screens/gallery.py")
+    next(b for b in app.button if b.label == "Details").click().run()
+    app.button(key="gallery_retry").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == ["Retried: the image is stored now."]
+    assert not any(b.key == "gallery_retry" for b in app.button)  # stored: nothing left to retry
+    assert get_events(aws, [event_id])[event_id].status is EventStatus.STORED
+
+
+def test_gallery_offers_no_retry_for_a_permanent_failure(open_page: Open, aws: AwsClients) -> None:
+    failed_at_its_source(aws, f"s3://{aws.settings.bucket_name}/nowhere.jpg", FailureKind.PERMANENT)
+    app = open_page("screens/gallery.py")
+    next(b for b in app.button if b.label == "Details").click().run()
+    assert "answered 503" in " ".join(texts(app))
+    assert not any(b.key == "gallery_retry" for b in app.button)
 
 
 def test_an_events_logs_open_with_its_id_searched_over_a_range_that_reaches_back_to_it(

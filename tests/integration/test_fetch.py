@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from core.aws import AwsClients
-from core.errors import FetchFailed, FetchRefused, StoreUnavailable
+from core.errors import FetchFailed, FetchRefused, SourceUnavailable, StoreUnavailable
 from core.fetch import fetch_http, fetch_image
 from core.settings import Settings
 from tests import factories as make
@@ -62,6 +62,10 @@ class ImageHandler(BaseHTTPRequestHandler):
             "/loop": lambda: self.redirect("/loop"),
             "/slow.png": self.slow,
             "/trickle.png": self.trickle,
+            "/busy.png": lambda: self.reply(503, b"try later", "text/plain"),
+            "/limited.png": lambda: self.reply(429, b"slow down", "text/plain"),
+            "/forbidden.png": lambda: self.reply(403, b"no", "text/plain"),
+            "/hangs-up.png": self.hang_up,
         }
 
     def reply(self, status: int, body: bytes, content_type: str) -> None:
@@ -105,6 +109,15 @@ class ImageHandler(BaseHTTPRequestHandler):
             self.wfile.write(PNG[index : index + 1])
             self.wfile.flush()
             time.sleep(0.1)
+
+    def hang_up(self) -> None:
+        """Promises a body, sends half of it and closes the connection: a host that fell over mid-answer."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(PNG)))
+        self.end_headers()
+        self.wfile.write(PNG[: len(PNG) // 2])
+        self.close_connection = True
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -204,6 +217,42 @@ def test_a_missing_image_fails_with_the_status(images: ImageServer) -> None:
         fetch_http(images.base + "/nothing.png", local())
 
 
+@pytest.mark.parametrize("path", ["/nothing.png", "/forbidden.png", "/page.html"])
+def test_a_source_that_answers_for_good_is_not_retryable(images: ImageServer, path: str) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        fetch_http(images.base + path, local())
+    assert not isinstance(failed.value, SourceUnavailable)
+
+
+@pytest.mark.parametrize(("path", "answer"), [("/busy.png", "503 Service Unavailable"),
+                                              ("/limited.png", "429 Too Many Requests")])
+def test_a_source_that_fails_for_now_is_retryable_and_says_so(
+    images: ImageServer, path: str, answer: str
+) -> None:
+    expected = f"{re.escape(path)} answered {answer}; the source may recover$"
+    with pytest.raises(SourceUnavailable, match=expected):
+        fetch_http(images.base + path, local())
+
+
+def test_a_connection_the_source_breaks_is_retryable(images: ImageServer) -> None:
+    with pytest.raises(SourceUnavailable, match=r"hangs-up.png: the connection broke \(IncompleteRead"):
+        fetch_http(images.base + "/hangs-up.png", local())
+
+
+def test_a_name_dns_cannot_answer_for_now_is_retryable_and_one_that_does_not_exist_is_not() -> None:
+    def no_answer(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    def no_such_name(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(SourceUnavailable, match=r"could not resolve host images\.example for now"):
+        fetch_http("http://images.example/cat.png", local(), resolve=no_answer)
+    with pytest.raises(FetchFailed, match=r"resolve host images\.example .*check the URL") as failed:
+        fetch_http("http://images.example/cat.png", local(), resolve=no_such_name)
+    assert not isinstance(failed.value, SourceUnavailable)
+
+
 def test_a_web_page_is_not_an_image(images: ImageServer) -> None:
     expected = "is not an image: it starts with '<html><body>no i' (Content-Type text/html)"
     with pytest.raises(FetchFailed, match=re.escape(expected)):
@@ -232,7 +281,8 @@ def test_too_many_redirects_fail(images: ImageServer) -> None:
 @pytest.mark.parametrize("path", ["/slow.png", "/trickle.png"])
 def test_a_slow_source_fails_at_the_overall_deadline(images: ImageServer, path: str) -> None:
     started = time.monotonic()
-    with pytest.raises(FetchFailed, match=r"did not send the image within 0.5 s \(FETCH_TIMEOUT_SECONDS\)"):
+    with pytest.raises(SourceUnavailable,
+                       match=r"did not send the image within 0.5 s \(FETCH_TIMEOUT_SECONDS\).*may recover$"):
         fetch_http(images.base + path, local(fetch_timeout_seconds=0.5))
     assert time.monotonic() - started < 1
 
@@ -241,7 +291,7 @@ def test_a_closed_port_fails_with_a_reason() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    with pytest.raises(FetchFailed, match="could not connect"):
+    with pytest.raises(SourceUnavailable, match=r"could not connect .*; the source may recover$"):
         fetch_http(f"http://127.0.0.1:{port}/cat.png", local())
 
 

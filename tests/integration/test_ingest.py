@@ -9,7 +9,7 @@ import pytest
 from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
 from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
-from core.models import EventSource, EventStatus
+from core.models import EventSource, EventStatus, FailureKind
 from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
 from tests import factories as make
@@ -86,6 +86,8 @@ def test_a_missing_image_is_stored_as_failed_and_writes_no_objects(aws: AwsClien
     assert failed.status is EventStatus.FAILED and failed.image_url == url
     assert "does not exist" in (failed.failure_reason or "")
     assert object_keys(aws) == []
+    kept = get_event(aws, failed.event_id)
+    assert kept is not None and kept.failure_kind is FailureKind.PERMANENT
 
 
 def test_bytes_that_are_not_an_image_are_stored_as_failed(aws: AwsClients) -> None:

@@ -20,8 +20,9 @@ from core.aws import AwsClients
 from core.delete import delete_event
 from core.ingest import ingest_upload
 from core.logs import log_groups, read_logs
-from core.models import EventSource, EventStatus, StoredEvent
+from core.models import EventSource, EventStatus, FailureKind, StoredEvent
 from core.producer import encode_event, send_events
+from core.retry import retry_event
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.objects import list_keys, presigned_url
@@ -93,10 +94,15 @@ def aggregator_paths(aws: AwsClients) -> None:
 
 
 def dashboard_paths(aws: AwsClients) -> None:
-    """What the dashboard's pages call: Live, Gallery (a link opened, an event deleted), Upload, Send,
-    Logs and Health."""
+    """What the dashboard's pages call: Live, Gallery (a link opened, an event retried, one deleted),
+    Upload, Send, Logs and Health."""
     sample = make.jpeg_in_bucket(aws, "dash", "maroon")
     app = AwsClients(aws.settings, session=role_session("dashboard"))
+    down = StoredEvent(event_id="least-retry", received_at=datetime.now(UTC), source=EventSource.STREAM,
+                       status=EventStatus.FAILED, failure_kind=FailureKind.RETRYABLE, image_url=sample,
+                       description="its source was down")
+    put_events(aws, [down])
+    assert retry_event(app, "least-retry").status is EventStatus.STORED
     stored = ingest_upload(app, make.jpeg(colour="plum"), "plum.jpg", "an upload", datetime.now(UTC))
     latest_event(counted(app)), last_hour_minutes(counted(app))
     assert stored.event_id in get_events(app, [stored.event_id, "not-stored-yet"])  # Send's results

@@ -32,7 +32,8 @@ def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("error", "kind"),
     [(errors.InvalidEvent("x"), "InvalidEvent"), (errors.FetchRefused("x"), "FetchRefused"),
-     (errors.FetchFailed("x"), "FetchFailed"), (errors.NotAnImage("x"), "NotAnImage"),
+     (errors.FetchFailed("x"), "FetchFailed"), (errors.SourceUnavailable("x"), "SourceUnavailable"),
+     (errors.NotAnImage("x"), "NotAnImage"),
      (errors.ImageTooLarge("x"), "ImageTooLarge"), (errors.UnsupportedImage("x"), "UnsupportedImage"),
      (errors.ImageError("x"), "ImageError"), (errors.TransactionConflict("x"), "TransactionConflict"),
      (errors.AccessDenied("x"), "StoreMisconfigured"), (errors.StoreUnavailable("x"), "StoreUnavailable"),

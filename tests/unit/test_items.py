@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, EventSource, EventStatus, StoredEvent
+from core.models import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_URL_CHARS,
+    EventSource,
+    EventStatus,
+    FailureKind,
+    StoredEvent,
+)
 from core.store import keys
 from core.store.items import ITEM_BUDGET, PREVIEW_CHARS, from_items, item_size, summary, to_items
 
@@ -52,3 +59,12 @@ def test_a_summary_keeps_what_the_live_page_shows_and_cuts_texts_to_a_preview() 
     assert "image_url" not in listed and "exif" not in listed
     assert len(listed["description"]["S"]) == PREVIEW_CHARS
     assert len(summary(long, whole_text=True)["description"]["S"]) == 400
+
+
+def test_a_failure_kind_round_trips_and_an_item_from_before_kinds_reads_as_none() -> None:
+    failed = event(status=EventStatus.FAILED, failure_reason="503", failure_kind=FailureKind.RETRYABLE,
+                   sha256=None, original_key=None, thumbnail_key=None)
+    (item,) = to_items(failed)
+    assert from_items([item]).failure_kind is FailureKind.RETRYABLE
+    before_kinds = {name: value for name, value in item.items() if name != "failure_kind"}
+    assert from_items([before_kinds]).failure_kind is None

@@ -1,0 +1,147 @@
+"""Replaying what the consumer gave up on (`python -m core replay`), an operator's command.
+
+When Lambda stops retrying a batch (MaximumRetryAttempts, MaximumRecordAgeInSeconds) it sends the
+batch's metadata, not its records, to the on-failure queue: the shard and the first and last sequence
+numbers. The records themselves stay on the stream for its retention period (24 hours by default), so
+each message is read back from the stream and its records go through the consumer's own batch path
+(core.ingest.ingest_records: a record kept meanwhile is left as it is). A message is deleted once all
+its records are kept; one whose records the stream no longer holds is left on the queue and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.aws import AwsClients
+from core.aws_errors import aws_call
+from core.errors import RequestRefused, ResourceMissing
+from core.ingest import Origin, ingest_records, stream_event_id
+from core.models import EventSource, EventStatus, StoredEvent
+
+REPLAY_REQUEST = "replay"  # the request id a replayed event records, in place of Lambda's
+VISIBILITY_SECONDS = 300  # how long a message being replayed stays hidden from another replay
+# Long enough for SQS to look on all its servers (a short poll samples some and may miss a message).
+WAIT_SECONDS = 1
+
+
+class BatchInfo(BaseModel):
+    """The records Lambda gave up on: a contiguous range of one shard."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    shard_id: str = Field(alias="shardId")
+    first: str = Field(alias="startSequenceNumber")
+    last: str = Field(alias="endSequenceNumber")
+    size: int = Field(alias="batchSize", ge=1)
+    stream_arn: str = Field(alias="streamArn")
+
+    def __str__(self) -> str:
+        return f"{self.shard_id} {self.first}…{self.last}"
+
+
+class FailureRecord(BaseModel):
+    """Lambda's invocation record for a Kinesis batch, as its on-failure destination receives it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    batch: BatchInfo = Field(alias="KinesisBatchInfo")
+
+
+@dataclass
+class Replayed:
+    messages: int = 0  # on-failure messages replayed and deleted
+    records: int = 0
+    stored: int = 0
+    failed: int = 0
+    already_kept: int = 0  # stored (or failed) since: left as they were
+    left: list[str] = field(default_factory=list)  # why a message stayed on the queue, one line each
+
+
+def replay(
+    clients: AwsClients, most: int = 100, progress: Callable[[Replayed], None] | None = None
+) -> Replayed:
+    """Replay up to `most` messages of the on-failure queue into the store."""
+    queue = _queue_url(clients)
+    done = Replayed()
+    for message in _messages(clients, queue, most):
+        try:
+            batch = FailureRecord.model_validate_json(message["Body"]).batch
+        except ValidationError:
+            done.left.append(f"message {message['MessageId']} is not Lambda's on-failure record of a Kinesis "
+                             "batch; left on the queue")
+            continue
+        records = list(_read_range(clients, batch))
+        _count(done, ingest_records(clients, [(record["Data"], _origin(batch.shard_id, record))
+                                              for record in records]))
+        if len(records) == batch.size:
+            with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
+                clients.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            done.messages += 1
+        else:
+            done.left.append(f"{batch}: {len(records)} of {batch.size} records are still on the stream (the "
+                             "rest are past its retention, or the stream is gone); the message is left on "
+                             "the queue")
+        if progress:
+            progress(done)
+    return done
+
+
+def _count(done: Replayed, kept: list[StoredEvent | None]) -> None:
+    done.records += len(kept)
+    done.already_kept += sum(event is None for event in kept)
+    done.stored += sum(event is not None and event.status is EventStatus.STORED for event in kept)
+    done.failed += sum(event is not None and event.status is EventStatus.FAILED for event in kept)
+
+
+def _queue_url(clients: AwsClients) -> str:
+    with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
+        return str(clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"])
+
+
+def _messages(clients: AwsClients, queue: str, most: int) -> Iterator[dict[str, Any]]:
+    seen = 0
+    while seen < most:
+        with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
+            answer = clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=min(10, most - seen),
+                                                 VisibilityTimeout=VISIBILITY_SECONDS,
+                                                 WaitTimeSeconds=WAIT_SECONDS)
+        messages = answer.get("Messages", [])
+        if not messages:
+            return
+        seen += len(messages)
+        yield from (dict(message) for message in messages)
+
+
+def _read_range(clients: AwsClients, batch: BatchInfo) -> Iterator[dict[str, Any]]:
+    """The shard's records from the batch's first sequence number to its last, those the stream still has."""
+    last = int(batch.last)
+    try:
+        with aws_call(f"stream {batch.stream_arn}", setting="STREAM_NAME"):
+            iterator = clients.kinesis.get_shard_iterator(
+                StreamARN=batch.stream_arn, ShardId=batch.shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                StartingSequenceNumber=batch.first,
+            ).get("ShardIterator")
+    except (RequestRefused, ResourceMissing):  # trimmed past its retention, or the stream or shard is gone
+        return
+    while iterator:
+        with aws_call(f"stream {batch.stream_arn}", setting="STREAM_NAME"):
+            answer = clients.kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, batch.size),
+                                                 StreamARN=batch.stream_arn)
+        for record in answer.get("Records", []):
+            if int(record["SequenceNumber"]) > last:
+                return
+            yield dict(record)
+        if not answer.get("Records") and not answer.get("MillisBehindLatest"):
+            return  # at the shard's end
+        iterator = answer.get("NextShardIterator")
+
+
+def _origin(shard: str, record: dict[str, Any]) -> Origin:
+    """The record's origin as the consumer names it, so a record it kept meanwhile is recognised."""
+    sequence = str(record["SequenceNumber"])
+    return Origin(stream_event_id(shard, sequence), record["ApproximateArrivalTimestamp"], EventSource.STREAM,
+                  shard, sequence, REPLAY_REQUEST)
