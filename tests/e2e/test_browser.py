@@ -20,11 +20,12 @@ from playwright.sync_api import Locator, Page, expect
 
 from core.aws import AwsClients
 from core.ingest import stream_event_id
-from core.models import StoredEvent
-from core.store.reads import get_event, last_hour_count
+from core.models import EventStatus, FailureKind, StoredEvent
+from core.store.reads import get_event, last_hour_count, last_hour_minutes
 from local.samples import sample_images
 from tests.e2e.browser import SCREENSHOTS, Tab
 from tests.factories import photo_jpeg, stream_records
+from tests.hosts import recovering_host
 
 pytestmark = pytest.mark.e2e
 
@@ -71,9 +72,11 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-def wait_images_loaded(page: Page) -> None:
-    """Images are presigned links to the emulator: the browser itself must be able to load them."""
-    expect(page.get_by_test_id("stImage").first).to_be_visible()
+def wait_images_loaded(page: Page, some: bool = True) -> None:
+    """Images are presigned links to the emulator: the browser itself must be able to load them. `some`:
+    the page must show one at least."""
+    if some:
+        expect(page.get_by_test_id("stImage").first).to_be_visible()
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
                  .every(img => img.complete && img.naturalWidth > 0)"""
@@ -271,6 +274,46 @@ def test_each_failure_template_shows_its_full_reason_on_send_and_in_the_gallery(
     screenshot(page, "gallery-failed")
 
 
+def failed_and_total_last_hour(store: AwsClients) -> tuple[int, int]:
+    minutes = last_hour_minutes(store)
+    return sum(m.failed for m in minutes), sum(m.events for m in minutes)
+
+
+def test_a_source_that_answers_503_then_recovers_is_stored_by_retry_and_counted_once(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    description = f"retry me {uuid.uuid4().hex[:8]}"
+    with recovering_host() as host:
+        page = open_page(tab, "send")
+        choose(page, "Sample image in the bucket", "Other URL…")
+        page.get_by_role("textbox", name="Other URL").fill(host.url)
+        page.get_by_label("Description").fill(description)
+        page.get_by_role("button", name="Send", exact=True).click()
+        event = sent_event(page, app_store)
+        assert event.failure_kind is FailureKind.RETRYABLE and "503" in (event.failure_reason or "")
+        expect(latest_panel(open_page(tab, "live")).get_by_text(event.failure_reason or "", exact=True)
+               ).to_be_visible(timeout=SOON_MS)
+        failed, total = failed_and_total_last_hour(app_store)
+
+        page = open_page(tab, "gallery")
+        choose(page, "Status", "Failed")
+        tiles = page.get_by_test_id("stVerticalBlock").filter(has=page.get_by_text(description, exact=True))
+        tiles.filter(has=page.get_by_role("button", name="Details")).last.get_by_role(
+            "button", name="Details").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("button", name="Retry").click()
+        expect(dialog.get_by_text("Retried: the image is stored now.")).to_be_visible(timeout=SOON_MS)
+        wait_idle(page)
+        screenshot(page, "gallery-retried")
+    assert host.asked == 2
+    stored = get_event(app_store, event.event_id)
+    assert stored is not None and stored.status is EventStatus.STORED and stored.failure_reason is None
+    deadline = time.monotonic() + SOON_MS / 1000
+    while failed_and_total_last_hour(app_store) != (failed - 1, total) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert failed_and_total_last_hour(app_store) == (failed - 1, total)  # moved to stored, not counted again
+
+
 def test_a_burst_of_200_is_followed_to_200_results(tab: Tab) -> None:
     page = open_page(tab, "send")
     page.get_by_label("How many (a burst)").fill("200")
@@ -393,8 +436,11 @@ def test_logs_at_level_warning_list_exactly_the_failed_records_newest_first_amon
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_renders_without_an_error(tab: Tab, name: str) -> None:
     page = open_page(tab, name)
-    if name in ("live", "gallery"):
+    if name == "gallery":
         wait_images_loaded(page)
+    if name == "live":  # its newest event may be a failure, which has no image
+        expect(latest_panel(page)).to_be_visible()
+        wait_images_loaded(page, some=False)
     if name == "live":
         expect(page.get_by_test_id("stVegaLiteChart").locator("svg, canvas").first).to_be_visible()
     wait_idle(page)

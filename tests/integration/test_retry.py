@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,51 +16,14 @@ from core.store.reads import get_event, last_hour_minutes
 from core.store.writes import put_events, replace_failed
 from lambda_consumer import handler as consumer
 from tests import factories as make
+from tests.hosts import RecoveringHost, recovering_host
 
 pytestmark = pytest.mark.usefixtures("handler_aws")
-JPEG = make.jpeg((120, 90), "teal")
-
-
-class Recovering(BaseHTTPRequestHandler):
-    """503 Service Unavailable to the first `failures` requests, then the image."""
-
-    protocol_version = "HTTP/1.1"
-    server: RecoveringHost
-
-    def do_GET(self) -> None:
-        self.server.asked += 1
-        down = self.server.asked <= self.server.failures
-        body, kind = (b"down for maintenance", "text/plain") if down else (JPEG, "image/jpeg")
-        self.send_response(503 if down else 200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class RecoveringHost(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Recovering)
-        self.asked, self.failures = 0, 1
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/photo.jpg"
-
-
 @pytest.fixture()
 def host(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecoveringHost]:
     monkeypatch.setenv("ALLOW_LOOPBACK_FETCH", "true")  # the CLI builds its settings from the environment
-    server = RecoveringHost()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with recovering_host() as server:
+        yield server
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

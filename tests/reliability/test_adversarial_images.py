@@ -46,8 +46,8 @@ SETTINGS = Settings(worker_count=4, max_image_bytes=MAX_BYTES, thumbnail_size=12
 
 def upright_halves(t: Image.Image) -> bool:
     """The EXIF-rotated picture (red left half, blue right, orientation 6) shown upright: red on top."""
-    top, bottom = (make.pixel(t.convert("RGB"), (32, y)) for y in (5, 122))
-    return t.size == (64, 128) and make.is_red(top) and make.is_blue(bottom)
+    top, bottom = (make.pixel(t.convert("RGB"), (t.width // 2, round(t.height * y))) for y in (0.04, 0.95))
+    return t.height == 2 * t.width and make.is_red(top) and make.is_blue(bottom)
 
 
 def grey_ramp(t: Image.Image) -> bool:
@@ -163,6 +163,7 @@ class Result:
     stored: StoredEvent | None
     refusal: str | None  # uploads: the refusal's message
     thumbnail: Image.Image | None
+    preview: Image.Image | None
     original_matches: bool  # the original in S3 holds exactly the bytes sent, under its content hash
     keys_before: list[str]
     keys_after: list[str]
@@ -207,13 +208,14 @@ def _result(
     clients: AwsClients, kept: StoredEvent | None, refusal: str | None, data: bytes,
     before: tuple[list[str], int, int],
 ) -> Result:
-    thumbnail, original_matches = None, False
+    thumbnail, preview, original_matches = None, None, False
     if kept is not None and kept.status is EventStatus.STORED:
         thumbnail = make.decoded(_read(clients, kept.thumbnail_key or ""))
+        preview = make.decoded(_read(clients, kept.preview_key)) if kept.preview_key else None
         original = _read(clients, kept.original_key or "")
         original_matches = original == data and kept.sha256 == hashlib.sha256(data).hexdigest()
     keys, count, records = before
-    return Result(kept, refusal, thumbnail, original_matches, keys, object_keys(clients),
+    return Result(kept, refusal, thumbnail, preview, original_matches, keys, object_keys(clients),
                   (count, last_hour_count(counted(clients))), (records, len(event_ids_in_table(clients))))
 
 
@@ -233,6 +235,15 @@ def check_stored(result: Result, case: Case) -> None:
     # Same shape as the picture as displayed (so turned upright), and the right pixels.
     assert (thumbnail.width >= thumbnail.height) == (kept.width >= kept.height)
     assert case.looks_right is not None and case.looks_right(thumbnail)
+    # The preview, from the same decode: upright and right too, unless it would be the thumbnail again.
+    preview = result.preview
+    if max(case.size) <= SETTINGS.thumbnail_size:
+        assert preview is None
+        return
+    assert preview is not None and preview.format == "WEBP"
+    assert max(preview.size) == min(SETTINGS.preview_size, max(case.size))
+    assert (preview.width >= preview.height) == (kept.width >= kept.height)
+    assert case.looks_right(preview)
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,0 +1,56 @@
+"""Image hosts on loopback for the tests that need a source which misbehaves, then recovers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests import factories as make
+
+
+class Recovering(BaseHTTPRequestHandler):
+    """503 Service Unavailable to the first `failures` requests, then the image."""
+
+    protocol_version = "HTTP/1.1"
+    server: RecoveringHost
+
+    def do_GET(self) -> None:
+        self.server.asked += 1
+        down = self.server.asked <= self.server.failures
+        body, kind = (b"down for maintenance", "text/plain") if down else (self.server.image, "image/jpeg")
+        self.send_response(503 if down else 200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class RecoveringHost(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, failures: int = 1) -> None:
+        super().__init__(("127.0.0.1", 0), Recovering)
+        self.asked, self.failures = 0, failures
+        self.image = make.jpeg((120, 90), "teal")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/photo.jpg"
+
+
+@contextmanager
+def recovering_host(failures: int = 1) -> Iterator[RecoveringHost]:
+    """A host answering 503 `failures` times, then a JPEG; fetching from it needs ALLOW_LOOPBACK_FETCH."""
+    server = RecoveringHost(failures)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
