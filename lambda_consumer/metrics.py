@@ -103,7 +103,8 @@ def publish(figures: BatchFigures, function_name: str, request_id: str) -> None:
     _add_values(batch, RECORD_DURATION, MetricUnit.Milliseconds, figures.record_ms)
     _add_values(batch, IMAGE_BYTES, MetricUnit.Bytes, figures.image_bytes)
     _add_values(batch, THUMBNAIL_DURATION, MetricUnit.Milliseconds, figures.thumbnail_ms)
-    batch.flush_metrics()
+    if batch.metric_set:  # Powertools writes the set by itself when a metric reaches 100 values
+        batch.flush_metrics()
     # The totals above carry only the service dimension (what the alarms watch); these add the kind.
     for name, counter in ((EVENTS_FAILED, figures.failed), (RECORDS_RETRIED, figures.retried)):
         for kind, count in sorted(counter.items()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -99,3 +100,18 @@ def test_figures_from_many_threads_lose_nothing() -> None:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: figures.record_outcome(stored, started, None), range(400)))
     assert (figures.stored, len(figures.record_ms)) == (400, 400)
+
+
+def test_a_redelivered_batch_of_100_is_written_whole_without_an_empty_metrics_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = metrics.BatchFigures()
+    started = time.perf_counter()
+    for _ in range(100):  # Powertools writes a metric set by itself once a metric holds 100 values
+        figures.record_outcome(None, started, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics.publish(figures, "the-function", "request-1")
+    (line,) = emitted(capsys)
+    assert line[metrics.RECORDS_REDELIVERED] == [100.0]
+    assert len(line[metrics.RECORD_DURATION]) == 100  # type: ignore[arg-type]
