@@ -20,7 +20,7 @@ from bench.consumer_child import child, run_child
 from bench.consumer_data import clear_bucket, jpegs, prepare
 from bench.consumer_startup import cold_import_ms, zip_figures
 from bench.images import TWELVE_MP, TWO_MP
-from bench.naive_consumer import naive_thumbnail
+from bench.naive_consumer import naive_renditions
 from bench.stats import machine
 from core.aws import AwsClients
 from core.images import renditions
@@ -30,7 +30,7 @@ from local.emulator import embedded_aws, use_endpoint
 
 # (label, consumer, workers, image size, ms added to each AWS call)
 THROUGHPUT = [
-    ("naive: serial, full decode + resize", "naive", 1, TWO_MP, 0),
+    ("naive: serial, full decode + resizes", "naive", 1, TWO_MP, 0),
     ("handler, 1 worker", "handler", 1, TWO_MP, 0),
     ("handler, 8 workers (WORKER_COUNT default)", "handler", 8, TWO_MP, 0),
     ("handler, 8 workers, 64x48 images (the emulator's floor)", "handler", 8, (64, 48), 0),
@@ -75,11 +75,11 @@ def imaging_alone(count: int) -> None:
     """The same work without the store: what the emulator hides, and what AWS's parallel store allows."""
     images, settings = list(jpegs(TWO_MP, count)), Settings()
     workers = settings.worker_count
-    naive = timed(lambda: [naive_thumbnail(data) for data in images])
+    naive = timed(lambda: [naive_renditions(data) for data in images])
     with ThreadPoolExecutor(workers) as pool:
         ours = timed(lambda: list(pool.map(lambda data: renditions(data, settings), images)))
-    print(f"\nimaging alone, {count} 2 MP JPEGs: naive serial thumbnail {count / naive:.1f}/s, core.images "
-          f"preview and thumbnail with {workers} threads {count / ours:.1f}/s (x{naive / ours:.1f})")
+    print(f"\nimaging alone, {count} 2 MP JPEGs, preview and thumbnail: naive serial {count / naive:.1f}/s, "
+          f"core.images with {workers} threads {count / ours:.1f}/s (x{naive / ours:.1f})")
 
 
 def timed(work: Callable[[], object]) -> float:

@@ -1,5 +1,6 @@
 """The naive consumer the benchmark compares with: one record after another, the whole image decoded
-and resized at full size, one write at a time (what the earlier system's handler did). Bench only."""
+and each rendition resized from it at full size, one write at a time (what the earlier system's handler
+did, making the same renditions as ours: a preview and a thumbnail). Bench only."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ def _process(record: dict[str, Any], clients: AwsClients) -> None:
     document = json.loads(base64.b64decode(record["kinesis"]["data"]))
     url = urlsplit(document["ImageUrl"])
     data = clients.s3.get_object(Bucket=url.netloc, Key=url.path.lstrip("/"))["Body"].read()
-    image, thumbnail = naive_thumbnail(data, clients.settings.thumbnail_size)
+    image, preview, thumbnail = naive_renditions(data, clients.settings.preview_size,
+                                                 clients.settings.thumbnail_size)
     name = record["eventID"].replace(":", "-")
     bucket = clients.settings.bucket_name
     clients.s3.put_object(Bucket=bucket, Key=f"naive/originals/{name}.jpg", Body=data)
+    clients.s3.put_object(Bucket=bucket, Key=f"naive/previews/{name}.webp", Body=preview)
     clients.s3.put_object(Bucket=bucket, Key=f"naive/thumbnails/{name}.webp", Body=thumbnail)
     clients.dynamodb.put_item(TableName=clients.settings.table_name, Item={
         "pk": {"S": "NAIVE"}, "sk": {"S": name}, "description": {"S": document["Description"]},
@@ -35,10 +38,17 @@ def _process(record: dict[str, Any], clients: AwsClients) -> None:
     })
 
 
-def naive_thumbnail(data: bytes, size: int = 320) -> tuple[Image.Image, bytes]:
-    """The whole image decoded, then resized at full size, then encoded."""
+def naive_renditions(
+    data: bytes, preview: int = 1280, thumbnail: int = 320
+) -> tuple[Image.Image, bytes, bytes]:
+    """The whole image decoded, then each rendition resized from it at full size, then encoded."""
     image = Image.open(io.BytesIO(data)).convert("RGB")
-    thumbnail = image.resize((size, size * image.height // image.width), Image.Resampling.LANCZOS)
+    return image, _resized(image, preview), _resized(image, thumbnail)
+
+
+def _resized(image: Image.Image, size: int) -> bytes:
+    width = min(size, image.width)
+    smaller = image.resize((width, width * image.height // image.width), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    thumbnail.save(buffer, "WEBP", quality=80)
-    return image, buffer.getvalue()
+    smaller.save(buffer, "WEBP", quality=80)
+    return buffer.getvalue()
