@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 
 from core.settings import Settings
+from core.store import keys
 
 if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at run time
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -34,13 +35,14 @@ S3_CONFIG = Config(
 
 
 def client_config(settings: Settings) -> Config:
-    """Retries, timeouts and a connection pool sized so every worker has its own connection."""
+    """Retries, timeouts and a connection pool sized so every worker, and every query of a Gallery page
+    (one per time-index partition, all at once), has its own connection."""
     return Config(
         region_name=settings.region,
         retries={"mode": "standard", "max_attempts": 4},
         connect_timeout=5,
         read_timeout=30,
-        max_pool_connections=max(10, settings.worker_count * 2),
+        max_pool_connections=max(keys.TIME_SHARDS, settings.worker_count * 2),
         tcp_keepalive=True,
     )
 

@@ -6,6 +6,11 @@ one limit is moto's own.
   restores those on failure, keeping moto's own checks and errors.
 - Query on the table walks and sorts every item of the table to find one partition: the Live page's
   read took 19 ms at 100 events and 221 ms at 2,000. The wrapper hands it that partition alone.
+- Query on a global secondary index walks every item of the table too; a Gallery page queries the day's
+  32 time-index partitions at once, so at 10,000 events it cost ~1 s of the emulator's CPU and a load test
+  with the Gallery open never caught up. The wrapper hands it the index partition from a grouping of the
+  table's items by each index's key, made on the first index query and then kept up to date by every put,
+  delete and update of an item (any other change of the table drops it, to be made again).
 - TransactWriteItems takes up to 100 items in DynamoDB (since September 2022); moto still refuses more
   than 25, which would fail the aggregator's transactions here and nowhere else.
 
@@ -15,8 +20,10 @@ table for writes) see moto as it is. Installed only by the embedded emulator.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,10 +64,16 @@ def _install_partition_queries() -> None:
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or not self.range_key_attr:
+        if index_name:
+            partition = _index_partition(self, index_name, hash_key)
+        elif self.range_key_attr:
+            partition = list(self.items.get(hash_key, {}).values())
+        else:
+            partition = None
+        if partition is None:
             return original_query(self, hash_key, *args, **kwargs)
         # moto's query reads the table through all_items(); on this thread, that is now one partition.
-        _this_thread.partition = (self, list(self.items.get(hash_key, {}).values()))
+        _this_thread.partition = (self, partition)
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
@@ -69,6 +82,103 @@ def _install_partition_queries() -> None:
     query.reads_one_partition = True  # type: ignore[attr-defined]
     setattr(Table, "all_items", all_items)  # noqa: B010 - methods replaced on purpose
     setattr(Table, "query", query)  # noqa: B010
+    _keep_index_groups(Table)
+
+
+def _keep_index_groups(table_class: Any) -> None:
+    """Keep each table's index grouping (if it has one yet) up to date with every item written. Writers hold
+    the table's write lock (local/strict/dynamodb.py), so no query reads the grouping while it changes."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend.update_item, "keeps_indexes", False):
+        return
+    put, delete, update = table_class.put_item, table_class.delete_item, DynamoDBBackend.update_item
+
+    # moto checks a put's or a delete's condition before it changes anything: a refused one changed nothing.
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = put(self, *args, **kwargs)
+        _place(self, item.hash_key, item.range_key, item)
+        return item
+
+    def delete_item(self: Any, hash_value: Any, range_value: Any = None) -> Any:
+        found = delete(self, hash_value, range_value)
+        _place(self, hash_value, range_value, None)
+        return found
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            table = self.get_table(kwargs.get("table_name", args[0] if args else None))
+        except Exception:  # no such table: moto's own error is on its way
+            return update(self, *args, **kwargs)
+        with _regrouping(table):  # the item changes in place, so it is placed again after
+            item = update(self, *args, **kwargs)
+            _place(table, item.hash_key, item.range_key, item)
+            return item
+
+    update_item.keeps_indexes = True  # type: ignore[attr-defined]
+    setattr(table_class, "put_item", put_item)  # noqa: B010
+    setattr(table_class, "delete_item", delete_item)  # noqa: B010
+    setattr(DynamoDBBackend, "update_item", update_item)  # noqa: B010
+
+
+class _IndexGroups:
+    """A table's items by the hash key of each index keyed on one attribute: index -> value -> items."""
+
+    def __init__(self, table: Any) -> None:
+        hashes = {index.name: [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+                  for index in table.all_indexes()}
+        self.attribute = {name: names[0] for name, names in hashes.items() if len(names) == 1}
+        self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.attribute}
+        self.placed: dict[Any, dict[str, Any]] = {}  # an item's key -> the value it is under, per index
+        for item in original_items(table):
+            self.place((item.hash_key, item.range_key), item)
+
+    def place(self, key: Any, item: Any) -> None:
+        """Put the item under its values now (None: it is gone), wherever it was before."""
+        for name, value in self.placed.pop(key, {}).items():
+            self.members[name][value].pop(key, None)
+        if item is None:
+            return
+        where = {name: value for name, attribute in self.attribute.items()
+                 if (value := item.attrs.get(attribute)) is not None}
+        for name, value in where.items():
+            self.members[name].setdefault(value, {})[key] = item
+        if where:
+            self.placed[key] = where
+
+
+@contextlib.contextmanager
+def _regrouping(table: Any) -> Iterator[None]:
+    """An update that fails part way may have changed its item: the grouping is dropped, to be made again."""
+    try:
+        yield
+    except BaseException:
+        table.local_index_groups = None
+        raise
+
+
+def _place(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    groups: _IndexGroups | None = getattr(table, "local_index_groups", None)
+    if groups is not None:
+        groups.place((hash_value, range_value), item)
+
+
+def _index_partition(table: Any, index_name: str, hash_key: Any) -> list[Any] | None:
+    """The items of `table` whose `index_name` key is `hash_key`, or None to let moto look (an index it
+    does not know, or one keyed on several attributes)."""
+    groups: _IndexGroups | None = getattr(table, "local_index_groups", None)
+    if groups is None:  # two readers may both make it: the same grouping, and the last one is kept
+        groups = _IndexGroups(table)
+        table.local_index_groups = groups
+    if index_name not in groups.attribute:
+        return None
+    return list(groups.members[index_name].get(hash_key, {}).values())
+
+
+def original_items(table: Any) -> Any:
+    """Every item of the table, whatever partition this thread's query was handed."""
+    for partition in table.items.values() if table.range_key_attr else [table.items]:
+        yield from partition.values()
 
 
 def _install_transactions() -> None:

@@ -252,7 +252,7 @@ def sent_event(page: Page, store: AwsClients, timeout: float = 10) -> StoredEven
     return event
 
 
-def test_each_failure_template_shows_its_full_reason_on_send_and_in_the_gallery(
+def test_each_failure_template_shows_its_full_reason_on_send_live_and_in_the_gallery(
     tab: Tab, app_store: AwsClients
 ) -> None:
     reasons = []
@@ -265,7 +265,11 @@ def test_each_failure_template_shows_its_full_reason_on_send_and_in_the_gallery(
         expect(page.get_by_test_id("stText").filter(has_text=event.failure_reason)).to_have_text(
             event.failure_reason)
         reasons.append(event.failure_reason)
-    screenshot(page, "send-failure-reason")
+        if template == FAILURE_TEMPLATES[-1]:
+            screenshot(page, "send-failure-reason")
+        page = open_page(tab, "live")  # the newest event, failed: its whole reason within 10 s
+        shown = latest_panel(page).get_by_text(event.failure_reason, exact=True)
+        expect(shown).to_be_visible(timeout=SOON_MS)
 
     page = open_page(tab, "gallery")
     choose(page, "Status", "Failed")

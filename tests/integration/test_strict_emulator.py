@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
+from core.store import keys
 from local.roles import role_session
 
 if TYPE_CHECKING:
@@ -245,3 +246,35 @@ def test_records_data_is_checked_decoded(aws: AwsClients) -> None:
     data = b"\xff" * (700 * 1024)  # 933 KiB as base64: over 700 KiB decoded would be wrong to refuse
     assert len(base64.b64encode(data)) > 900 * 1024
     aws.kinesis.put_record(StreamName=aws.settings.stream_name, Data=data, PartitionKey="k")
+
+
+# --- index queries (the emulator answers them from a grouping kept per change of the table) ------------
+
+
+def failed_index_keys(aws: AwsClients, partition: str) -> list[str]:
+    answer = aws.dynamodb.query(TableName=TABLE, IndexName=keys.FAILED_INDEX,
+                                KeyConditionExpression=f"{keys.FAILED_PK} = :p",
+                                ExpressionAttributeValues={":p": {"S": partition}})
+    return sorted(item["pk"]["S"] for item in answer["Items"])
+
+
+def test_an_index_query_sees_every_put_update_delete_and_rolled_back_transaction(aws: AwsClients) -> None:
+    def item(n: int, partition: str) -> dict[str, Any]:
+        return {"pk": {"S": f"E#{n}"}, "sk": {"S": "E"}, keys.FAILED_PK: {"S": partition},
+                keys.TIME_SK: {"S": f"t{n}"}}
+
+    for n in range(3):
+        aws.dynamodb.put_item(TableName=TABLE, Item=item(n, "F#a"))
+    assert failed_index_keys(aws, "F#a") == ["E#0", "E#1", "E#2"]
+    aws.dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": "E#1"}, "sk": {"S": "E"}},
+                             UpdateExpression="SET #p = :b", ExpressionAttributeNames={"#p": keys.FAILED_PK},
+                             ExpressionAttributeValues={":b": {"S": "F#b"}})
+    assert (failed_index_keys(aws, "F#a"), failed_index_keys(aws, "F#b")) == (["E#0", "E#2"], ["E#1"])
+    aws.dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "E#2"}, "sk": {"S": "E"}})
+    assert failed_index_keys(aws, "F#a") == ["E#0"]
+    added: TransactWriteItemTypeDef = {"Put": {"TableName": TABLE, "Item": item(4, "F#a")}}
+    refused: TransactWriteItemTypeDef = {"Put": {"TableName": TABLE, "Item": item(3, "F#a"),
+                                                 "ConditionExpression": "attribute_exists(pk)"}}
+    cancelled = code_of(lambda: aws.dynamodb.transact_write_items(TransactItems=[added, refused]))
+    assert cancelled == "TransactionCanceledException"
+    assert failed_index_keys(aws, "F#a") == ["E#0"]
