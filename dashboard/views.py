@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StoreMisconfigured, StoreUnavailable
-from core.models import StoredEvent
+from core.models import FailureKind, StoredEvent
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
@@ -59,6 +59,10 @@ def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:
     st.button("Retry", key=key)
 
 
+RETRY_COULD_HELP = {FailureKind.RETRYABLE: "yes: its source failed for now",
+                    FailureKind.PERMANENT: "no: the event itself cannot succeed as sent"}
+
+
 def trace_table(event: StoredEvent) -> pd.DataFrame:
     """Where the event came from and where it is stored, as rows of text (cells are never Markdown)."""
     rows = {
@@ -68,6 +72,7 @@ def trace_table(event: StoredEvent) -> pd.DataFrame:
         "Lambda request id": event.request_id, "Original key": event.original_key,
         "Thumbnail key": event.thumbnail_key, "Preview key": event.preview_key,
         "Failure reason": event.failure_reason,
+        "Retry could help": RETRY_COULD_HELP.get(event.failure_kind) if event.failure_kind else None,
         "Dimensions": dimensions(event), "Format": event.format,
         "File size": human_size(event.size_bytes) if event.size_bytes is not None else None,
         "Frames": event.frame_count,

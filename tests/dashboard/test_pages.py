@@ -176,6 +176,8 @@ def test_gallery_retry_stores_a_retryable_failure_and_says_so(open_page: Open, a
     aws.s3.put_object(Bucket=aws.settings.bucket_name, Key="incoming/back.jpg", Body=jpeg(SIZE))  # it is back
     app = open_page("screens/gallery.py")
     next(b for b in app.button if b.label == "Details").click().run()
+    trace = dict(zip(app.dataframe[0].value["field"], app.dataframe[0].value["value"], strict=True))
+    assert trace["Retry could help"].startswith("yes")
     app.button(key="gallery_retry").click().run()
     assert not app.exception
     assert [s.value for s in app.success] == ["Retried: the image is stored now."]
@@ -189,6 +191,8 @@ def test_gallery_offers_no_retry_for_a_permanent_failure(open_page: Open, aws: A
     next(b for b in app.button if b.label == "Details").click().run()
     assert "answered 503" in " ".join(texts(app))
     assert not any(b.key == "gallery_retry" for b in app.button)
+    trace = dict(zip(app.dataframe[0].value["field"], app.dataframe[0].value["value"], strict=True))
+    assert trace["Retry could help"].startswith("no")
 
 
 def test_an_events_logs_open_with_its_id_searched_over_a_range_that_reaches_back_to_it(
