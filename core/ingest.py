@@ -112,7 +112,7 @@ def process_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredE
 
 
 def process_event(clients: AwsClients, event: WireEvent, origin: Origin) -> StoredEvent:
-    """Fetch the event's image, thumbnail it and put both in S3; failures of the event are kept."""
+    """Fetch the event's image, make its renditions and put them in S3; failures of the event are kept."""
     try:
         fetched = fetch_image(event.image_url, clients)
         made = images.renditions(fetched.data, clients.settings)
