@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from local.processes import stop
 from local.roles import ADMIN_CREDENTIALS
 
 
@@ -30,11 +31,7 @@ def embedded_aws(host: str = "127.0.0.1", port: int = 0, lenient: Sequence[str] 
     try:
         yield _endpoint(server)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def _endpoint(server: subprocess.Popen[str]) -> str:

@@ -1,4 +1,5 @@
-"""Image hosts on loopback for the tests that need a source which misbehaves, then recovers."""
+"""HTTP servers on loopback for the tests: serving one for a block, and an image host that fails, then
+recovers."""
 
 from __future__ import annotations
 
@@ -45,12 +46,19 @@ class RecoveringHost(ThreadingHTTPServer):
 
 
 @contextmanager
-def recovering_host(failures: int = 1) -> Iterator[RecoveringHost]:
-    """A host answering 503 `failures` times, then a JPEG; fetching from it needs ALLOW_LOOPBACK_FETCH."""
-    server = RecoveringHost(failures)
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """`server` answering on a thread of its own for the block, then shut and its socket closed."""
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield server
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def recovering_host(failures: int = 1) -> Iterator[RecoveringHost]:
+    """A host answering 503 `failures` times, then a JPEG; fetching from it needs ALLOW_LOOPBACK_FETCH."""
+    server = RecoveringHost(failures)
+    with serving(server):
+        yield server

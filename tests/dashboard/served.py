@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
+from local.processes import stop
 from local.run import streamlit_command
-from tests.e2e.app_process import free_ports
+from tests.e2e.app_process import free_ports, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,24 +36,7 @@ def serving(home: Path, script: str = "", **env: str) -> Iterator[str]:
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_answering(url, process, log)
+        wait_healthy(url, process, log)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"{url} did not answer within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
+        stop(process)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -51,7 +52,7 @@ def running_app() -> Iterator[App]:
         )
     try:
         url = f"http://127.0.0.1:{dashboard_port}"
-        _wait_healthy(url, process, log)
+        wait_healthy(url, process, log)
         yield App(url, f"http://127.0.0.1:{emulator_port}", log)
     finally:
         _stop(process)
@@ -85,20 +86,24 @@ def _ephemeral_low() -> int:
         return 32768  # Linux's default
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def wait_healthy(url: str, process: subprocess.Popen[Any], log: Path | None = None,
+                 seconds: float = START_TIMEOUT_SECONDS) -> None:
+    """Until Streamlit at `url` answers its health check; fails, with the end of `log`, if `process` ends
+    first or `seconds` pass."""
+    def tail() -> str:
+        return f"; its output:\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"The dashboard exited with {process.returncode} before it answered; "
-                        f"its output:\n{log.read_text(errors='replace')[-3000:]}")
+            pytest.fail(f"The dashboard exited with {process.returncode} before it answered{tail()}")
         try:
             if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
                 return
         except requests.RequestException:
             pass
         time.sleep(0.25)
-    pytest.fail(f"The dashboard did not answer {url}/_stcore/health within {START_TIMEOUT_SECONDS} s; "
-                f"its output:\n{log.read_text(errors='replace')[-3000:]}")
+    pytest.fail(f"The dashboard did not answer {url}/_stcore/health within {seconds:g} s{tail()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -7,10 +7,8 @@ import ipaddress
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from core.errors import FetchFailed, FetchRefused, SourceUnavailable, StoreUnava
 from core.fetch import fetch_http, fetch_image
 from core.settings import Settings
 from tests import factories as make
+from tests.hosts import serving
 
 PNG = make.image_file("PNG", (64, 48), (30, 120, 200))
 JPEG = make.image_file("JPEG", (64, 48), (30, 120, 200))
@@ -139,14 +138,6 @@ class ImageServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-@contextmanager
-def serving(server: ThreadingHTTPServer) -> Iterator[None]:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.e2e.app_process import free_ports
+from tests.e2e.app_process import free_ports, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 90
@@ -51,19 +50,8 @@ def start(module: str) -> tuple[subprocess.Popen[str], list[int]]:
         if "Embedded AWS is up" in line or line.startswith("Dashboard:") or time.monotonic() > deadline:
             break
     if module == "local.run":
-        wait_healthy(f"http://127.0.0.1:{dashboard}", deadline)
+        wait_healthy(f"http://127.0.0.1:{dashboard}", process, seconds=deadline - time.monotonic())
     return process, [emulator, dashboard]
-
-
-def wait_healthy(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"{url} did not answer in time")
 
 
 @pytest.mark.parametrize(("module", "how"), [

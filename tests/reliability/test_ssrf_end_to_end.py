@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ import pytest
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from tests import factories as make
+from tests.hosts import serving
 from tests.reliability.harness import deliver, fake_dns, fresh_emulator
 
 PUBLIC = "93.184.215.14"  # what cdn.public.example resolves to; its connections reach the test's server
@@ -125,12 +125,8 @@ class Outcome:
 @contextmanager
 def public_host() -> Iterator[PublicHost]:
     server = PublicHost()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
