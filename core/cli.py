@@ -73,7 +73,9 @@ def since(text: str) -> datetime:
 
 def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
     newest = newest_events(clients)
-    event = newest.event and (get_event(clients, newest.event.event_id) or newest.event)  # detail too
+    event = newest.event
+    if event is not None and event is newest.stored:  # as LATEST lists it: read its detail too
+        event = get_event(clients, event.event_id) or event
     return {
         "latest": event.model_dump(mode="json") if event else None,
         "recent": [{"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at),

@@ -130,7 +130,7 @@ class _IndexGroups:
         self.attribute = {name: names[0] for name, names in hashes.items() if len(names) == 1}
         self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.attribute}
         self.placed: dict[Any, dict[str, Any]] = {}  # an item's key -> the value it is under, per index
-        for item in original_items(table):
+        for item in _every_item(table):
             self.place((item.hash_key, item.range_key), item)
 
     def place(self, key: Any, item: Any) -> None:
@@ -175,7 +175,7 @@ def _index_partition(table: Any, index_name: str, hash_key: Any) -> list[Any] | 
     return list(groups.members[index_name].get(hash_key, {}).values())
 
 
-def original_items(table: Any) -> Any:
+def _every_item(table: Any) -> Iterator[Any]:
     """Every item of the table, whatever partition this thread's query was handed."""
     for partition in table.items.values() if table.range_key_attr else [table.items]:
         yield from partition.values()

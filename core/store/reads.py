@@ -73,11 +73,9 @@ def newest_events(clients: AwsClients) -> Newest:
     one (LATEST lists it with its texts cut; a failed event's reason is shown whole)."""
     recent, stored = latest.newest(clients)
     event = recent[0] if recent else stored
-    if event is not None and (stored is None or event.event_id != stored.event_id):
-        event = get_event(clients, event.event_id) or event
-    elif event is not None:
-        event = stored
-    return Newest(event, recent, stored)
+    if event is None or (stored is not None and event.event_id == stored.event_id):
+        return Newest(stored, recent, stored)  # LATEST keeps the newest stored event's texts whole
+    return Newest(get_event(clients, event.event_id) or event, recent, stored)
 
 
 def minute_counts(clients: AwsClients, start: datetime, end: datetime) -> list[MinuteCount]:

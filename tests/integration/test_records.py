@@ -11,7 +11,14 @@ from core.models import EventSource, EventStatus, StoredEvent
 from core.store import keys
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.latest import listed
-from core.store.reads import get_event, get_events, last_hour_count, latest_event, minute_counts
+from core.store.reads import (
+    get_event,
+    get_events,
+    last_hour_count,
+    latest_event,
+    minute_counts,
+    newest_events,
+)
 from core.store.writes import put_events
 from tests.awscalls import CallCounter
 from tests.factories import counted
@@ -187,13 +194,15 @@ def test_recent_events_filter_by_status_and_description(aws: AwsClients) -> None
     assert [e.event_id for e in failed.events] == ["e00002"]
 
 
-def test_latest_and_last_hour_cost_the_same_calls_at_100_and_5000_events(aws: AwsClients) -> None:
+def test_the_live_pages_reads_cost_the_same_calls_at_100_and_5000_events_and_one_more_for_a_failure(
+    aws: AwsClients,
+) -> None:
     now = datetime.now(UTC)
 
     def calls_for_reads() -> int:
         counted(aws)
         counter = CallCounter(aws)
-        latest_event(aws)
+        newest_events(aws)
         last_hour_count(aws, now=now)
         return counter.total
 
@@ -201,6 +210,14 @@ def test_latest_and_last_hour_cost_the_same_calls_at_100_and_5000_events(aws: Aw
     small = calls_for_reads()
     store(aws, *(event(n, now - timedelta(seconds=n % 3000)) for n in range(100, 5000)))
     assert calls_for_reads() == small <= 3
+    reason = "x" * 1500  # longer than LATEST keeps of it
+    failed = event(5000, now + timedelta(seconds=1), EventStatus.FAILED)
+    failed = failed.model_copy(update={"failure_reason": reason})
+    store(aws, failed)
+    assert calls_for_reads() == small + 1 <= 5  # the newest event's whole reason, from its own partition
+    newest = newest_events(aws)
+    assert newest.event is not None and newest.event.failure_reason == reason
+    assert newest.recent[0].event_id == failed.event_id and newest.stored == latest_event(aws)
 
 
 def test_deleting_an_event_removes_it_and_its_count(aws: AwsClients) -> None:
