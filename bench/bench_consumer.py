@@ -23,8 +23,8 @@ from bench.images import TWELVE_MP, TWO_MP
 from bench.naive_consumer import naive_renditions
 from bench.stats import machine
 from core.aws import AwsClients
-from core.images import renditions
-from core.provision import provision
+from core.imaging.renditions import renditions
+from core.ops.provision import provision
 from core.settings import Settings
 from local.emulator import embedded_aws, use_endpoint
 
@@ -79,7 +79,7 @@ def imaging_alone(count: int) -> None:
     with ThreadPoolExecutor(workers) as pool:
         ours = timed(lambda: list(pool.map(lambda data: renditions(data, settings), images)))
     print(f"\nimaging alone, {count} 2 MP JPEGs, preview and thumbnail: naive serial {count / naive:.1f}/s, "
-          f"core.images with {workers} threads {count / ours:.1f}/s (x{naive / ours:.1f})")
+          f"core.imaging with {workers} threads {count / ours:.1f}/s (x{naive / ours:.1f})")
 
 
 def timed(work: Callable[[], object]) -> float:

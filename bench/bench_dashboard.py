@@ -14,7 +14,7 @@ from typing import Any
 from bench.stats import Timing, machine, measure
 from core.aws import AwsClients
 from core.models import EventSource, EventStatus, StoredEvent
-from core.provision import provision
+from core.ops.provision import provision
 from core.settings import Settings
 from core.store.reads import last_hour_minutes, newest_events
 from core.store.writes import put_events

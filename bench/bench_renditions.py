@@ -18,8 +18,8 @@ from PIL import Image
 
 from bench.images import TWELVE_MP, photo
 from bench.stats import Timing, machine, measure_interleaved
-from core.decoding import register_codecs
-from core.images import renditions
+from core.imaging.decoding import register_codecs
+from core.imaging.renditions import renditions
 from core.settings import Settings
 
 SETTINGS = Settings()

@@ -14,7 +14,7 @@ from PIL import Image
 
 from bench.images import TWELVE_MP, TWO_MP, encoded
 from bench.stats import Timing, machine, measure
-from core.images import process_image
+from core.imaging.renditions import process_image
 from core.settings import Settings
 
 SETTINGS = Settings()

@@ -322,7 +322,7 @@ def run(records: int) -> Run:
     settings = Settings(worker_count=8)
     with embedded_aws() as endpoint:
         use_endpoint(endpoint)
-        from core.provision import provision
+        from core.ops.provision import provision
         from local.event_source.table_stream import TableStreamSource
         from local.roles import admin_session, role_session
 
@@ -375,7 +375,7 @@ class Consumer:
 
 def prepare(admin: AwsClients, records: int) -> list[dict[str, Any]]:
     from bench.consumer_data import jpegs, read_back
-    from core.producer import encode_event, send_events
+    from core.stream.producer import encode_event, send_events
 
     bucket = admin.settings.bucket_name
     batch = Template(admin.settings).event_source().batch_size

@@ -11,7 +11,7 @@ from PIL import ImageDraw
 
 from bench.images import photo
 from core.aws import AwsClients
-from core.producer import SentRecord, encode_event, send_events
+from core.stream.producer import SentRecord, encode_event, send_events
 from local.event_source.events import lambda_event
 from local.event_source.shards import stream_source
 

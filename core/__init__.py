@@ -1,5 +1,3 @@
-"""Image Processor core: the only package that talks to AWS.
-
-Settings, models, the AWS client factory, imaging, safe fetching, the store and its queries,
-the producer and the CloudWatch Logs reader. No Streamlit or Lambda imports live here.
+"""Image Processor core: the domain and the only code that talks to AWS, in sub-packages named for their
+parts (aws, fetching, imaging, ingest, store, logs, ops). No Streamlit or Lambda imports live here.
 """

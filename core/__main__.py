@@ -1,5 +1,5 @@
-"""Entry point for `python -m core` (see core/cli.py)."""
+"""Entry point for `python -m core` (see core/ops/cli.py)."""
 
-from core.cli import main
+from core.ops.cli import main
 
 raise SystemExit(main())

@@ -4,7 +4,7 @@
 are permanent but `SourceUnavailable` (the image source failed for now: a person may retry the event).
 `StoreUnavailable` is transient: our own store did not answer, so the caller retries (Lambda reports the
 record as a batch item failure). Failures of AWS calls become
-these in one place, core/aws_errors.py.
+these in one place, core/aws/errors.py.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.delete import delete_event
 from core.errors import ImageProcessorError
+from core.ingest.retry import retry_event
 from core.models import EventStatus, FailureKind, StoredEvent
-from core.retry import retry_event
 from core.store.browse import EventFilter
+from core.store.delete import delete_event
 from core.store.reads import get_event
 from dashboard.resources import aws_clients, image_link, live_snapshot
 from dashboard.views import ago, dimensions, human_size, trace_table

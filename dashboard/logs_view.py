@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 import pandas as pd
 import streamlit as st
 
-from core.log_entries import LogEntry
+from core.logs.entries import LogEntry
 
 LEVELS = ["All", "DEBUG", "INFO", "WARNING", "ERROR"]
 # Ids are 32 and 36 characters: wide enough to read whole. Cells are text, never Markdown or links.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import MAX_DESCRIPTION_CHARS
-from core.producer import encode_event
+from core.stream.producer import encode_event
 
 GOOD = "Image event (from the form)"
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"

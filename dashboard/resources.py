@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from core.aws import AwsClients
-from core.log_entries import LogEntry
-from core.logs import LogFilter, read_logs
-from core.rate_limit import RateLimiter
+from core.logs.entries import LogEntry
+from core.logs.rate_limit import RateLimiter
+from core.logs.reader import LogFilter, read_logs
 from core.settings import Settings
 from core.store import objects, reads
 

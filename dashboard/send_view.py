@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from core.aws import AwsClients
-from core.ingest import stream_event_id
+from core.ingest.origin import stream_event_id
 from core.models import EventStatus, StoredEvent
-from core.producer import SentRecord
 from core.store.reads import get_events
+from core.stream.producer import SentRecord
 
 WAITING = "waiting for the consumer…"
 COLUMNS = {

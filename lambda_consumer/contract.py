@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from core.ingest import Origin, stream_event_id
+from core.ingest.origin import Origin, stream_event_id
 from core.models import EventSource
 
 

@@ -29,7 +29,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core import clock
 from core.aws import AwsClients
 from core.errors import InvalidEvent, StoreUnavailable
-from core.ingest import Origin, failed_event, process_payload, write_events
+from core.ingest.batch import write_events
+from core.ingest.events import failed_event, process_payload
+from core.ingest.origin import Origin
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import existing

@@ -17,8 +17,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from core import errors
+from core.imaging.pixel_budget import DECODING
 from core.models import EventStatus, StoredEvent
-from core.pixel_budget import DECODING
 
 NAMESPACE = "ImageProcessor"
 # Powertools' "service" dimension, set to the function's name: two stacks in one account never mix.

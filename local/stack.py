@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from core.aws import AwsClients
-from core.producer import encode_event, send_events
-from core.provision import provision
+from core.ops.provision import provision
 from core.settings import Settings
+from core.stream.producer import encode_event, send_events
 from local.emulator import embedded_aws, shell_line, use_endpoint
 from local.event_source.runner import LocalEventSource
 from local.event_source.table_stream import TableStreamSource

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from core.aws import AwsClients
-from core.provision import provision
+from core.ops.provision import provision
 from core.settings import Settings
 from lambda_consumer import handler as consumer
 from local.emulator import embedded_aws

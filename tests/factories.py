@@ -25,12 +25,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from PIL import ExifTags, Image, ImageDraw
 
 from core.aws import AwsClients
-from core.decoding import register_codecs
-from core.ingest import Origin, stream_event_id
+from core.imaging.decoding import register_codecs
+from core.ingest.origin import Origin, stream_event_id
 from core.models import EventSource, StoredEvent
-from core.producer import SentRecord, send_events
 from core.store.objects import put_once
 from core.store.reads import get_event
+from core.stream.producer import SentRecord, send_events
 from local.event_source.events import lambda_event
 from local.event_source.invoke import LocalContext
 from local.event_source.shards import stream_source

@@ -1,8 +1,9 @@
 """`make lambda-zip`: the functions' deployment zip for Lambda's Python 3.12 runtime.
 
 Inside: the binary wheels pinned (with hashes) by requirements/lambda.txt for the chosen architecture
-(manylinux, CPython 3.12), then the `core`, `lambda_consumer` and `lambda_aggregator` packages. Nothing
-else: no local/, tests, moto, streamlit or pandas, and no boto3 (the runtime has it). Both functions use
+(manylinux, CPython 3.12), then the `core`, `lambda_consumer` and `lambda_aggregator` packages, without
+core's operator tools and log reader (LEFT_OUT). Nothing else: no local/, tests, moto, streamlit or pandas,
+and no boto3 (the runtime has it). Both functions use
 it: handlers lambda_consumer.handler.handler and lambda_aggregator.handler.handler.
 """
 
@@ -28,6 +29,8 @@ ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
 GLIBC_TAGS = ("manylinux2014", "manylinux_2_28", "manylinux_2_34")
 RUNTIME_PYTHON = "3.12"
 SOURCES = ("core", "lambda_consumer", "lambda_aggregator")
+# Parts of core the functions never run: operator tools (`python -m core`) and the dashboard's log reader.
+LEFT_OUT = ("core/ops", "core/logs", "core/__main__.py")
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # same bytes for the same inputs
 
 
@@ -92,7 +95,7 @@ def stage(arch: str, python_version: str, build_root: Path) -> tuple[Path, bool]
     staged = Path(tempfile.mkdtemp(prefix=f"lambda-{arch}-py{python_version}.", dir=build_root)) / "task"
     shutil.copytree(deps, staged)
     for package in SOURCES:
-        shutil.copytree(ROOT / package, staged / package, ignore=_not_source)
+        shutil.copytree(ROOT / package, staged / package, ignore=_not_shipped)
         if python:
             compile_bytecode(staged / package, python, staged)
     return staged, python is not None
@@ -131,8 +134,10 @@ def _files(folder: Path) -> Iterator[tuple[Path, str]]:
             yield path, path.relative_to(folder).as_posix()
 
 
-def _not_source(directory: str, names: list[str]) -> set[str]:
-    return {name for name in names if name == "__pycache__" or name.endswith((".pyc", ".txt"))}
+def _not_shipped(directory: str, names: list[str]) -> set[str]:
+    here = Path(directory).relative_to(ROOT)
+    return {name for name in names if name == "__pycache__" or name.endswith((".pyc", ".txt"))
+            or (here / name).as_posix() in LEFT_OUT}
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import clock
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import ConditionFailed, TransactionConflict
 from core.models import EventStatus, StoredEvent
 from core.store import keys, latest

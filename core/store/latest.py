@@ -16,7 +16,7 @@ from typing import Any
 
 from core import clock
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import ConditionFailed
 from core.models import EventStatus, StoredEvent
 from core.store import keys

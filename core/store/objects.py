@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import ConditionFailed
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import StoreUnavailable
 from core.store import keys
 

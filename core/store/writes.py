@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import ConditionFailed, StoreUnavailable
 from core.models import EventStatus, StoredEvent
 from core.store import keys

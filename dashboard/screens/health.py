@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import health
 from core.errors import StoreUnavailable
+from core.ops import health
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import show_store_error
 

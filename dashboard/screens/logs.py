@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from core.errors import StoreUnavailable
-from core.logs import log_groups
+from core.logs.reader import log_groups
 from dashboard import logs_view
 from dashboard.resources import LOG_LINES_SHOWN, aws_clients, recent_logs
 from dashboard.views import show_store_error, viewer_zone

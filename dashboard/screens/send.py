@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import ImageProcessorError, StoreUnavailable
-from core.producer import send_events
 from core.store.objects import list_keys
+from core.stream.producer import send_events
 from dashboard import send_view
 from dashboard.presets import templates
 from dashboard.resources import aws_clients

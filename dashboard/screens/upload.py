@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from core import formats
 from core.errors import EventRejected, StoreUnavailable
-from core.ingest import ingest_upload
+from core.imaging import formats
+from core.ingest.upload import ingest_upload
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import human_size
 

@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import lambda_log_lines as lambda_lines
 from core.clock import now
+from core.logs import lambda_lines as lambda_lines
 from local.event_source.lambda_logs import LogLine, now_ms
 
 MARK = "\x1e"  # starts the environment's lines to the event source; everything else is the function's log

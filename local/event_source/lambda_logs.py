@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
-from core.batching import runs
+from core.aws.batching import runs
+from core.aws.errors import aws_call
 from core.clock import now
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.clock import iso_ms, now
 from local.event_source.events import StreamSource
 

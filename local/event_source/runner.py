@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import clock
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.settings import Settings
 from local.event_source.events import StreamSource, first_failed_index, lambda_event
 from local.event_source.invoke import FunctionConfig, Invocation, LocalFunction

@@ -12,7 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
-from core.ingest import ingest_payload, ingest_upload, stream_event_id
+from core.ingest.batch import ingest_payload
+from core.ingest.origin import stream_event_id
+from core.ingest.upload import ingest_upload
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.browse import recent_events
 from core.store.reads import get_events

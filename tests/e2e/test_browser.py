@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.aws import AwsClients
-from core.ingest import stream_event_id
+from core.ingest.origin import stream_event_id
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event, last_hour_count, last_hour_minutes
 from local.samples import sample_images

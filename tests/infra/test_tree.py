@@ -20,6 +20,20 @@ SHIPPED = ("core", "lambda_consumer", "lambda_aggregator", "dashboard")
 LAPTOP_ONLY = {"local", "tools", "tests", "bench"}
 LAMBDA_RUNTIME = {"boto3", "botocore"}  # Lambda's Python runtime ships these; the zip does not
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)")
+# The parts of core and the parts each may import; core's own modules (settings, models, errors, clock, wire)
+# are open to every part. Imaging is pure (no AWS); nothing but the operator tools reaches them.
+CORE_PARTS: dict[str, set[str]] = {
+    "aws": set(),
+    "imaging": set(),
+    "fetching": {"aws", "imaging"},
+    "store": {"aws"},
+    "ingest": {"aws", "fetching", "imaging", "store"},
+    "stream": {"aws"},
+    "logs": {"aws"},
+    "ops": {"aws", "fetching", "imaging", "ingest", "store", "stream"},
+}
+# What the Lambda functions never run, so the zip leaves it out (tools/lambda_zip.py).
+NOT_IN_THE_ZIP = ("core.ops", "core.logs")
 
 
 def python_files(package: str) -> list[Path]:
@@ -43,6 +57,30 @@ def imported(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full names of the modules `path` imports from our packages (`from core.x import y` counts y if it is a
+    module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in names if module_path(name) is not None}
+
+
+def module_path(name: str) -> Path | None:
+    base = ROOT / name.replace(".", "/")
+    return next((path for path in (base.with_suffix(".py"), base / "__init__.py") if path.is_file()), None)
+
+
+def core_part(name: str) -> str | None:
+    """The part of core a module belongs to (None: one of core's own modules, or not core)."""
+    bits = name.split(".")
+    return bits[1] if bits[0] == "core" and len(bits) > 1 and (ROOT / "core" / bits[1]).is_dir() else None
 
 
 def imported_by(*packages: str) -> dict[str, set[Path]]:
@@ -94,6 +132,35 @@ def test_shipped_packages_never_import_laptop_only_code() -> None:
 def test_core_imports_neither_streamlit_nor_lambda_tooling() -> None:
     found = imported_by("core")
     assert {"streamlit", "aws_lambda_powertools", "pandas", "moto"} & found.keys() == set()
+
+
+def test_each_part_of_core_imports_only_the_parts_it_builds_on() -> None:
+    parts = {path.name for path in (ROOT / "core").iterdir() if (path / "__init__.py").is_file()}
+    assert set(CORE_PARTS) == parts
+    reaching: dict[str, set[str]] = {}
+    for path in python_files("core"):
+        own = core_part(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for name in imported_modules(path):
+            part = core_part(name)
+            if own and part and part != own and part not in CORE_PARTS[own]:
+                reaching.setdefault(f"{own} -> {part}", set()).add(str(path.relative_to(ROOT)))
+            if own is None and part is not None and path.name != "__main__.py":
+                reaching.setdefault(f"core's own modules -> {part}", set()).add(str(path.relative_to(ROOT)))
+    assert reaching == {}
+
+
+def test_the_functions_never_import_operator_tools_or_the_log_reader() -> None:
+    seen: set[str] = set()
+    waiting = [".".join(path.relative_to(ROOT).with_suffix("").parts)
+               for package in ("lambda_consumer", "lambda_aggregator") for path in python_files(package)]
+    while waiting:
+        name = waiting.pop()
+        path = module_path(name)
+        if name in seen or path is None:
+            continue
+        seen.add(name)
+        waiting += imported_modules(path)
+    assert sorted(name for name in seen if name.startswith(NOT_IN_THE_ZIP)) == []
 
 
 def test_the_dashboard_never_talks_to_botocore_itself() -> None:

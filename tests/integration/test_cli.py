@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.cli import main
-from core.ingest import ingest_payload, ingest_upload
+from core.ingest.batch import ingest_payload
+from core.ingest.upload import ingest_upload
+from core.ops.cli import main
 from core.store.reads import get_event
 from tests.factories import counted, jpeg, stream_origin, stream_records
 

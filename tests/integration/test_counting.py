@@ -13,10 +13,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
-from core.delete import delete_event
 from core.errors import TransactionConflict
 from core.models import EventSource, EventStatus, StoredEvent
 from core.store import counting, keys, latest
+from core.store.delete import delete_event
 from core.store.reads import minute_counts
 from core.store.writes import put_events
 from local.event_source.table_stream import TableStreamSource

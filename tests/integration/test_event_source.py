@@ -16,8 +16,8 @@ import requests
 
 from core.aws import AwsClients
 from core.clock import now
-from core.log_entries import LogEntry
-from core.logs import read_logs
+from core.logs.entries import LogEntry
+from core.logs.reader import read_logs
 from core.models import EventStatus
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.template import TEMPLATE

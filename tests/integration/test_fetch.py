@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from core.aws import AwsClients
 from core.errors import FetchFailed, FetchRefused, SourceUnavailable, StoreUnavailable
-from core.fetch import fetch_http, fetch_image
+from core.fetching.fetch import fetch_http, fetch_image
 from core.settings import Settings
 from tests import factories as make
 from tests.hosts import serving

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from core.errors import FetchFailed
-from core.fetch import fetch_http
+from core.fetching.fetch import fetch_http
 from core.settings import Settings
 from tests import factories as make
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.aws import AwsClients
-from core.ingest import stream_event_id
+from core.ingest.origin import stream_event_id
 from core.models import EventStatus, StoredEvent
 from core.store.reads import get_event, last_hour_count
 from lambda_consumer import handler as consumer

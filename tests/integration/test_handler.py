@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from core.aws import AwsClients
 from core.models import EventStatus
-from core.producer import SentRecord
 from core.store.reads import last_hour_count
+from core.stream.producer import SentRecord
 from lambda_consumer import handler as consumer
 from tests.awscalls import CallCounter, FailCalls, ThrottleWritesOf
 from tests.factories import (

@@ -8,7 +8,9 @@ import pytest
 
 from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
-from core.ingest import Origin, ingest_payload, ingest_upload, stream_event_id
+from core.ingest.batch import ingest_payload
+from core.ingest.origin import Origin, stream_event_id
+from core.ingest.upload import ingest_upload
 from core.models import EventSource, EventStatus, FailureKind
 from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts

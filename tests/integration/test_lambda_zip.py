@@ -70,7 +70,8 @@ def test_the_zip_holds_the_wheels_and_our_three_packages_and_nothing_else(built:
     top = {name.split(".")[0] if name.startswith("_pillow_heif.") else name for name in top}  # its .so
     ours = {"core", "lambda_consumer", "lambda_aggregator"}
     assert top == WHEELS | ours | {"__pycache__"}  # __pycache__: the bytecode of typing_extensions.py
-    assert {"lambda_consumer/handler.py", "lambda_aggregator/handler.py", "core/ingest.py"} <= set(names)
+    assert {"lambda_consumer/handler.py", "lambda_aggregator/handler.py", "core/ingest/batch.py"} <= {*names}
+    assert [name for name in names if name.startswith(("core/ops/", "core/logs/", "core/__main__"))] == []
     assert path.stat().st_size <= 25_000_000  # 14.2 MB before the HEIC and JPEG XL codecs
 
 

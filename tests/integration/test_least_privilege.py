@@ -15,19 +15,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from core import health
 from core.aws import AwsClients
-from core.delete import delete_event
-from core.ingest import ingest_upload
-from core.logs import log_groups, read_logs
+from core.ingest.retry import retry_event
+from core.ingest.upload import ingest_upload
+from core.logs.reader import log_groups, read_logs
 from core.models import EventSource, EventStatus, FailureKind, StoredEvent
-from core.producer import encode_event, send_events
-from core.retry import retry_event
+from core.ops import health
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
+from core.store.delete import delete_event
 from core.store.objects import list_keys, presigned_url
 from core.store.reads import get_events, last_hour_minutes, latest_event
 from core.store.writes import put_events, remove_event
+from core.stream.producer import encode_event, send_events
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.event_source.table_stream import TableStreamSource
 from local.roles import role_session

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.logs import read_logs
+from core.logs.reader import read_logs
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

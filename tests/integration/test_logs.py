@@ -11,8 +11,8 @@ import pytest
 
 from core.aws import AwsClients
 from core.errors import StoreUnavailable
-from core.log_entries import LogEntry
-from core.logs import LogFilter, read_logs
+from core.logs.entries import LogEntry
+from core.logs.reader import LogFilter, read_logs
 from tests.awscalls import FailCalls
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import pytest
 
 from core import clock
 from core.aws import AwsClients
-from core.migrate import migrate
 from core.models import EventStatus
+from core.ops.migrate import migrate
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, latest_event
 from tests.factories import counted

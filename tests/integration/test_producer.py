@@ -12,7 +12,7 @@ from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
 from core.errors import StoreMisconfigured, StoreUnavailable
-from core.producer import SendFailed, encode_event, send_events, send_raw
+from core.stream.producer import SendFailed, encode_event, send_events, send_raw
 from tests.awscalls import FailCalls
 from tests.factories import stream_records
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.aws import AwsClients
-from core.provision import provision
+from core.ops.provision import provision
 
 
 def test_provision_creates_private_bucket_table_stream_and_log_group(aws: AwsClients) -> None:

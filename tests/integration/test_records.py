@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.aws import AwsClients
-from core.delete import delete_event
 from core.models import EventSource, EventStatus, StoredEvent
 from core.store import keys
 from core.store.browse import EventFilter, failed_events, recent_events
+from core.store.delete import delete_event
 from core.store.latest import listed
 from core.store.reads import (
     get_event,

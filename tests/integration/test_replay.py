@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.cli import main
-from core.ingest import ingest_payload
+from core.ingest.batch import ingest_payload
 from core.models import EventStatus
-from core.producer import SentRecord
+from core.ops.cli import main
 from core.store.reads import last_hour_minutes
+from core.stream.producer import SentRecord
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests import factories as make
 

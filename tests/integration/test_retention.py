@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.aws import AwsClients
-from core.delete import delete_event
-from core.ingest import ingest_payload, ingest_upload
+from core.ingest.batch import ingest_payload
+from core.ingest.upload import ingest_upload
 from core.store import counting, keys
+from core.store.delete import delete_event
 from core.store.reads import get_event, last_hour_count
 from local.event_source.table_stream import TableStreamSource
 from local.roles import admin_session

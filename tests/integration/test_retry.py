@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.cli import main
-from core.ingest import ingest_payload
+from core.ingest.batch import ingest_payload
 from core.models import EventStatus, FailureKind, StoredEvent
+from core.ops.cli import main
 from core.store.reads import get_event, last_hour_minutes
 from core.store.writes import put_events, replace_failed
 from lambda_consumer import handler as consumer

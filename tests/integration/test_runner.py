@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.health import consumer_lag_seconds
-from core.log_entries import LogEntry
-from core.logs import read_logs
+from core.logs.entries import LogEntry
+from core.logs.reader import read_logs
 from core.models import EventStatus
-from core.producer import SentRecord
+from core.ops.health import consumer_lag_seconds
 from core.store.reads import get_event, last_hour_count, latest_event
+from core.stream.producer import SentRecord
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests.factories import counted, event_id, expect_stored, image_event, jpeg_in_bucket, put_on_stream
 

@@ -1,4 +1,4 @@
-"""Runs core.images.renditions on every file of a folder, one after another, in a process of its own.
+"""Runs core.imaging's renditions on every file of a folder, one after another, in a process of its own.
 
 `python -m tests.reliability.corpus_child FOLDER OUTPUT`: prints a JSON line before each file (so a crash
 or a hang names it) and one after, with the outcome (stored, failed with the reason, or bug with the
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from core.errors import ImageError
-from core.images import renditions
+from core.imaging.renditions import renditions
 from core.settings import Settings
 
 

@@ -18,10 +18,10 @@ import requests
 
 from core.aws import AwsClients
 from core.models import StoredEvent
-from core.producer import SentRecord
-from core.provision import provision
+from core.ops.provision import provision
 from core.settings import Settings
 from core.store import keys
+from core.stream.producer import SentRecord
 from lambda_consumer import handler as consumer
 from tests.factories import event_id, lambda_context, put_and_read_back, stored
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageChops, ImageCms, ImageStat
 
 from core.aws import AwsClients
 from core.errors import EventRejected
-from core.ingest import ingest_upload
+from core.ingest.upload import ingest_upload
 from core.models import EventStatus, StoredEvent
 from core.settings import Settings
 from core.store.reads import last_hour_count
@@ -39,7 +39,7 @@ from tests.reliability.harness import (
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BYTES = 1024 * 1024  # small, so "over the byte limit" costs 1 MB, not 20
-# Pillow warns before our own limit refuses the bombs; pytest resets the filter core.images sets once.
+# Pillow warns before our own limit refuses the bombs; pytest resets the filter core.imaging sets once.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 SETTINGS = Settings(worker_count=4, max_image_bytes=MAX_BYTES, thumbnail_size=128)
 

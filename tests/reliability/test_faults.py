@@ -15,7 +15,7 @@ import requests
 
 from core.aws import AwsClients
 from core.clock import now
-from core.logs import read_logs
+from core.logs.reader import read_logs
 from core.settings import Settings
 from core.store.reads import last_hour_count
 from local.event_source.runner import EventSourceConfig, LocalEventSource

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pytest
 
 from core.aws import AwsClients
-from core.producer import encode_event, send_events
 from core.settings import Settings
 from core.store.browse import recent_events
 from core.store.reads import last_hour_count, last_hour_minutes, latest_event
+from core.stream.producer import encode_event, send_events
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.event_source.table_stream import TableStreamSource
 from tests.factories import image_in_bucket, small_jpeg

@@ -29,7 +29,7 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 CHILD = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from core.images import renditions
+from core.imaging.renditions import renditions
 from core.settings import Settings
 settings = Settings()
 files = [open(path, "rb").read() for path in sys.argv[1:]]
@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 import streamlit, pandas, pyarrow  # the server's own weight
 import dashboard.resources
 from core.aws import AwsClients
-from core.ingest import ingest_upload
+from core.ingest.upload import ingest_upload
 from core.settings import Settings
 clients = AwsClients(Settings())
 uploads = [bytearray(open(sys.argv[1], "rb").read()) for _ in range(int(sys.argv[2]))]

@@ -151,8 +151,8 @@ def only_the_public_host_connects(emulator: tuple[str, int], public: tuple[str, 
 
 
 def _from_the_fetcher() -> bool:
-    """Whether core.fetch opens this connection (to the emulator's address, it would be an SSRF)."""
-    return any(Path(frame.filename).match("core/deadline_http.py") for frame in traceback.extract_stack())
+    """Whether core.fetching opens this connection (to the emulator's address, it would be an SSRF)."""
+    return any(Path(frame.filename).match("core/fetching/deadline.py") for frame in traceback.extract_stack())
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from core import colour
-from core.images import process_image, renditions
+from core.imaging import colour
+from core.imaging.renditions import process_image, renditions
 from core.settings import Settings
 from tests import factories as make
 

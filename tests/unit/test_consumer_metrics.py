@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from core import errors
+from core.imaging.pixel_budget import DECODING
 from core.models import EventStatus, StoredEvent
-from core.pixel_budget import DECODING
 from lambda_consumer import metrics
 from tests.factories import stream_origin
 

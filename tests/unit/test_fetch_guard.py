@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from core.errors import FetchFailed, FetchRefused
-from core.fetch import check_address, fetch_http, looks_like_image
+from core.fetching.fetch import check_address, fetch_http, looks_like_image
+from core.fetching.ssrf import checked_target, resolve_host
 from core.settings import Settings
-from core.ssrf import checked_target, resolve_host
 from tests import factories as make
 
 PUBLIC = "93.184.215.14"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from core import formats
 from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
-from core.images import process_image
+from core.imaging import formats
+from core.imaging.renditions import process_image
 from core.settings import Settings
 from tests import factories as make
 

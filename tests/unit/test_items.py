@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from core.aws.clients import QUERIES_AT_ONCE
 from core.models import (
     MAX_DESCRIPTION_CHARS,
     MAX_URL_CHARS,
@@ -68,3 +69,7 @@ def test_a_failure_kind_round_trips_and_an_item_from_before_kinds_reads_as_none(
     assert from_items([item]).failure_kind is FailureKind.RETRYABLE
     before_kinds = {name: value for name, value in item.items() if name != "failure_kind"}
     assert from_items([before_kinds]).failure_kind is None
+
+
+def test_a_gallery_page_has_a_connection_for_each_time_partition_it_queries_at_once() -> None:
+    assert keys.TIME_SHARDS <= QUERIES_AT_ONCE

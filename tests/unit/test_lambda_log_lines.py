@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from aws_lambda_powertools import Logger
 
-from core import lambda_log_lines as lines_format
-from core.log_entries import LogEntry, parse_line
+from core.logs import lambda_lines as lines_format
+from core.logs.entries import LogEntry, parse_line
 from local.event_source import lambda_logs
 
 REQUEST = "8f5c2e1a-7b3d-4c1e-9a2f-0123456789ab"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.log_entries import LogEntry, parse_line
-from core.logs import LogFilter
+from core.logs.entries import LogEntry, parse_line
+from core.logs.reader import LogFilter
 
 AT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 STREAM = "2026/11/25/[$LATEST]abcdef0123456789"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import ExifTags, Image, ImageChops, ImageOps, ImageStat
 
-from core.images import renditions
+from core.imaging.renditions import renditions
 from core.settings import Settings
 from tests import factories as make
 

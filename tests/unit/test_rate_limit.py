@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from core.rate_limit import RateLimiter
+from core.logs.rate_limit import RateLimiter
 
 
 class FakeClock:

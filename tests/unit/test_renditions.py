@@ -13,8 +13,8 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from pydantic import ValidationError
 
-from core import formats
-from core.images import process_image, renditions
+from core.imaging import formats
+from core.imaging.renditions import process_image, renditions
 from core.settings import Settings
 from core.store.keys import preview_key, thumbnail_key
 from tests import factories as make
@@ -48,7 +48,7 @@ def test_the_jpeg_is_decoded_once_drafted_to_the_preview_and_the_thumbnail_comes
         return open_image(*args, **kwargs)
 
     monkeypatch.setattr(Image.Image, "thumbnail", recording_thumbnail)
-    monkeypatch.setattr(Image, "open", recording_open)  # core.decoding calls Image.open through the module
+    monkeypatch.setattr(Image, "open", recording_open)  # decoding calls Image.open through the module
     renditions(make.jpeg((4000, 3000)), Settings())
     # Half scale from the decoder (the largest of 1/2..1/8 still covering 1280), then the preview's size.
     assert resampled == [(2000, 1500), (1280, 960)] and len(opened) == 1
@@ -123,7 +123,7 @@ def test_a_generic_heif_brand_with_nothing_we_read_is_not_an_image_we_accept() -
 
 def test_importing_imaging_loads_no_codec() -> None:
     """No work at import time: the HEIC and JPEG XL libraries load with the first image, not the module."""
-    probe = ("import sys, core.images; "
+    probe = ("import sys, core.imaging.renditions; "
              "print(sorted(m for m in sys.modules if m.startswith(('pillow_', 'PIL.Avif'))))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

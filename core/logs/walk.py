@@ -1,4 +1,4 @@
-"""The walk behind core.logs.read_logs: a log group's time window from its newest end down, in slices.
+"""The walk behind core.logs.reader.read_logs: a log group's time window from its newest end down, in slices.
 
 FilterLogEvents answers oldest first. A slice small enough for one page gives its lines newest first by
 reversing them; a slice too big for a page is narrowed to its newest part, from the density that page
@@ -13,9 +13,9 @@ from typing import Any
 
 from core import clock
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import RequestRefused, ResourceMissing
-from core.log_entries import LogEntry, parse_line
+from core.logs.entries import LogEntry, parse_line
 
 MAX_CALLS = 30  # per read; at 5 calls/s, six seconds
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

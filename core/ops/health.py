@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import StoreUnavailable
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from core.ssrf import Target
+from core.fetching.ssrf import Target
 
 T = TypeVar("T")
 

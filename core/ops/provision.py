@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import AlreadyExists
 from core.store import keys
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
-from core.batching import runs
+from core.aws.batching import runs
+from core.aws.errors import aws_call
 from core.errors import ImageProcessorError
 
 if TYPE_CHECKING:

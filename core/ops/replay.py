@@ -17,9 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
+from core.aws.errors import aws_call
 from core.errors import RequestRefused, ResourceMissing
-from core.ingest import Origin, ingest_records, stream_event_id
+from core.ingest.batch import ingest_records
+from core.ingest.origin import Origin, stream_event_id
 from core.models import EventSource, EventStatus, StoredEvent
 
 REPLAY_REQUEST = "replay"  # the request id a replayed event records, in place of Lambda's

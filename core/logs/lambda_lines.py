@@ -1,7 +1,7 @@
 """Lambda's own log lines, both ways: START, END and REPORT, and the runtime's report of a crash.
 
 Lambda writes these around every invocation; the local event source writes the same (local/), and
-core.logs reads them back for the Logs page. One module, so writer and reader cannot drift apart.
+core.logs.reader reads them back for the Logs page. One module, so writer and reader cannot drift apart.
 """
 
 from __future__ import annotations

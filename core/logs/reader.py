@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.aws import AwsClients
-from core.aws_errors import aws_call
-from core.log_entries import LogEntry, level_name
-from core.log_walk import MAX_CALLS, SliceReader, Walk, ms
+from core.aws.errors import aws_call
+from core.logs.entries import LogEntry, level_name
+from core.logs.walk import MAX_CALLS, SliceReader, Walk, ms
 
 SLICE_LINES = 1_000  # lines read per slice: one call, unless CloudWatch splits it into several pages
 # The terms a level's lines carry: "WARN" is in WARN and WARNING; an ERROR is also the runtime's report of

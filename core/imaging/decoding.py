@@ -22,9 +22,9 @@ from contextlib import contextmanager, nullcontext
 
 from PIL import Image, UnidentifiedImageError
 
-from core import formats, jxl_header
 from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
-from core.pixel_budget import DECODING
+from core.imaging import formats, jxl_header
+from core.imaging.pixel_budget import DECODING
 from core.settings import Settings
 
 # What Pillow's plugins raise on damaged, cut-short or hostile data (its decoders report OSError;

@@ -1,6 +1,6 @@
 """Renditions of an image, from one open and one decode: a thumbnail and a preview, upright and in sRGB.
 
-Pure functions on bytes, safe from many threads at once (see core.decoding for the limits and errors).
+Pure functions on bytes, safe from many threads at once (see core.imaging.decoding for the limits and errors).
 The decode is scaled down by the JPEG decoder itself to the largest rendition needed; every rendition is
 then derived from that one decode: converted to sRGB, turned upright, resampled, and encoded as WebP.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from core import colour, decoding, exif, formats
-from core.pixel_budget import DECODING
+from core.imaging import colour, decoding, exif, formats
+from core.imaging.pixel_budget import DECODING
 from core.settings import Settings
 
 # Like Pillow's own reducing_gap: the decoder's cheap 1/2..1/8 scaling stops at 1.5× the thumbnail at

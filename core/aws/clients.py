@@ -13,7 +13,6 @@ import boto3
 from botocore.config import Config
 
 from core.settings import Settings
-from core.store import keys
 
 if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at run time
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -34,15 +33,20 @@ S3_CONFIG = Config(
 )
 
 
+# A Gallery page queries every partition of the time index at once (core.store.keys.TIME_SHARDS, which a
+# test holds to this), each on a connection of its own.
+QUERIES_AT_ONCE = 32
+
+
 def client_config(settings: Settings) -> Config:
-    """Retries, timeouts and a connection pool sized so every worker, and every query of a Gallery page
-    (one per time-index partition, all at once), has its own connection."""
+    """Retries, timeouts and a connection pool sized so every worker, and every query of a Gallery page,
+    has its own connection."""
     return Config(
         region_name=settings.region,
         retries={"mode": "standard", "max_attempts": 4},
         connect_timeout=5,
         read_timeout=30,
-        max_pool_connections=max(keys.TIME_SHARDS, settings.worker_count * 2),
+        max_pool_connections=max(QUERIES_AT_ONCE, settings.worker_count * 2),
         tcp_keepalive=True,
     )
 

@@ -6,7 +6,7 @@ from numbers import Real
 
 from PIL import ExifTags, Image
 
-from core import formats
+from core.imaging import formats
 
 # EXIF orientation -> the transpose that shows the picture upright (1 and unknown values need none).
 UPRIGHT = {
@@ -17,7 +17,7 @@ UPRIGHT = {
 TURNED = (5, 6, 7, 8)  # orientations that swap width and height
 NAMES = ("Make", "Model", "LensMake", "LensModel", "DateTimeOriginal", "DateTime", "ExposureTime",
          "FNumber", "ISOSpeedRatings", "FocalLength", "Orientation", "Software")
-# Whatever Exif parsing raises on damaged data (see core.decoding.PILLOW_DATA_ERRORS).
+# Whatever Exif parsing raises on damaged data (see core.imaging.decoding.PILLOW_DATA_ERRORS).
 _BAD_EXIF = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, RuntimeError)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from core.aws import AwsClients
 from core.errors import EventRejected
-from core.ingest import Origin, process_event
+from core.ingest.events import process_event
+from core.ingest.origin import Origin
 from core.models import EventStatus, FailureKind, StoredEvent, WireEvent
 from core.store.reads import get_event
 from core.store.writes import replace_failed

@@ -1,8 +1,8 @@
 """One log line as an entry: Lambda's START/END/REPORT, a JSON object (Powertools), or plain text.
 
-core.logs reads the lines from CloudWatch Logs; this module says what each line is and whether it matches
-the viewer's filters. The level and text filters are ours, applied to every line read (see core.logs for
-what CloudWatch itself can narrow).
+core.logs.reader reads the lines from CloudWatch Logs; this module says what each line is and whether it
+matches the viewer's filters. The level and text filters are ours, applied to every line read (see
+core.logs.reader for what CloudWatch itself can narrow).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.lambda_log_lines import platform_line
+from core.logs.lambda_lines import platform_line
 
 # Node-style `time\trequest\tLEVEL\tmessage` and Python's `[LEVEL]\ttime\trequest\tmessage`.
 _NODE_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z\t([\w-]+)\t([A-Z]+)\t")

@@ -1,7 +1,7 @@
 """Image bytes from where an event points: S3 through our own client, http(s) through the SSRF guard.
 
 Every fetch is capped in bytes (MAX_IMAGE_BYTES); http(s) also in total time, every part of the
-exchange included (FETCH_TIMEOUT_SECONDS, core/deadline_http.py). Failures of the source are
+exchange included (FETCH_TIMEOUT_SECONDS, core/fetching/deadline.py). Failures of the source are
 FetchFailed or FetchRefused (permanent, recorded with the message as the reason), or SourceUnavailable
 when the source failed for now (5xx, 429, 408, a timeout, a refused or broken connection), which is
 recorded the same way but may be retried by a person; failures of S3 itself are StoreUnavailable (the
@@ -20,10 +20,8 @@ from urllib.parse import urljoin
 
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from core import formats
 from core.aws import AwsClients
-from core.aws_errors import aws_call, error_code
-from core.deadline_http import Deadline, Exchange, TooSlow
+from core.aws.errors import aws_call, error_code
 from core.errors import (
     AccessDenied,
     FetchFailed,
@@ -33,8 +31,10 @@ from core.errors import (
     SourceUnavailable,
     StoreUnavailable,
 )
+from core.fetching.deadline import Deadline, Exchange, TooSlow
+from core.fetching.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
+from core.imaging import formats
 from core.settings import Settings
-from core.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
 
 __all__ = [
     "Fetched",

@@ -16,15 +16,15 @@ from pydantic import ValidationError
 from core import clock
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
-from core.migrate import migrate
+from core.ingest.retry import retry_event
 from core.models import WireEvent
-from core.producer import encode_event, send_events
-from core.provision import provision
-from core.replay import Replayed, replay
-from core.retry import retry_event
+from core.ops.migrate import migrate
+from core.ops.provision import provision
+from core.ops.replay import Replayed, replay
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, newest_events
+from core.stream.producer import encode_event, send_events
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
