@@ -1,22 +1,27 @@
-"""Our own exceptions. Callers branch on these types, never on message text.
+"""Our own exceptions. Callers branch on these types and on `retryable`, never on message text.
 
-`EventRejected` and its subclasses are recorded as a failed event with the message as its reason; all
-are permanent but `SourceUnavailable` (the image source failed for now: a person may retry the event).
-`StoreUnavailable` is transient: our own store did not answer, so the caller retries (Lambda reports the
-record as a batch item failure). Failures of AWS calls become
-these in one place, core/aws/errors.py.
+Two families, by whose fault it is. `EventRejected`: the event's (its payload, its source, its image); it is
+recorded as a failed event with the message as its reason. `StoreError`: our own store's (an AWS service we
+depend on); nothing is recorded and the caller tries again (Lambda delivers the record again).
+Across both, `retryable` says whether the same work may succeed later with nobody acting: a source or a
+store that failed for now, against a bad image or a missing permission. Failures of AWS calls become these
+in one place, core/aws/errors.py.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class ImageProcessorError(Exception):
     """Base of every error this project raises on purpose."""
 
+    retryable: ClassVar[bool] = False  # may succeed later with nobody acting
+
 
 class EventRejected(ImageProcessorError):
-    """The event failed as sent (for good, but for SourceUnavailable); its message is the reason a person
-    reads."""
+    """The event failed as sent; its message is the reason a person reads. A retryable one (its source failed
+    for now) is recorded as failed all the same, and a person may retry it."""
 
 
 class InvalidEvent(EventRejected):
@@ -31,9 +36,11 @@ class FetchFailed(EventRejected):
     """The source answered, but not with an image we can use (404, not an image, too many bytes…)."""
 
 
-class SourceUnavailable(FetchFailed):
+class SourceUnavailable(EventRejected):
     """The image source failed for now (its 5xx, 429 or 408, a timeout, a refused or broken connection,
     a DNS lookup that got no answer): recorded as failed and retryable, since the source may recover."""
+
+    retryable = True
 
 
 class ImageError(EventRejected):
@@ -52,16 +59,24 @@ class UnsupportedImage(ImageError):
     """A recognised image Pillow cannot decode or convert (truncated, exotic mode…)."""
 
 
-class StoreUnavailable(ImageProcessorError):
+class StoreError(ImageProcessorError):
+    """Our own store failed: the work is tried again (it is safe to), the event is not blamed."""
+
+
+class StoreUnavailable(StoreError):
     """An AWS service we depend on failed transiently (throttled, 5xx, timed out); retrying may succeed."""
 
+    retryable = True
 
-class TransactionConflict(StoreUnavailable):
+
+class TransactionConflict(StoreError):
     """DynamoDB cancelled a transaction that overlapped another on the same item; retry after a pause."""
 
+    retryable = True
 
-class StoreMisconfigured(StoreUnavailable):
-    """A person must act (missing resource, no permission, bad credentials); retrying is safe."""
+
+class StoreMisconfigured(StoreError):
+    """A person must act (missing resource, no permission, bad credentials); retrying is safe, not enough."""
 
 
 class ResourceMissing(StoreMisconfigured):

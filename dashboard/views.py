@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from core.errors import StoreMisconfigured, StoreUnavailable
+from core.errors import StoreError, StoreMisconfigured
 from core.models import FailureKind, StoredEvent
 
 
@@ -46,7 +46,7 @@ def dimensions(event: StoredEvent) -> str | None:
     return f"{event.width} × {event.height} px" if event.width and event.height else None
 
 
-def show_store_error(exc: StoreUnavailable, key: str = "retry-store") -> None:
+def show_store_error(exc: StoreError, key: str = "retry-store") -> None:
     """What went wrong and what to check, never a stack trace, and a way to try again."""
     if isinstance(exc, StoreMisconfigured):
         st.error(f"The event store is not set up: {exc}", icon=":material/build:")

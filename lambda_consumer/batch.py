@@ -1,54 +1,61 @@
-"""Powertools' Kinesis BatchProcessor, running the records of one batch on a bounded thread pool."""
+"""Powertools' Kinesis BatchProcessor whose batch runs through core's batch service, as a whole.
+
+Powertools hands a processor one record after another; core's service wants the whole batch at once (one
+read for the records kept already, concurrent fetches, one write). So the batch runs in `_prepare`, the hook
+Powertools calls when the processor's block begins, and each record's handler only looks its outcome up:
+a record whose event was written (stored or failed) or kept by an earlier delivery succeeds; one whose work
+must be delivered again raises its error, which Powertools reports in batchItemFailures, in batch order.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+
+from core import clock
+from core.errors import InvalidEvent
+from core.ingest.batch import Job, Outcome, stream_job
+from lambda_consumer.contract import origin_of
+
+RunBatch = Callable[[Sequence[Job]], list[Outcome]]
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
-    """BatchProcessor(EventType.KinesisDataStreams) that handles up to `workers` records at once.
+class StreamBatchProcessor(BatchProcessor):
+    """BatchProcessor(EventType.KinesisDataStreams) whose records are made together by `run_batch`."""
 
-    Powertools calls the record handler for one record after another. A record here spends its time
-    waiting on S3 and DynamoDB or in Pillow's decoder, which releases the GIL, so a pool pays (see
-    bench/RESULTS.md). Per-shard order does not matter: records are independent and idempotent (the
-    event id comes from the record). Only `process` changes: Powertools' own `_process_record` still
-    runs each record, and its success/failure handlers only append to lists (atomic under the GIL). The
-    failures are put back in batch order afterwards, so the batchItemFailures are exact and the same on
-    every run. `fail` turns a record that was handled into a failure after the fact: its event could
-    not be written with the rest of the batch.
-    """
-
-    def __init__(self, workers: int) -> None:
+    def __init__(self, run_batch: RunBatch) -> None:
         super().__init__(event_type=EventType.KinesisDataStreams)
-        self.workers = max(1, workers)
-        self.outcomes: list[tuple[str, Any, Any]] = []
+        self._run_batch = run_batch
+        self.outcomes: list[Outcome] = []
+        self._by_sequence: dict[str, Outcome] = {}
 
-    def process(self) -> list[tuple[str, Any, Any]]:
-        """Each record's ("success", result, record) or ("fail", exception, record), in batch order."""
-        self.outcomes = []
-        workers = min(self.workers, len(self.records)) or 1
-        with ThreadPoolExecutor(workers, thread_name_prefix="record") as pool:
-            self.outcomes = list(pool.map(self._process_record, self.records))
-        self._order_failures()
-        return self.outcomes
+    def _prepare(self) -> None:
+        super()._prepare()  # type: ignore[no-untyped-call]
+        received = clock.now()
+        request_id = self.lambda_context.aws_request_id
+        jobs = [job_of(KinesisStreamRecord(raw), request_id, received) for raw in self.records]
+        self.outcomes = self._run_batch(jobs)
+        self._by_sequence = {o.job.origin.sequence_number or "": o for o in self.outcomes}
 
-    def failure_handler(self, record: Any, exception: Any) -> Any:
-        """As Powertools', but the outcome keeps the exception itself, not its text."""
-        kind, _, record = super().failure_handler(record, exception)
-        return kind, exception[1], record
+    def outcome_of(self, record: KinesisStreamRecord) -> Outcome:
+        """The record's outcome; raises the error that means Lambda must deliver it again."""
+        outcome = self._by_sequence[record.kinesis.sequence_number]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
 
-    def fail(self, position: int, error: BaseException) -> None:
-        """Report the record at `position` as failed with `error`, though its handler returned."""
-        kind, _, record = self.outcomes[position]
-        if kind == "fail":
-            return
-        self.success_messages[:] = [message for message in self.success_messages if message is not record]
-        data = self._to_batch_type(record=record, event_type=self.event_type, model=self.model)
-        self.outcomes[position] = self.failure_handler(data, (type(error), error, error.__traceback__))
-        self._order_failures()
 
-    def _order_failures(self) -> None:
-        self.fail_messages[:] = [record for kind, _, record in self.outcomes if kind == "fail"]
+def job_of(record: KinesisStreamRecord, request_id: str, received: datetime) -> Job:
+    """The record as a job: its payload parsed, or a failed event's reason when it is not even base64."""
+    origin = origin_of(record, request_id, received)
+    try:
+        data = base64.b64decode(record.kinesis.data, validate=True)
+    except (binascii.Error, ValueError):
+        reason = "Record data is not base64; the event source did not deliver a Kinesis record"
+        return Job(origin, rejected=InvalidEvent(reason))
+    return stream_job(data, origin)

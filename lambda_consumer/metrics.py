@@ -1,24 +1,23 @@
 """The consumer's own CloudWatch metrics, written as Embedded Metric Format lines in its log (no API calls).
 
-A batch's records run on several threads and Powertools' metric set is neither thread-safe nor per batch,
-so each invocation gathers its figures in a `BatchFigures` (under a lock) and writes them once, from the
-handler's thread, when the batch ends. The names here are the ones infra/template.yaml's alarms and
-dashboard use; tests/integration/test_alarms.py checks them against a real handler run's output.
+Powertools' metric set is not per batch, so each invocation gathers its figures from the batch's outcomes
+in a `BatchFigures` and writes them once, from the handler's thread, when the batch ends. The names here
+are the ones infra/template.yaml's alarms and dashboard use; tests/integration/test_alarms.py checks them
+against a real handler run's output.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from core import errors
-from core.imaging.pixel_budget import DECODING
-from core.models import EventStatus, StoredEvent
+from core.ingest.batch import Outcome
+from core.models import EventStatus
 
 NAMESPACE = "ImageProcessor"
 # Powertools' "service" dimension, set to the function's name: two stacks in one account never mix.
@@ -29,27 +28,21 @@ EVENTS_STORED = "EventsStored"  # new events stored (a redelivered record is not
 EVENTS_FAILED = "EventsFailed"  # new events recorded as failed; also per FailureKind
 RECORDS_RETRIED = "RecordsRetried"  # records reported back to Lambda (our store failed, or a crash)
 RECORDS_REDELIVERED = "RecordsRedelivered"  # records whose event an earlier invocation had already kept
-RECORD_DURATION = "RecordDuration"  # ms per record, whatever its outcome
+RECORD_DURATION = "RecordDuration"  # ms from the batch's start until the record's outcome, whatever it is
 IMAGE_BYTES = "ImageBytes"  # size of each newly stored original
 THUMBNAIL_DURATION = "ThumbnailDuration"  # ms decoding and resizing one image (timed by its pixel budget)
 
-# The failure kinds, most specific first: an error counts as the first of these it is an instance of.
-FAILURE_KINDS: tuple[type[errors.ImageProcessorError], ...] = (
-    errors.InvalidEvent, errors.FetchRefused, errors.SourceUnavailable, errors.FetchFailed, errors.NotAnImage,
-    errors.ImageTooLarge, errors.UnsupportedImage, errors.ImageError, errors.EventRejected,
-    errors.TransactionConflict, errors.StoreMisconfigured, errors.StoreUnavailable,
-)
 UNKNOWN_KIND = "Unexpected"  # an exception that is none of ours: a bug, or a library's own failure
 
 
 def failure_kind(error: BaseException | None) -> str:
-    """The FailureKind dimension for `error`: the name of the most specific of our exception types."""
-    return next((kind.__name__ for kind in FAILURE_KINDS if isinstance(error, kind)), UNKNOWN_KIND)
+    """The FailureKind dimension for `error`: its type's name when it is one of ours, else Unexpected."""
+    return type(error).__name__ if isinstance(error, errors.ImageProcessorError) else UNKNOWN_KIND
 
 
 @dataclass
 class BatchFigures:
-    """What one invocation did, gathered from every worker thread, written once at the batch's end."""
+    """What one invocation did, written once at the batch's end."""
 
     stored: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # by failure kind
@@ -58,35 +51,26 @@ class BatchFigures:
     record_ms: list[float] = field(default_factory=list)
     image_bytes: list[int] = field(default_factory=list)
     thumbnail_ms: list[float] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def record_outcome(self, event: StoredEvent | None, started: float, thumbnail_ms: float | None) -> None:
-        """A record kept: its new event (stored or failed), or None when an earlier delivery had kept it;
-        `started` is its time.perf_counter(), `thumbnail_ms` its decode (see thumbnail_ms)."""
-        with self._lock:
-            self.record_ms.append(_ms_since(started))
-            if event is None:
-                self.redelivered += 1
-            elif event.status is EventStatus.STORED:
-                self.stored += 1
-                self.image_bytes.append(event.size_bytes or 0)
-            else:
-                self.failed[failure_kind(event.rejection)] += 1
-            if thumbnail_ms is not None:
-                self.thumbnail_ms.append(thumbnail_ms)
-
-    def record_retry(self, error: BaseException, started: float) -> None:
-        """A record reported back to Lambda, to be delivered again, because of `error`."""
-        with self._lock:
-            self.record_ms.append(_ms_since(started))
-            self.retried[failure_kind(error)] += 1
 
 
-def thumbnail_ms(started: float) -> float | None:
-    """The decode this worker thread made since `started` (a record's start), in ms; called on that
-    thread, since the pixel budget remembers each thread's last decode."""
-    decode = DECODING.last_hold()
-    return decode.held * 1000 if decode is not None and decode.asked >= started else None
+def figures(outcomes: Sequence[Outcome]) -> BatchFigures:
+    """A batch's figures from its records' outcomes (see core.ingest.batch.Outcome)."""
+    found = BatchFigures()
+    for outcome in outcomes:
+        found.record_ms.append(outcome.seconds * 1000)
+        event = outcome.event
+        if outcome.error is not None:
+            found.retried[failure_kind(outcome.error)] += 1
+        elif event is None:
+            found.redelivered += 1
+        elif event.status is EventStatus.STORED:
+            found.stored += 1
+            found.image_bytes.append(event.size_bytes or 0)
+        else:
+            found.failed[failure_kind(event.rejection)] += 1
+        if outcome.decode_seconds is not None:
+            found.thumbnail_ms.append(outcome.decode_seconds * 1000)
+    return found
 
 
 def publish(figures: BatchFigures, function_name: str, request_id: str) -> None:
@@ -128,6 +112,3 @@ def _add_values(
     for value in values:
         provider.add_metric(name=name, unit=unit, value=round(value, 3))
 
-
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

@@ -26,6 +26,7 @@ from PIL import ExifTags, Image, ImageDraw
 
 from core.aws import AwsClients
 from core.imaging.decoding import register_codecs
+from core.ingest import batch
 from core.ingest.origin import Origin, stream_event_id
 from core.models import EventSource, StoredEvent
 from core.store.objects import put_once
@@ -529,3 +530,14 @@ def counted(clients: AwsClients) -> AwsClients:
         source = _counters[clients] = TableStreamSource(clients, in_process=True)
     source.poll_once()
     return clients
+
+
+def ingest_record(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
+    """One raw stream record through the batch service the Lambda runs: the event as kept (for a redelivered
+    record, the one its first delivery kept); raises what would make Lambda deliver it again."""
+    (outcome,) = batch.run(clients, [batch.stream_job(data, origin)])
+    if outcome.error is not None:
+        raise outcome.error
+    kept = outcome.event or get_event(clients, origin.event_id)
+    assert kept is not None, f"event {origin.event_id} is neither new nor kept"
+    return kept

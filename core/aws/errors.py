@@ -26,11 +26,12 @@ from core.errors import (
     CredentialsRejected,
     RequestRefused,
     ResourceMissing,
+    StoreError,
     StoreUnavailable,
     TransactionConflict,
 )
 
-ErrorType = type[StoreUnavailable] | type[ConditionFailed]
+ErrorType = type[StoreError] | type[ConditionFailed]
 
 # Error codes as S3 (its own names, and bare HTTP statuses for HEAD), DynamoDB, Kinesis, Logs, SQS,
 # STS and CloudWatch send them. A code not listed here is judged by its HTTP status (_BY_STATUS).
@@ -106,7 +107,7 @@ def aws_call(what: str, setting: str = "") -> Iterator[None]:
         raise StoreUnavailable(f"{what} did not answer ({type(exc).__name__}); retrying may succeed") from exc
 
 
-def translate(exc: ClientError, what: str, setting: str = "") -> StoreUnavailable | ConditionFailed:
+def translate(exc: ClientError, what: str, setting: str = "") -> StoreError | ConditionFailed:
     """The exception for one ClientError, with a message that names `what` and says what to do."""
     code = error_code(exc)
     kind = _cancelled_kind(exc) if code == "TransactionCanceledException" else CODES.get(code)

@@ -1,56 +1,199 @@
-"""Raw stream records as the consumer and replay take a batch: records already stored are left out after
-one read, the rest processed on a pool and their events written together."""
+"""The one batch service: the Lambda's batches, replay, uploads, retries and the tests all run `run`.
+
+1. One consistent read finds the jobs whose events are kept already (a redelivered record): they are left
+   out before any fetch, decode or upload.
+2. The sources of the rest are fetched concurrently (core.fetching, FETCH_CONCURRENCY at once), and as each
+   arrives its decode, renditions and S3 puts run on WORKER_COUNT threads: slow hosts overlap one another,
+   the CPU work uses the function's vCPUs, and only a bounded number of images wait in memory.
+3. The new events are written together (a retry writes over its failed self instead).
+4. Each job's outcome comes back in the jobs' order: the event written for it, a repeat, or an error that
+   means "deliver it again" (our store failed, or our own code did); an upload's bad image is refused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 
 from core.aws import AwsClients
-from core.errors import StoreUnavailable
-from core.ingest.events import process_payload
+from core.errors import EventRejected, StoreUnavailable
+from core.fetching import Fetched, fetch_image
+from core.imaging.pixel_budget import DECODING
+from core.ingest.events import failed_event, make_event
 from core.ingest.origin import Origin
-from core.models import StoredEvent
-from core.store.reads import existing, get_event
-from core.store.writes import put_event, put_events
+from core.models import EventStatus, StoredEvent
+from core.store.reads import existing
+from core.store.writes import put_events
+from core.wire import parse_payload, salvage_fields
+
+# Ids of events not written, and why (the error each of their jobs reports).
+Writer = Callable[[AwsClients, list[StoredEvent]], tuple[set[str], Exception]]
+Progress = Callable[[int], object]  # told how many jobs are made so far
 
 
-def ingest_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
-    """One raw stream record, start to end: the event as first stored if it already is, else processed
-    and written (the consumer does the same for a whole batch with fewer calls)."""
-    found = get_event(clients, origin.event_id)
-    if found is not None:
-        return found
-    event = process_payload(clients, data, origin)
-    put_event(clients, event)
-    return event
+@dataclass(frozen=True)
+class Job:
+    """One event to make: where it came from, what it says and where its image is."""
+
+    origin: Origin
+    description: str = ""
+    image_url: str | None = None  # fetched, unless `data` holds the image already
+    data: bytes | None = None  # an upload's own bytes
+    rejected: EventRejected | None = None  # bad before any work: a record that is not an event
 
 
-def ingest_records(clients: AwsClients, records: Sequence[tuple[bytes, Origin]]) -> list[StoredEvent | None]:
-    """Raw stream records as the consumer takes a batch: those whose events are kept already are left out
-    after one consistent read (None), the rest processed on WORKER_COUNT threads and written together.
-
-    Raises StoreUnavailable if our store failed or left some events unwritten (the rest are kept).
-    """
-    kept = existing(clients, [origin.event_id for _, origin in records])
-
-    def one(record: tuple[bytes, Origin]) -> StoredEvent | None:
-        data, origin = record
-        return None if origin.event_id in kept else process_payload(clients, data, origin)
-
-    with ThreadPoolExecutor(max(1, clients.settings.worker_count), thread_name_prefix="record") as pool:
-        events = list(pool.map(one, records))
-    unwritten, error = write_events(clients, [event for event in events if event is not None])
-    if unwritten:
-        raise error
-    return events
+def stream_job(data: bytes, origin: Origin) -> Job:
+    """A raw stream record as a job: its event, or why it is none (with what URL and description it had)."""
+    try:
+        event = parse_payload(data)
+    except EventRejected as exc:
+        salvaged = salvage_fields(data)
+        return Job(origin, salvaged.get("description", ""), salvaged.get("image_url"), rejected=exc)
+    return Job(origin, event.description, event.image_url)
 
 
-def write_events(clients: AwsClients, events: list[StoredEvent]) -> tuple[set[str], StoreUnavailable]:
-    """Write a batch's events together: the ids left unwritten (all of them if the call failed), and why."""
+def write_all(clients: AwsClients, events: list[StoredEvent]) -> tuple[set[str], Exception]:
+    """The batch's events in a few BatchWriteItem calls: the ids left unwritten (all if the call failed)."""
     try:
         unwritten = put_events(clients, events)
     except StoreUnavailable as exc:
         return {event.event_id for event in events}, exc
     return unwritten, StoreUnavailable(f"table {clients.settings.table_name}: DynamoDB is throttling writes; "
                                        "try again in a moment")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How a kind of caller wants its jobs handled."""
+
+    skip_kept: bool = True  # leave out jobs whose events are kept already (a redelivery)
+    keep_failures: bool = True  # a job that fails becomes a failed event; else it is refused, writing nothing
+    write: Writer = write_all
+
+
+STREAM = Mode()  # the Lambda, replay and the tests: a redelivery changes nothing, every failure is kept
+UPLOAD = Mode(skip_kept=False, keep_failures=False)  # a file that is no usable image is refused
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job."""
+
+    job: Job
+    event: StoredEvent | None = None  # the event written for it now (stored, or failed with its reason)
+    error: Exception | None = None  # nothing written: deliver it again, or (an upload) refused and why
+    seconds: float = 0.0  # from the batch's start until its event was made
+    decode_seconds: float | None = None  # decoding and resizing its image, on its worker thread
+
+    @property
+    def status(self) -> str:
+        """stored, failed, repeat (kept by an earlier delivery), retry or refused."""
+        if self.event is not None:
+            return self.event.status.value
+        if self.error is None:
+            return "repeat"
+        return "refused" if isinstance(self.error, EventRejected) else "retry"
+
+
+def run(
+    clients: AwsClients, jobs: Sequence[Job], mode: Mode = STREAM, done: Progress | None = None
+) -> list[Outcome]:
+    """Every job through fetch, imaging and the store; their outcomes in order. `done(count)` is told how
+    many jobs are made so far, as they are made (an upload's progress bar).
+
+    Raises StoreUnavailable only when the kept events could not be looked up (nothing was done)."""
+    kept = existing(clients, [job.origin.event_id for job in jobs]) if mode.skip_kept else set()
+    outcomes = [Outcome(job) if job.origin.event_id in kept else None for job in jobs]
+    started = time.perf_counter()
+    for position, outcome in _made(clients, jobs, [p for p, o in enumerate(outcomes) if o is None], mode,
+                                   started, done):
+        outcomes[position] = outcome
+    made = [o for o in outcomes if o is not None]
+    assert len(made) == len(jobs), "every job has an outcome"
+    return _written(clients, made, mode)
+
+
+def _made(
+    clients: AwsClients, jobs: Sequence[Job], todo: list[int], mode: Mode, started: float,
+    done: Progress | None,
+) -> Iterator[tuple[int, Outcome]]:
+    """The outcome of each job in `todo`, made on WORKER_COUNT threads as its image arrives."""
+    workers = max(1, min(clients.settings.worker_count, len(todo)))
+    room = threading.BoundedSemaphore(workers * 2)  # images fetched and waiting for a worker, at most
+    futures: dict[Future[Outcome], int] = {}
+
+    def make(position: int, source: Fetched | bytes | Exception) -> None:
+        room.acquire()
+        future = pool.submit(_outcome, clients, jobs[position], source, mode, started)
+        future.add_done_callback(lambda _: room.release())
+        futures[future] = position
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="record") as pool:
+        fetching = [p for p in todo if jobs[p].rejected is None and jobs[p].data is None]
+        for position in todo:
+            job = jobs[position]
+            if job.rejected is not None or job.data is not None:
+                make(position, job.rejected or job.data or b"")
+        urls = [jobs[p].image_url or "" for p in fetching]
+        for index, fetched in fetch_each(urls, clients):
+            make(fetching[index], fetched)
+        for count, future in enumerate(as_completed(futures), start=1):
+            if done:
+                done(count)
+            yield futures[future], future.result()
+
+
+def fetch_each(urls: Sequence[str], clients: AwsClients) -> Iterator[tuple[int, Fetched | Exception]]:
+    """Each source as it arrives, WORKER_COUNT at once (core.fetching's concurrent fetcher replaces this)."""
+    if not urls:
+        return
+    with ThreadPoolExecutor(max(1, min(clients.settings.worker_count, len(urls))),
+                            thread_name_prefix="fetch") as pool:
+        futures = {pool.submit(fetch_image, url, clients): index for index, url in enumerate(urls)}
+        for future in as_completed(futures):
+            error = future.exception()
+            yield futures[future], future.result() if error is None else error  # type: ignore[misc]
+
+
+def _outcome(clients: AwsClients, job: Job, source: Fetched | bytes | Exception, mode: Mode,
+             started: float) -> Outcome:
+    """One job's event from its fetched source; never raises (an error is the outcome's)."""
+    begun = time.perf_counter()
+    try:
+        if isinstance(source, Exception):
+            raise source
+        data = source.data if isinstance(source, Fetched) else source
+        event = make_event(clients, job.origin, job.description, job.image_url, data)
+    except EventRejected as exc:
+        if not mode.keep_failures:
+            return Outcome(job, error=exc, seconds=time.perf_counter() - started)
+        event = failed_event(job.origin, exc, job.image_url, job.description)
+    except Exception as exc:  # our store failed, or our own code did: Lambda delivers it again
+        return Outcome(job, error=exc, seconds=time.perf_counter() - started)
+    return Outcome(job, event, seconds=time.perf_counter() - started, decode_seconds=_decode_seconds(begun))
+
+
+def _decode_seconds(begun: float) -> float | None:
+    """The decode this worker thread held the pixel budget for since `begun`, if any."""
+    hold = DECODING.last_hold()
+    return hold.held if hold is not None and hold.asked >= begun else None
+
+
+def _written(clients: AwsClients, outcomes: list[Outcome], mode: Mode) -> list[Outcome]:
+    """The new events written together; a job whose event was not written reports why."""
+    new = [outcome.event for outcome in outcomes if outcome.event is not None]
+    if not new:
+        return outcomes
+    unwritten, error = mode.write(clients, new)
+    return [replace(o, event=None, error=error) if o.event and o.event.event_id in unwritten else o
+            for o in outcomes]
+
+
+def counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """How many jobs ended each way: stored, failed, repeat, retry, refused."""
+    statuses = [outcome.status for outcome in outcomes]
+    return {status: statuses.count(status)
+            for status in (EventStatus.STORED.value, EventStatus.FAILED.value, "repeat", "retry", "refused")}

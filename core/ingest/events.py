@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from core.aws import AwsClients
-from core.errors import EventRejected, SourceUnavailable
-from core.fetching.fetch import fetch_image
-from core.imaging import renditions as images
+from core.errors import EventRejected
+from core.imaging.renditions import Renditions, renditions
 from core.ingest.origin import Origin
 from core.models import (
     MAX_DESCRIPTION_CHARS,
@@ -21,36 +20,23 @@ from core.models import (
     EventStatus,
     FailureKind,
     StoredEvent,
-    WireEvent,
 )
 from core.store import keys
 from core.store.objects import put_once
-from core.wire import parse_payload, salvage_fields
 
 
-def process_payload(clients: AwsClients, data: bytes, origin: Origin) -> StoredEvent:
-    """A raw stream record as an event to write: parsed, its image fetched and put in S3, or failed
-    with its reason (an unparseable record too). Writes no event item: the caller does, in batches."""
-    try:
-        event = parse_payload(data)
-    except EventRejected as exc:
-        return failed_event(origin, exc, **salvage_fields(data))
-    return process_event(clients, event, origin)
-
-
-def process_event(clients: AwsClients, event: WireEvent, origin: Origin) -> StoredEvent:
-    """Fetch the event's image, make its renditions and put them in S3; failures of the event are kept."""
-    try:
-        fetched = fetch_image(event.image_url, clients)
-        made = images.renditions(fetched.data, clients.settings)
-    except EventRejected as exc:
-        return failed_event(origin, exc, event.image_url, event.description)
-    return store_image(clients, origin, event.description, event.image_url, fetched.data, made)
+def make_event(
+    clients: AwsClients, origin: Origin, description: str, image_url: str | None, data: bytes
+) -> StoredEvent:
+    """The stored event for an image's bytes: renditions made and everything put in S3. EventRejected when
+    the bytes are no usable image; StoreUnavailable when S3 failed."""
+    made = renditions(data, clients.settings)
+    return store_image(clients, origin, description, image_url, data, made)
 
 
 def store_image(
     clients: AwsClients, origin: Origin, description: str, image_url: str | None, data: bytes,
-    made: images.Renditions,
+    made: Renditions,
 ) -> StoredEvent:
     """Put the original, its thumbnail and its preview under content keys; the stored event that will
     list them. An image no larger than the thumbnail gets no preview: it would be the thumbnail again."""
@@ -78,11 +64,11 @@ def failed_event(
 ) -> StoredEvent:
     """A failed event with its reason, to keep, so nothing vanishes and the dashboard can show why.
 
-    Retryable when its source failed for now (SourceUnavailable), and then its reason says how to retry
-    it. It carries `error` (not stored), so the consumer can count failures by kind.
+    Retryable when its source failed for now (error.retryable), and then its reason says how to retry it.
+    It carries `error` (not stored), so the consumer can count failures by kind.
     """
     failed = _event(origin, EventStatus.FAILED, description or "", image_url)
-    if isinstance(error, SourceUnavailable):
+    if error.retryable:
         hint = f": retry with `python -m core retry {origin.event_id}` or the Gallery's Retry button"
         reason, kind = str(error)[: MAX_REASON_CHARS - len(hint)] + hint, FailureKind.RETRYABLE
     else:

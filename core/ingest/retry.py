@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from core.aws import AwsClients
 from core.errors import EventRejected
-from core.ingest.events import process_event
+from core.ingest.batch import Job, Mode, run
 from core.ingest.origin import Origin
-from core.models import EventStatus, FailureKind, StoredEvent, WireEvent
+from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event
 from core.store.writes import replace_failed
 
@@ -24,17 +24,31 @@ class NotRetryable(EventRejected):
     """The event is not one a retry can help: stored already, missing, or failed for good."""
 
 
+class _StoredMeanwhile(Exception):
+    """Another retry stored the event first; it is kept as that one stored it."""
+
+
+def _over_failed(clients: AwsClients, events: list[StoredEvent]) -> tuple[set[str], Exception]:
+    """Each event written over its failed self; the ids another retry had stored meanwhile."""
+    return {event.event_id for event in events if not replace_failed(clients, event)}, _StoredMeanwhile()
+
+
+# The event exists (failed), so nothing is left out as kept; its outcome is written over it.
+RETRY = Mode(skip_kept=False, write=_over_failed)
+
+
 def retry_event(clients: AwsClients, event_id: str) -> StoredEvent:
     """Process a retryable failed event again; the event as it is now (stored, or failed again)."""
     event = retryable(clients, event_id)
     origin = Origin(event.event_id, event.received_at, event.source, event.shard_id,
                     event.sequence_number, RETRY_REQUEST, event.filename)
-    # It passed this validation when it was first processed (else it would have failed for good).
-    wire = WireEvent.model_validate({"ImageUrl": event.image_url, "Description": event.description})
-    again = process_event(clients, wire, origin)
-    if not replace_failed(clients, again):  # a concurrent retry stored it first: keep that one
-        return get_event(clients, event_id) or again
-    return again
+    (outcome,) = run(clients, [Job(origin, event.description, event.image_url)], RETRY)
+    if isinstance(outcome.error, _StoredMeanwhile):
+        return get_event(clients, event_id) or event
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.event is not None, "a retry is never a repeat"
+    return outcome.event
 
 
 def retryable(clients: AwsClients, event_id: str) -> StoredEvent:

@@ -7,24 +7,29 @@ from datetime import datetime
 
 from core.aws import AwsClients
 from core.errors import InvalidEvent
-from core.imaging import renditions as images
-from core.ingest.events import store_image
+from core.ingest.batch import UPLOAD, Job, run
 from core.ingest.origin import Origin, upload_event_id
 from core.models import MAX_FILENAME_CHARS, EventSource, StoredEvent, check_description
-from core.store.writes import put_event
+
+
+def upload_job(data: bytes, filename: str, description: str, received_at: datetime) -> Job:
+    """An uploaded file as a job for the batch service; InvalidEvent for a description we would not keep."""
+    try:
+        check_description(description)
+    except ValueError as exc:
+        raise InvalidEvent(f"Description {exc}") from None
+    origin = Origin(upload_event_id(data, received_at), received_at, EventSource.UPLOAD,
+                    filename=filename[:MAX_FILENAME_CHARS])
+    return Job(origin, description, data=data)
 
 
 def ingest_upload(
     clients: AwsClients, data: bytes, filename: str, description: str, received_at: datetime
 ) -> StoredEvent:
-    """An uploaded file: refused (EventRejected, nothing written) unless it is a usable image."""
-    try:
-        check_description(description)
-    except ValueError as exc:
-        raise InvalidEvent(f"Description {exc}") from None
-    made = images.renditions(data, clients.settings)
-    event_id = upload_event_id(data, received_at)
-    origin = Origin(event_id, received_at, EventSource.UPLOAD, filename=filename[:MAX_FILENAME_CHARS])
-    event = store_image(clients, origin, description, None, data, made)
-    put_event(clients, event)
-    return event
+    """One uploaded file stored, or refused with EventRejected (nothing written); StoreError if the store
+    failed."""
+    (outcome,) = run(clients, [upload_job(data, filename, description, received_at)], UPLOAD)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.event is not None, "an upload is never a repeat"
+    return outcome.event

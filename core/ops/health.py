@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from core.aws import AwsClients
 from core.aws.errors import aws_call
-from core.errors import StoreUnavailable
+from core.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def backend(clients: AwsClients) -> Backend:
     try:
         with aws_call("STS"):
             account = str(clients.sts.get_caller_identity()["Account"])
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         account = f"unknown ({type(exc).__name__})"
     kind = "AWS" if host.endswith(".amazonaws.com") else "custom endpoint"
     return Backend(kind, endpoint, clients.settings.region, account)
@@ -71,7 +71,7 @@ def _check(resource: str, name: str, probe: Callable[[], str]) -> ResourceCheck:
     try:
         with aws_call(f"{resource} {name}"):
             return ResourceCheck(resource, name, True, probe())
-    except (StoreUnavailable, LookupError) as exc:
+    except (StoreError, LookupError) as exc:
         return ResourceCheck(resource, name, False, str(exc) or type(exc).__name__)
 
 
@@ -108,7 +108,7 @@ def _queue(clients: AwsClients) -> str:
 
 
 def queue_depth(clients: AwsClients) -> int:
-    """Messages on the on-failure queue: batches the consumer gave up on (StoreUnavailable if unreachable)."""
+    """Messages on the on-failure queue: batches the consumer gave up on (StoreError if unreachable)."""
     name = clients.settings.failure_queue_name
     with aws_call(f"queue {name}", setting="FAILURE_QUEUE_NAME"):
         url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
@@ -129,7 +129,7 @@ def consumer_lag_seconds(clients: AwsClients, window: timedelta = timedelta(minu
                 # End a minute ahead: the current minute's datapoints count too.
                 StartTime=end - window, EndTime=end + timedelta(minutes=1), Period=60, Statistics=["Maximum"],
             )
-    except StoreUnavailable:
+    except StoreError:
         return None
     points = response.get("Datapoints", [])
     return max(p["Maximum"] for p in points) / 1000 if points else None

@@ -4,7 +4,7 @@ When Lambda stops retrying a batch (MaximumRetryAttempts, MaximumRecordAgeInSeco
 batch's metadata, not its records, to the on-failure queue: the shard and the first and last sequence
 numbers. The records themselves stay on the stream for its retention period (24 hours by default), so
 each message is read back from the stream and its records go through the consumer's own batch path
-(core.ingest.ingest_records: a record kept meanwhile is left as it is). A message is deleted once all
+(core.ingest.batch: a record kept meanwhile is left as it is). A message is deleted once all
 its records are kept; one whose records the stream no longer holds is left on the queue and reported.
 """
 
@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.aws import AwsClients
 from core.aws.errors import aws_call
 from core.errors import RequestRefused, ResourceMissing
-from core.ingest.batch import ingest_records
+from core.ingest.batch import Outcome, run, stream_job
 from core.ingest.origin import Origin, stream_event_id
-from core.models import EventSource, EventStatus, StoredEvent
+from core.models import EventSource, EventStatus
 
 REPLAY_REQUEST = "replay"  # the request id a replayed event records, in place of Lambda's
 VISIBILITY_SECONDS = 300  # how long a message being replayed stays hidden from another replay
@@ -76,8 +76,8 @@ def replay(
                              "batch; left on the queue")
             continue
         records = list(_read_range(clients, batch))
-        _count(done, ingest_records(clients, [(record["Data"], _origin(batch.shard_id, record))
-                                              for record in records]))
+        _count(done, run(clients, [stream_job(record["Data"], _origin(batch.shard_id, record))
+                                   for record in records]))
         if len(records) == batch.size:
             with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
                 clients.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
@@ -91,11 +91,16 @@ def replay(
     return done
 
 
-def _count(done: Replayed, kept: list[StoredEvent | None]) -> None:
-    done.records += len(kept)
-    done.already_kept += sum(event is None for event in kept)
-    done.stored += sum(event is not None and event.status is EventStatus.STORED for event in kept)
-    done.failed += sum(event is not None and event.status is EventStatus.FAILED for event in kept)
+def _count(done: Replayed, outcomes: list[Outcome]) -> None:
+    """Add a message's records to the figures; StoreError if our store left any of them unwritten."""
+    errors = [outcome.error for outcome in outcomes if outcome.error is not None]
+    if errors:
+        raise errors[0]
+    done.records += len(outcomes)
+    statuses = [outcome.status for outcome in outcomes]
+    done.already_kept += statuses.count("repeat")
+    done.stored += statuses.count(EventStatus.STORED.value)
+    done.failed += statuses.count(EventStatus.FAILED.value)
 
 
 def _queue_url(clients: AwsClients) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import StoreUnavailable
+from core.errors import StoreError
 from core.store.browse import recent_events
 from dashboard.gallery_view import SELECTED, details, filter_bar, tile
 from dashboard.resources import aws_clients
@@ -17,7 +17,7 @@ filters, page_size = filter_bar()
 cursors: list[str | None] = st.session_state.gallery_cursors
 try:
     page = recent_events(aws_clients(), filters, limit=page_size, cursor=cursors[-1])
-except StoreUnavailable as exc:
+except StoreError as exc:
     show_store_error(exc)
     st.stop()
 

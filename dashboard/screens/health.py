@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.errors import StoreUnavailable
+from core.errors import StoreError
 from core.ops import health
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import show_store_error
@@ -35,11 +35,11 @@ lag_col.metric("Consumer lag (iterator age)", f"{lag:.1f} s" if lag is not None 
                help="Max over 5 min; from CloudWatch in AWS, published by the local runner locally")
 try:
     failed_col.metric("Failed events, last hour", live_snapshot().failed_last_hour)
-except StoreUnavailable as exc:
+except StoreError as exc:
     show_store_error(exc)
 try:
     queue_col.metric("Messages on the on-failure queue", health.queue_depth(clients))
-except StoreUnavailable:
+except StoreError:
     queue_col.metric("Messages on the on-failure queue", "unreachable")
 
 if st.button("Check again"):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.errors import StoreUnavailable
+from core.errors import StoreError
 from core.models import EventStatus
 from dashboard.resources import LiveSnapshot, image_link, live_snapshot
 from dashboard.views import ago, local_time, show_store_error, viewer_zone
@@ -84,7 +84,7 @@ def live_panel() -> None:
     """The data: reruns alone every 5 s, reading through a cache every open browser shares."""
     try:
         snapshot = live_snapshot()
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         show_store_error(exc)
         return
     st.session_state.live_refreshed_at = datetime.now(UTC)

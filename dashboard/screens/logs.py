@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.errors import StoreUnavailable
+from core.errors import StoreError
 from core.logs.reader import log_groups
 from dashboard import logs_view
 from dashboard.resources import LOG_LINES_SHOWN, aws_clients, recent_logs
@@ -22,7 +22,7 @@ clients = aws_clients()
 default_group = clients.settings.consumer_log_group
 try:
     groups = sorted(set(log_groups(clients)) | {default_group})
-except StoreUnavailable as exc:
+except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
@@ -46,7 +46,7 @@ selected = st.session_state.get(TABLE, {}).get("selection", {}).get("rows", [])
 def log_panel() -> None:
     try:
         entries = recent_logs(group, span, None if level == "All" else level, text.strip(), search.strip())
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         show_store_error(exc, key="retry-logs")
         return
     if not entries:

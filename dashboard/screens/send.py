@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import ImageProcessorError, StoreUnavailable
+from core.errors import ImageProcessorError, StoreError
 from core.store.objects import list_keys
 from core.stream.producer import send_events
 from dashboard import send_view
@@ -21,7 +21,7 @@ bucket = clients.settings.bucket_name
 try:
     samples = [f"s3://{bucket}/{key}" for key in list_keys(clients, "samples/")
                if not key.endswith(".txt")]
-except StoreUnavailable as exc:
+except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
@@ -74,7 +74,7 @@ def results() -> None:
         return
     try:
         followed.catch_up(clients)
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         show_store_error(exc, key="retry-results")
         return
     send_view.show(followed)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from core.errors import EventRejected, StoreUnavailable
 from core.imaging import formats
-from core.ingest.upload import ingest_upload
+from dashboard import upload_view
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import human_size
 
@@ -32,31 +29,13 @@ with st.form("upload"):
     submitted = st.form_submit_button("Store images", type="primary")
 
 
-def upload_one(file: UploadedFile, text: str) -> dict[str, str]:
-    """One file through core.ingest; a refusal is reported, nothing is written for it."""
-    if file.size > settings.max_image_bytes:
-        return {"file": file.name, "result": "refused",
-                "detail": f"{human_size(file.size)} is over the {limit} limit (MAX_IMAGE_BYTES)"}
-    try:
-        event = ingest_upload(aws_clients(), file.getvalue(), file.name, text, datetime.now(UTC))
-    except EventRejected as exc:
-        return {"file": file.name, "result": "refused", "detail": str(exc)}
-    size = f"{event.width} × {event.height} px {event.format}, {human_size(event.size_bytes or 0)}"
-    return {"file": file.name, "result": "stored", "detail": f"{size}, event {event.event_id}"}
-
-
 def upload_all(chosen: list[UploadedFile], text: str) -> tuple[list[dict[str, str]], str]:
-    """A result for every file, in order, and what stopped the batch early ("" if nothing did)."""
-    progress, results = st.progress(0.0, text="Uploading…"), []
+    progress = st.progress(0.0, text="Uploading…")
     try:
-        for done, file in enumerate(chosen, start=1):
-            results.append(upload_one(file, text))
-            progress.progress(done / len(chosen), text=f"{done} of {len(chosen)} processed")
-    except StoreUnavailable as exc:
-        return results, f"Stopped: the store is unreachable ({exc}). Files not listed were not saved."
+        return upload_view.upload_all(aws_clients(), chosen, text, lambda done, total: progress.progress(
+            done / total, text=f"{done} of {total} processed"))
     finally:
         live_snapshot.clear()
-    return results, ""
 
 
 if submitted and not files:
@@ -72,7 +51,7 @@ if "upload_report" in st.session_state:
     results, stopped = st.session_state.upload_report
     if stopped:
         st.error(stopped)
-    stored = sum(r["result"] == "stored" for r in results)
-    st.success(f"{stored} stored, {len(results) - stored} refused.")
+    stored, refused = (sum(r["result"] == kind for r in results) for kind in ("stored", "refused"))
+    st.success(f"{stored} stored, {refused} refused.")
     st.dataframe(pd.DataFrame(results, columns=["file", "result", "detail"]), hide_index=True,
                  column_config={"detail": st.column_config.TextColumn("detail", width="large")})

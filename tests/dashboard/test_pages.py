@@ -12,7 +12,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
-from core.ingest.batch import ingest_payload
 from core.ingest.origin import stream_event_id
 from core.ingest.upload import ingest_upload
 from core.models import EventStatus, FailureKind, StoredEvent
@@ -23,7 +22,7 @@ from dashboard.resources import aws_clients
 from local.samples import upload_samples
 from tests.awscalls import CallCounter
 from tests.dashboard.app_path import APP
-from tests.factories import Colour, counted, jpeg, photo_jpeg, stream_origin, stream_records
+from tests.factories import Colour, counted, ingest_record, jpeg, photo_jpeg, stream_origin, stream_records
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
@@ -35,7 +34,7 @@ def upload(aws: AwsClients, description: str, ago: timedelta = timedelta(0), col
 
 
 def failed_event(aws: AwsClients, sequence: str = "1") -> None:
-    ingest_payload(aws, b"not json at all", stream_origin(sequence))
+    ingest_record(aws, b"not json at all", stream_origin(sequence))
 
 
 def texts(app: AppTest) -> list[str]:
@@ -67,7 +66,7 @@ def test_live_shows_a_failed_newest_event_with_its_whole_reason_and_the_recent_s
     open_page: Open, aws: AwsClients
 ) -> None:
     upload(aws, "stored before", timedelta(seconds=30))
-    ingest_payload(aws, b'{"ImageUrl": "http://127.0.0.1/' + b"a" * 300 + b'", "Description": "blocked"}',
+    ingest_record(aws, b'{"ImageUrl": "http://127.0.0.1/' + b"a" * 300 + b'", "Description": "blocked"}',
                    stream_origin("7"))
     app = open_page("screens/live.py")
     failed = recent_events(aws).events[0]
@@ -151,7 +150,7 @@ def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_
 ) -> None:
     upload(aws, "a stored one")
     payload = json.dumps({"ImageUrl": HOSTILE_URL, "Description": "[click](https://evil.example) **now**"})
-    ingest_payload(aws, payload.encode(), stream_origin("9"))
+    ingest_record(aws, payload.encode(), stream_origin("9"))
     app = open_page("screens/gallery.py")
     app.selectbox[1].set_value("Failed").run()
     (reason,) = [t.value for t in app.text if HOSTILE_URL in t.value]  # the tile's reason, whole, as text
@@ -318,7 +317,7 @@ def consume_stream(aws: AwsClients) -> None:
     """Play the consumer's part for the records on the stream (the handler has its own tests)."""
     for record in stream_records(aws):
         origin = stream_origin(record.sequence_number, record.arrived, record.shard_id)
-        ingest_payload(aws, record.data, origin)
+        ingest_record(aws, record.data, origin)
 
 
 # Logs -------------------------------------------------------------------------------------------

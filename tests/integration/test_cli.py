@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.ingest.batch import ingest_payload
 from core.ingest.upload import ingest_upload
 from core.ops.cli import main
 from core.store.reads import get_event
-from tests.factories import counted, jpeg, stream_origin, stream_records
+from tests.factories import counted, ingest_record, jpeg, stream_origin, stream_records
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -37,7 +36,7 @@ def test_latest_is_the_newest_event_whatever_its_status_with_its_whole_reason(
 ) -> None:
     now = datetime.now(UTC)
     ingest_upload(aws, jpeg(), "fine.jpg", "stored first", now - timedelta(seconds=5))
-    failed = ingest_payload(aws, b"not json " + b"x" * 400, stream_origin("1", now))
+    failed = ingest_record(aws, b"not json " + b"x" * 400, stream_origin("1", now))
     counted(aws)
     code, result = run(capsys, "latest")
     assert code == 0 and result["latest"]["event_id"] == failed.event_id
@@ -82,7 +81,7 @@ def test_failed_lists_failed_events_since_a_time_newest_first_with_full_reasons(
     now = datetime.now(UTC)
     for n, hours_ago in enumerate([30, 2, 1]):
         origin = stream_origin(str(n), now - timedelta(hours=hours_ago))
-        ingest_payload(aws, b"not json " + b"x" * 300, origin)
+        ingest_record(aws, b"not json " + b"x" * 300, origin)
     ingest_upload(aws, jpeg(), "fine.jpg", "stored, not failed", now)
     counted(aws)  # earlier days are found through the counters
     code, result = run(capsys, "failed", "--since", "3h")

@@ -109,7 +109,7 @@ def test_the_records_of_a_batch_are_processed_concurrently(aws: AwsClients) -> N
     consumer.aws_clients().s3.meta.events.register("before-call.s3.GetObject",
                                 lambda **_: threads.add(threading.current_thread().name))
     assert consumer.handler(event, lambda_context()) == {"batchItemFailures": []}
-    assert len(threads) > 1 and all(name.startswith("record") for name in threads)
+    assert len(threads) > 1 and all(name.startswith("fetch") for name in threads)
 
 
 def test_a_redelivered_batch_is_recognised_in_one_read_and_fetches_nothing(aws: AwsClients) -> None:

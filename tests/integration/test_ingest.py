@@ -8,7 +8,6 @@ import pytest
 
 from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
-from core.ingest.batch import ingest_payload
 from core.ingest.origin import Origin, stream_event_id
 from core.ingest.upload import ingest_upload
 from core.models import EventSource, EventStatus, FailureKind
@@ -16,7 +15,7 @@ from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
 from tests import factories as make
 from tests.awscalls import FailCalls
-from tests.factories import counted
+from tests.factories import counted, ingest_record
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -44,7 +43,7 @@ def read_object(aws: AwsClients, key: str) -> bytes:
 def test_an_event_is_stored_with_its_image_preview_thumbnail_and_metadata(
     aws: AwsClients, cat_url: str
 ) -> None:
-    stored = ingest_payload(aws, make.image_event(cat_url), origin("1"))
+    stored = ingest_record(aws, make.image_event(cat_url), origin("1"))
     assert stored.status is EventStatus.STORED
     assert (stored.width, stored.height, stored.format) == (800, 600, "JPEG")
     assert stored.original_key and stored.thumbnail_key and stored.preview_key
@@ -58,7 +57,7 @@ def test_an_event_is_stored_with_its_image_preview_thumbnail_and_metadata(
 
 def test_an_image_no_larger_than_the_thumbnail_gets_no_preview(aws: AwsClients) -> None:
     url = make.image_in_bucket(aws, "small.jpg", make.jpeg((200, 150)))
-    stored = ingest_payload(aws, make.image_event(url), origin("3"))
+    stored = ingest_record(aws, make.image_event(url), origin("3"))
     assert stored.thumbnail_key and stored.preview_key is None
     assert not [key for key in object_keys(aws) if key.startswith("previews/")]
     assert get_event(aws, stored.event_id) == stored
@@ -67,14 +66,14 @@ def test_an_image_no_larger_than_the_thumbnail_gets_no_preview(aws: AwsClients) 
 def test_ingesting_the_same_event_twice_keeps_one_record_and_a_count_of_one(
     aws: AwsClients, cat_url: str
 ) -> None:
-    first = ingest_payload(aws, make.image_event(cat_url), origin("7"))
-    again = ingest_payload(aws, make.image_event(cat_url), origin("7"))
+    first = ingest_record(aws, make.image_event(cat_url), origin("7"))
+    again = ingest_record(aws, make.image_event(cat_url), origin("7"))
     assert again == first
     assert last_hour_count(counted(aws)) == 1
 
 
 def test_a_malformed_record_is_stored_as_failed_with_its_reason(aws: AwsClients) -> None:
-    failed = ingest_payload(aws, b'{"ImageUrl": "ftp://x/y.jpg", "Description": "old"}', origin("2"))
+    failed = ingest_record(aws, b'{"ImageUrl": "ftp://x/y.jpg", "Description": "old"}', origin("2"))
     assert failed.status is EventStatus.FAILED
     assert "must start with http://, https:// or s3://" in (failed.failure_reason or "")
     assert failed.description == "old"
@@ -84,7 +83,7 @@ def test_a_malformed_record_is_stored_as_failed_with_its_reason(aws: AwsClients)
 
 def test_a_missing_image_is_stored_as_failed_and_writes_no_objects(aws: AwsClients) -> None:
     url = f"s3://{aws.settings.bucket_name}/nowhere.jpg"
-    failed = ingest_payload(aws, make.image_event(url), origin("3"))
+    failed = ingest_record(aws, make.image_event(url), origin("3"))
     assert failed.status is EventStatus.FAILED and failed.image_url == url
     assert "does not exist" in (failed.failure_reason or "")
     assert object_keys(aws) == []
@@ -94,7 +93,7 @@ def test_a_missing_image_is_stored_as_failed_and_writes_no_objects(aws: AwsClien
 
 def test_bytes_that_are_not_an_image_are_stored_as_failed(aws: AwsClients) -> None:
     url = make.image_in_bucket(aws, "notes.jpg", b"just some text, renamed")
-    failed = ingest_payload(aws, make.image_event(url), origin("4"))
+    failed = ingest_record(aws, make.image_event(url), origin("4"))
     assert failed.status is EventStatus.FAILED and failed.failure_reason
 
 
@@ -103,9 +102,9 @@ def test_a_transient_store_failure_raises_so_the_caller_retries(
 ) -> None:
     FailCalls(aws, "dynamodb", "BatchWriteItem", "ProvisionedThroughputExceededException", times=1)
     with pytest.raises(StoreUnavailable):
-        ingest_payload(aws, make.image_event(cat_url), origin("5"))
+        ingest_record(aws, make.image_event(cat_url), origin("5"))
     assert get_event(aws, origin("5").event_id) is None
-    retried = ingest_payload(aws, make.image_event(cat_url), origin("5"))
+    retried = ingest_record(aws, make.image_event(cat_url), origin("5"))
     assert retried.status is EventStatus.STORED and last_hour_count(counted(aws)) == 1
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.ingest.batch import ingest_payload
 from core.models import EventStatus
 from core.ops.cli import main
 from core.store.reads import last_hour_minutes
 from core.stream.producer import SentRecord
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests import factories as make
+from tests.factories import ingest_record
 
 
 def given_up(aws: AwsClients, payloads: list[bytes]) -> list[SentRecord]:
@@ -56,7 +56,7 @@ def test_replay_stores_a_given_up_batch_deletes_its_message_and_a_second_replay_
     sent = given_up(aws, [make.image_event(url, f"lost {n}") for n, url in enumerate(images)] + [b"not json"])
     assert [make.stored(aws, record) for record in sent] == [None, None, None]
     first = sent[0]  # kept meanwhile (the consumer got to it on a later try, say): left as it is
-    ingest_payload(aws, make.image_event(images[0], "lost 0"), make.stream_origin(first.sequence_number))
+    ingest_record(aws, make.image_event(images[0], "lost 0"), make.stream_origin(first.sequence_number))
 
     code, result, progress = run(capsys, "replay")
 

@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.aws import AwsClients
-from core.ingest.batch import ingest_payload
 from core.ingest.upload import ingest_upload
 from core.store import counting, keys
 from core.store.delete import delete_event
 from core.store.reads import get_event, last_hour_count
 from local.event_source.table_stream import TableStreamSource
 from local.roles import admin_session
-from tests.factories import counted, jpeg, stream_origin
+from tests.factories import counted, ingest_record, jpeg, stream_origin
 
 DAYS = 7
 
@@ -51,7 +50,7 @@ def test_an_events_items_expire_after_the_retention_and_its_counter_not_before_t
 
 def test_without_a_retention_only_the_aggregators_checkpoints_expire(aws: AwsClients) -> None:
     ingest_upload(aws, jpeg(), "a.jpg", "kept", datetime.now(UTC))
-    ingest_payload(aws, b"not json", stream_origin("1"))
+    ingest_record(aws, b"not json", stream_origin("1"))
     counted(aws)
     assert set(expiries(aws)) == {"AGG"}
 
@@ -59,7 +58,7 @@ def test_without_a_retention_only_the_aggregators_checkpoints_expire(aws: AwsCli
 def test_counts_stay_exact_with_a_retention_through_redelivery_and_delete(aws: AwsClients) -> None:
     clients = retaining(aws)
     for sequence in ("1", "2", "1"):  # the third is a redelivery of the first
-        ingest_payload(clients, b"not json", stream_origin(sequence))
+        ingest_record(clients, b"not json", stream_origin(sequence))
     stored = ingest_upload(clients, jpeg(), "a.jpg", "to delete", datetime.now(UTC))
     assert last_hour_count(counted(clients)) == 3
     delete_event(clients, stored)
@@ -70,7 +69,7 @@ def test_counts_stay_exact_with_a_retention_through_redelivery_and_delete(aws: A
 
 def test_an_event_deleted_because_it_expired_stays_counted(aws: AwsClients) -> None:
     clients = retaining(aws)
-    ingest_payload(clients, b"not json", stream_origin("1"))
+    ingest_record(clients, b"not json", stream_origin("1"))
     source = TableStreamSource(clients, in_process=True)
     (batch,) = source.pending()
     source.poll_once()

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
-from core.ingest.batch import ingest_payload
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.ops.cli import main
 from core.store.reads import get_event, last_hour_minutes
 from core.store.writes import put_events, replace_failed
 from lambda_consumer import handler as consumer
 from tests import factories as make
+from tests.factories import ingest_record
 from tests.hosts import RecoveringHost, recovering_host
 
 pytestmark = pytest.mark.usefixtures("handler_aws")
@@ -83,7 +83,7 @@ def test_retry_refuses_a_stored_a_permanent_and_a_missing_event_saying_why(
     host.failures = 0
     stored = consumed(aws, host.url)
     missing_image = f"s3://{aws.settings.bucket_name}/nowhere.jpg"
-    permanent = ingest_payload(aws, make.image_event(missing_image), make.stream_origin("7"))
+    permanent = ingest_record(aws, make.image_event(missing_image), make.stream_origin("7"))
 
     assert run(capsys, "retry", stored.event_id) == (
         1, {"error": f"Event {stored.event_id} is stored already; there is nothing to retry"})
@@ -112,7 +112,7 @@ def test_a_retry_stored_over_a_long_failure_keeps_none_of_its_old_detail(aws: Aw
     put_events(aws, [failed])
     assert get_event(aws, failed.event_id) == failed  # its long reason went to a detail item
     url = make.jpeg_in_bucket(aws, "photo", "olive")
-    stored = ingest_payload(aws, make.image_event(url, "a photo"), make.stream_origin("9"))
+    stored = ingest_record(aws, make.image_event(url, "a photo"), make.stream_origin("9"))
     assert replace_failed(aws, stored.model_copy(update={"event_id": failed.event_id})) is True
     kept = get_event(aws, failed.event_id)
     assert kept is not None and (kept.status, kept.failure_reason, kept.failure_kind) == (
