@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from core.ops.resources import BY_LOGICAL_ID
 from core.settings import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
@@ -230,37 +231,16 @@ class Template:
             return pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
-        return self._names().get(name, name)
-
-    def _names(self) -> dict[str, str]:
-        names = self.settings
-        return {"Bucket": names.bucket_name, "EventTable": names.table_name, "Stream": names.stream_name,
-                "ConsumerLogGroup": names.consumer_log_group, "FailureQueue": self.queue_url,
-                "ConsumerFunction": names.consumer_function_name,
-                "AggregatorLogGroup": names.aggregator_log_group,
-                "AggregatorFunction": names.aggregator_function_name}
-
-    @property
-    def queue_url(self) -> str:
-        return f"https://sqs.{self.settings.region}.amazonaws.com/{ACCOUNT}/{self.settings.failure_queue_name}"
+        resource = BY_LOGICAL_ID.get(name)
+        if resource is None:
+            return name
+        return resource.ref_value(resource.name(self.settings), self.settings.region, ACCOUNT)
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
-        names, region = self.settings, self.settings.region
-        arns = {
-            "Bucket": f"arn:aws:s3:::{names.bucket_name}",
-            "EventTable": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{names.table_name}",
-            "Stream": f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{names.stream_name}",
-            "ConsumerLogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{names.consumer_log_group}:*",
-            "AggregatorLogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{names.aggregator_log_group}:*",
-            "FailureQueue": f"arn:aws:sqs:{region}:{ACCOUNT}:{names.failure_queue_name}",
-        }
-        if attribute == "Arn" and logical_id in arns:
-            return arns[logical_id]
-        if (logical_id, attribute) == ("EventTable", "StreamArn"):  # its label is the creation time
-            return f"{arns['EventTable']}/stream/*"
-        if (logical_id, attribute) == ("FailureQueue", "QueueName"):
-            return names.failure_queue_name
-        return f"{logical_id}.{attribute}"  # resources the local stack does not have
+        resource = BY_LOGICAL_ID.get(logical_id)
+        if resource is None or attribute not in resource.formats:
+            return f"{logical_id}.{attribute}"  # resources the local stack does not have
+        return resource.get_att(attribute, resource.name(self.settings), self.settings.region, ACCOUNT)
 
     def _sub(self, text: str, names: dict[str, Any]) -> str:
         def value(match: re.Match[str]) -> str:

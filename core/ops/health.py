@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from core.aws import AwsClients
 from core.aws.errors import aws_call
 from core.errors import StoreError
+from core.ops.resources import RESOURCES, Resource
+from core.ops.resources import queue_depth as queue_depth  # the Health page shows it
 
 
 @dataclass(frozen=True)
@@ -55,67 +55,18 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_resources(clients: AwsClients) -> list[ResourceCheck]:
-    """One cheap call per resource; a failure is reported, never raised."""
-    names = clients.settings
-    checks: list[tuple[str, str, Callable[[], str]]] = [
-        ("S3 bucket", names.bucket_name, lambda: _bucket(clients)),
-        ("DynamoDB table", names.table_name, lambda: _table(clients)),
-        ("Kinesis stream", names.stream_name, lambda: _stream(clients)),
-        ("Log group", names.consumer_log_group, lambda: _log_group(clients)),
-        ("On-failure queue", names.failure_queue_name, lambda: _queue(clients)),
-    ]
-    return [_check(resource, name, probe) for resource, name, probe in checks]
+    """One cheap call per resource the Health page shows (core/ops/resources.py); a failure is reported,
+    never raised."""
+    return [_check(clients, resource) for resource in RESOURCES if resource.on_health_page]
 
 
-def _check(resource: str, name: str, probe: Callable[[], str]) -> ResourceCheck:
+def _check(clients: AwsClients, resource: Resource) -> ResourceCheck:
+    name = resource.name(clients.settings)
     try:
-        with aws_call(f"{resource} {name}"):
-            return ResourceCheck(resource, name, True, probe())
+        with aws_call(f"{resource.label} {name}"):
+            return ResourceCheck(resource.label, name, True, resource.check(clients))
     except (StoreError, LookupError) as exc:
-        return ResourceCheck(resource, name, False, str(exc) or type(exc).__name__)
-
-
-def _bucket(clients: AwsClients) -> str:
-    clients.s3.head_bucket(Bucket=clients.settings.bucket_name)
-    return "reachable"
-
-
-def _table(clients: AwsClients) -> str:
-    table = clients.dynamodb.describe_table(TableName=clients.settings.table_name)["Table"]
-    return f"{table['TableStatus']}, ~{table.get('ItemCount', 0)} items"
-
-
-def _stream(clients: AwsClients) -> str:
-    summary = stream_summary(clients)
-    return f"{summary['StreamStatus']}, {summary['OpenShardCount']} open shard(s)"
-
-
-def stream_summary(clients: AwsClients) -> dict[str, Any]:
-    response = clients.kinesis.describe_stream_summary(StreamName=clients.settings.stream_name)
-    return dict(response["StreamDescriptionSummary"])
-
-
-def _log_group(clients: AwsClients) -> str:
-    group = clients.settings.consumer_log_group
-    found = clients.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-    if not any(g["logGroupName"] == group for g in found):
-        raise LookupError("does not exist yet (the consumer creates it when it first runs)")
-    return "exists"
-
-
-def _queue(clients: AwsClients) -> str:
-    return f"{queue_depth(clients)} message(s) waiting"
-
-
-def queue_depth(clients: AwsClients) -> int:
-    """Messages on the on-failure queue: batches the consumer gave up on (StoreError if unreachable)."""
-    name = clients.settings.failure_queue_name
-    with aws_call(f"queue {name}", setting="FAILURE_QUEUE_NAME"):
-        url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        attributes = clients.sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+        return ResourceCheck(resource.label, name, False, str(exc) or type(exc).__name__)
 
 
 def consumer_lag_seconds(clients: AwsClients, window: timedelta = timedelta(minutes=5)) -> float | None:

@@ -11,6 +11,7 @@ its records are kept; one whose records the stream no longer holds is left on th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from core.errors import RequestRefused, ResourceMissing
 from core.ingest.batch import Outcome, run, stream_job
 from core.ingest.origin import Origin, stream_event_id
 from core.models import EventSource, EventStatus
+from core.ops.resources import FAILURE_QUEUE
 
 REPLAY_REQUEST = "replay"  # the request id a replayed event records, in place of Lambda's
 VISIBILITY_SECONDS = 300  # how long a message being replayed stays hidden from another replay
@@ -79,7 +81,7 @@ def replay(
         _count(done, run(clients, [stream_job(record["Data"], _origin(batch.shard_id, record))
                                    for record in records]))
         if len(records) == batch.size:
-            with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
+            with _queue_call(clients):
                 clients.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
             done.messages += 1
         else:
@@ -104,14 +106,19 @@ def _count(done: Replayed, outcomes: list[Outcome]) -> None:
 
 
 def _queue_url(clients: AwsClients) -> str:
-    with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
-        return str(clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"])
+    with _queue_call(clients):
+        return str(clients.sqs.get_queue_url(QueueName=FAILURE_QUEUE.name(clients.settings))["QueueUrl"])
+
+
+def _queue_call(clients: AwsClients) -> AbstractContextManager[None]:
+    """A call to the on-failure queue, its errors naming the queue and the setting that names it."""
+    return aws_call(f"queue {FAILURE_QUEUE.name(clients.settings)}", setting=FAILURE_QUEUE.setting)
 
 
 def _messages(clients: AwsClients, queue: str, most: int) -> Iterator[dict[str, Any]]:
     seen = 0
     while seen < most:
-        with aws_call(f"queue {clients.settings.failure_queue_name}", setting="FAILURE_QUEUE_NAME"):
+        with _queue_call(clients):
             answer = clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=min(10, most - seen),
                                                  VisibilityTimeout=VISIBILITY_SECONDS,
                                                  WaitTimeSeconds=WAIT_SECONDS)

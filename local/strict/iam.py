@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from core.ops.resources import BUCKET, CONSUMER_LOG_GROUP, FAILURE_QUEUE, STREAM, TABLE
 from local.roles import role_of
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, s3_location
@@ -59,13 +60,13 @@ class Authorizer:
         """Whether the caller may list the bucket: without it, S3 hides a missing key behind a 403."""
         role = role_of(call.access_key)
         bucket, _ = s3_location(call)
-        return role is None or self.allows(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+        return role is None or self.allows(role, "s3:ListBucket", BUCKET.arn(bucket, "", ACCOUNT))
 
     def hid_missing_key(self, call: AwsCall) -> None:
         """A 404 turned 403 for want of s3:ListBucket: a denial of that action, as S3 counts it."""
         bucket, _ = s3_location(call)
         with self._lock:
-            denial = Denial(str(role_of(call.access_key)), "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+            denial = Denial(str(role_of(call.access_key)), "s3:ListBucket", BUCKET.arn(bucket, "", ACCOUNT))
             self.denials.append(denial)
 
     def remove(self, role: str, action: str) -> None:
@@ -79,16 +80,16 @@ class Authorizer:
         if call.service == "s3":
             return list(_s3(call))
         if call.service == "dynamodb":
-            return list(_dynamodb(call, f"arn:aws:dynamodb:{region}:{ACCOUNT}:table"))
+            return list(_dynamodb(call, lambda table: TABLE.arn(table, region, ACCOUNT)))
         if call.service == "kinesis":
             stream = call.params.get("StreamName") or str(call.params.get("StreamARN", "")).rsplit("/", 1)[-1]
             stream = stream or _stream_of_iterator(str(call.params.get("ShardIterator", "")))
-            return [(f"kinesis:{call.operation}", f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{stream}")]
+            return [(f"kinesis:{call.operation}", STREAM.arn(stream, region, ACCOUNT))]
         if call.service == "logs":
             return [(f"logs:{call.operation}", _log_resource(call, region))]
         if call.service == "sqs":
             queue = call.params.get("QueueName") or str(call.params.get("QueueUrl", "")).rsplit("/", 1)[-1]
-            return [(f"sqs:{call.operation}", f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}")]
+            return [(f"sqs:{call.operation}", FAILURE_QUEUE.arn(queue, region, ACCOUNT))]
         if call.service == "monitoring":
             return [(f"cloudwatch:{call.operation}", "*")]
         return []  # sts:GetCallerIdentity needs no permission; the roles make no other calls
@@ -111,54 +112,55 @@ def _matches(statement: Statement, action: str, resource: str) -> bool:
 
 def _s3(call: AwsCall) -> Iterator[Need]:
     bucket, key = s3_location(call)
+    arn = BUCKET.arn(bucket, "", ACCOUNT)
     if key:
         verb = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}
-        yield f"s3:{verb.get(call.method, 'PutObject')}", f"arn:aws:s3:::{bucket}/{key}"
+        yield f"s3:{verb.get(call.method, 'PutObject')}", f"{arn}/{key}"
     elif call.method in ("GET", "HEAD") and not {"publicAccessBlock", "location"} & call.query.keys():
-        yield "s3:ListBucket", f"arn:aws:s3:::{bucket}"  # ListObjects(V2) and HeadBucket
+        yield "s3:ListBucket", arn  # ListObjects(V2) and HeadBucket
     elif call.method == "POST" and "delete" in call.query:
-        yield "s3:DeleteObject", f"arn:aws:s3:::{bucket}/*"
+        yield "s3:DeleteObject", f"{arn}/*"
     else:
-        yield f"s3:{call.method.title()}Bucket", f"arn:aws:s3:::{bucket}"  # bucket administration
+        yield f"s3:{call.method.title()}Bucket", arn  # bucket administration
 
 
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
              "ConditionCheck": "ConditionCheckItem"}
 
 
-def _dynamodb(call: AwsCall, tables: str) -> Iterator[Need]:
+def _dynamodb(call: AwsCall, table_arn: Callable[[str], str]) -> Iterator[Need]:
     params = call.params
     if call.operation == "TransactWriteItems":
         for item in params.get("TransactItems", []):
             for kind, body in item.items():
-                yield f"dynamodb:{_TRANSACT.get(kind, kind)}", f"{tables}/{body.get('TableName', '')}"
+                yield f"dynamodb:{_TRANSACT.get(kind, kind)}", table_arn(body.get("TableName", ""))
     elif call.operation == "TransactGetItems":
         for item in params.get("TransactItems", []):
-            yield "dynamodb:GetItem", f"{tables}/{item.get('Get', {}).get('TableName', '')}"
+            yield "dynamodb:GetItem", table_arn(item.get("Get", {}).get("TableName", ""))
     elif call.operation in ("BatchGetItem", "BatchWriteItem"):
         for table in params.get("RequestItems", {}):
-            yield f"dynamodb:{call.operation}", f"{tables}/{table}"
+            yield f"dynamodb:{call.operation}", table_arn(table)
     elif call.operation == "ListStreams":  # no resource-level permissions
         yield "dynamodb:ListStreams", "*"
     elif params.get("StreamArn") or params.get("ShardIterator"):  # DynamoDB Streams: the stream's ARN
         stream = params.get("StreamArn") or str(params["ShardIterator"]).split("|", 1)[0]
         yield f"dynamodb:{call.operation}", str(stream)
     elif params.get("IndexName"):
-        index = f"{tables}/{params.get('TableName', '')}/index/{params['IndexName']}"
+        index = f"{table_arn(params.get('TableName', ''))}/index/{params['IndexName']}"
         yield f"dynamodb:{call.operation}", index
     elif params.get("TableName"):
-        yield f"dynamodb:{call.operation}", f"{tables}/{params['TableName']}"
+        yield f"dynamodb:{call.operation}", table_arn(params["TableName"])
     else:
         yield f"dynamodb:{call.operation}", "*"
 
 
 def _log_resource(call: AwsCall, region: str) -> str:
     group = call.params.get("logGroupName") or call.params.get("logGroupIdentifier", "")
-    base = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:"
-    if not group:
-        return base + "*"  # DescribeLogGroups lists the account's groups
+    if not group:  # DescribeLogGroups lists the account's groups
+        return CONSUMER_LOG_GROUP.arn("*", region, ACCOUNT).removesuffix(":*")
     stream = call.params.get("logStreamName")
-    return f"{base}{group}:log-stream:{stream}" if stream else f"{base}{group}:*"
+    arn = CONSUMER_LOG_GROUP.arn(group, region, ACCOUNT)
+    return f"{arn.removesuffix(':*')}:log-stream:{stream}" if stream else arn
 
 
 def _denied(call: AwsCall, role: str, action: str, resource: str) -> Answer:
