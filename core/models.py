@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from core.clock import utc
 from core.errors import EventRejected
@@ -154,3 +156,32 @@ class StoredEvent(BaseModel):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return utc(value)
+
+
+# The wire fields as the earlier system's producers spell them, for reasons a sender recognises.
+WIRE_NAMES = {"image_url": "ImageUrl", "description": "Description"}
+
+
+def readable(exc: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """pydantic's errors as a person reads them: 'Description: longer than 500 characters; ImageUrl: missing
+    (required)', each field named as the sender wrote it (`names`) or by its path."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        path = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{(names or {}).get(path, path) or exc.title}: {_problem(error)}")
+    return "; ".join(parts)
+
+
+def _problem(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "string_too_long":
+        return f"longer than {error['ctx']['max_length']} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_type":
+        return "must be a string"
+    if kind == "string_unicode":
+        return "contains invalid Unicode (a lone surrogate)"
+    return str(error["msg"]).removeprefix("Value error, ")

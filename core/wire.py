@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import InvalidEvent
-from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WireEvent, text_only
+from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WIRE_NAMES, WireEvent, readable, text_only
 
 _NOT_JSON = object()
 EXPECTED = '{"ImageUrl": "https://…", "Description": "…"}'
@@ -26,7 +26,7 @@ def parse_payload(data: bytes) -> WireEvent:
     try:
         return WireEvent.model_validate(document)
     except ValidationError as exc:
-        raise InvalidEvent(describe_validation(exc)) from None
+        raise InvalidEvent("Invalid event: " + readable(exc, WIRE_NAMES)) from None
 
 
 def salvage_fields(data: bytes) -> dict[str, str]:
@@ -74,26 +74,3 @@ def _base64_text(data: bytes) -> bytes | None:
         return None
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """'Description: at most 500 characters; ImageUrl: missing' from pydantic's errors."""
-    names = {"image_url": "ImageUrl", "description": "Description"}
-    parts = []
-    for error in exc.errors():
-        field = names.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else "Event"
-        parts.append(f"{field}: {_message(error)}")
-    return "Invalid event: " + "; ".join(parts)
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "missing (required)"
-    if kind == "string_too_long":
-        return f"longer than {error['ctx']['max_length']} characters"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "string_type":
-        return "must be a string"
-    if kind == "string_unicode":
-        return "contains invalid Unicode (a lone surrogate)"
-    return str(error["msg"]).removeprefix("Value error, ")

@@ -17,7 +17,7 @@ from core import clock
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
 from core.ingest.retry import retry_event
-from core.models import WireEvent
+from core.models import WireEvent, readable
 from core.ops.migrate import migrate
 from core.ops.provision import provision
 from core.ops.replay import Replayed, replay
@@ -146,16 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
-
-
-def readable(exc: ValidationError) -> str:
-    """Each problem as `Field: what is wrong`, e.g. `ImageUrl: must start with http://, …`."""
-    problems = []
-    for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or exc.title
-        message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append(f"{field}: {'required' if error['type'] == 'missing' else message}")
-    return "; ".join(problems)
 
 
 def _fail(message: str) -> int:

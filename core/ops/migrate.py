@@ -19,6 +19,7 @@ from core.aws import AwsClients
 from core.aws.errors import aws_call
 from core.errors import StoreUnavailable
 from core.models import StoredEvent
+from core.store.attributes import values
 from core.store.writes import put_events
 
 OLD_EVENT_PREFIX = "EVENTS#"
@@ -47,7 +48,7 @@ def _old_events(clients: AwsClients, table: str) -> Iterator[list[StoredEvent]]:
     paginator = clients.dynamodb.get_paginator("scan")
     pages = paginator.paginate(
         TableName=table, FilterExpression="begins_with(pk, :events)",
-        ExpressionAttributeValues={":events": {"S": OLD_EVENT_PREFIX}},
+        ExpressionAttributeValues=values(events=OLD_EVENT_PREFIX),
         PaginationConfig={"PageSize": PAGE_ITEMS},
     )
     with aws_call(f"table {table}"):

@@ -19,6 +19,7 @@ from core import clock
 from core.aws import AwsClients
 from core.models import EventStatus, StoredEvent
 from core.store import keys
+from core.store.attributes import text, values
 from core.store.items import from_items
 from core.store.table import table_call
 
@@ -87,7 +88,7 @@ def _has_counter(clients: AwsClients, day: date) -> bool:
     moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
     page = table_call(clients, "query", Limit=1, ProjectionExpression=keys.PK,
                       KeyConditionExpression=f"{keys.PK} = :pk",
-                      ExpressionAttributeValues={":pk": {"S": keys.counter_day(moment)}})
+                      ExpressionAttributeValues=values(pk=keys.counter_day(moment)))
     return bool(page.get("Items"))
 
 
@@ -97,7 +98,7 @@ def _day(clients: AwsClients, pool: ThreadPoolExecutor, day: date, low: str, hig
     failed = filters.status is EventStatus.FAILED
     partitions = keys.day_partitions(day, prefix="F" if failed else "T")
     shards = pool.map(lambda partition: _shard(clients, partition, low, high, filters, wanted), partitions)
-    merged = heapq.merge(*shards, key=lambda item: str(item[keys.TIME_SK]["S"]), reverse=True)
+    merged = heapq.merge(*shards, key=lambda item: text(item, keys.TIME_SK), reverse=True)
     return [from_items([item]) for _, item in zip(range(wanted), merged, strict=False)]
 
 
@@ -110,7 +111,7 @@ def _shard(clients: AwsClients, partition: str, low: str, high: str, filters: Ev
     kwargs: dict[str, Any] = {
         "IndexName": keys.FAILED_INDEX if failed else keys.TIME_INDEX, "ScanIndexForward": False,
         "KeyConditionExpression": f"{hash_key} = :pk AND {keys.TIME_SK} BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+        "ExpressionAttributeValues": values(pk=partition, low=low, high=high),
     }
     found: list[dict[str, Any]] = []
     while len(found) < wanted:
@@ -123,9 +124,9 @@ def _shard(clients: AwsClients, partition: str, low: str, high: str, filters: Ev
 
 
 def _matches(item: dict[str, Any], high: str, filters: EventFilter) -> bool:
-    if item[keys.TIME_SK]["S"] == high:
+    if text(item, keys.TIME_SK) == high:
         return False  # the cursor's own event, on the page before
-    if filters.status and item["status"]["S"] != filters.status.value:
+    if filters.status and text(item, "status") != filters.status.value:
         return False
-    text = filters.contains.strip().casefold()
-    return not text or text in str(item.get("description", {}).get("S", "")).casefold()
+    wanted = filters.contains.strip().casefold()
+    return not wanted or ("description" in item and wanted in text(item, "description").casefold())

@@ -15,8 +15,6 @@ of the LATEST_SHARDS items it writes, so concurrent batches rarely meet on an it
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from core import clock
 from core.aws import AwsClients
+from core.aws.backoff import pause
 from core.aws.errors import aws_call
 from core.errors import ConditionFailed, TransactionConflict
 from core.models import EventStatus, StoredEvent
 from core.store import keys, latest
+from core.store.attributes import number, typed, values
 from core.store.items import from_summary
 from core.store.writes import expiry
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"  # who deleted an item, in the stream record of a TTL deletion
 CHECKPOINT_DAYS = 2  # DynamoDB Streams keep records 24 h; a checkpoint outlives any retry of them
 CONFLICT_ATTEMPTS = 8
+CONFLICT_FIRST_SECONDS = 0.04  # colliding deliveries spread out from 40 ms, doubling
 MAX_MINUTES = 99  # counters per transaction: DynamoDB takes 100 items, one is the checkpoint
 
 
@@ -75,17 +76,13 @@ def apply(clients: AwsClients, records: list[dict[str, Any]]) -> Applied:
             conflicts += 1
             if conflicts == CONFLICT_ATTEMPTS:
                 raise
-            _pause(conflicts)
+            pause(conflicts, CONFLICT_FIRST_SECONDS)
             continue
         applied.counted += len(group)
         applied.minutes += _deltas(group)[0]
     _refresh_latest(clients, first, changes)
     return applied
 
-
-def _pause(conflicts: int) -> None:
-    """Full jitter, doubling from 40 ms, so colliding deliveries spread out."""
-    time.sleep(random.uniform(0, 0.02 * 2**conflicts))
 
 
 def _group(changes: list[_Change]) -> list[_Change]:
@@ -148,7 +145,7 @@ def _checkpoint(clients: AwsClients, first: str) -> int:
     with aws_call(f"table {table}"):
         item = clients.dynamodb.get_item(TableName=table, Key=keys.checkpoint_key(first),
                                          ConsistentRead=True).get("Item")
-    return int(item["last_sequence"]["N"]) if item else 0
+    return number(item, "last_sequence") if item else 0
 
 
 def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) -> None:
@@ -157,10 +154,10 @@ def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) ->
     expires = int((clock.now() + timedelta(days=CHECKPOINT_DAYS)).timestamp())
     checkpoint: TransactWriteItemTypeDef = {"Put": {
         "TableName": table,
-        "Item": keys.checkpoint_key(first) | {"last_sequence": {"N": str(fresh[-1].sequence)},
-                                              keys.TTL_ATTRIBUTE: {"N": str(expires)}},
+        "Item": keys.checkpoint_key(first) | typed({"last_sequence": fresh[-1].sequence,
+                                                     keys.TTL_ATTRIBUTE: expires}),
         "ConditionExpression": "attribute_not_exists(last_sequence) OR last_sequence = :seen",
-        "ExpressionAttributeValues": {":seen": {"N": str(seen)}},
+        "ExpressionAttributeValues": values(seen=seen),
     }}
     events, failed = _deltas(fresh)
     shard = keys.shard_of(first, keys.COUNTER_SHARDS)
@@ -177,12 +174,12 @@ def _count(table: str, minute: datetime, shard: int, events: int, failed: int, d
     """One counter of `minute`: events and failures added (negative for deletes). With a retention, it
     expires at the end of its minute plus the retention, never before the events it counts."""
     update = "ADD events :events, failed :failed"
-    values: dict[str, Any] = {":events": {"N": str(events)}, ":failed": {"N": str(failed)}}
+    given: dict[str, Any] = values(events=events, failed=failed)
     if days:
         update += f" SET {keys.TTL_ATTRIBUTE} = if_not_exists({keys.TTL_ATTRIBUTE}, :expires)"
-        values[":expires"] = expiry(minute + timedelta(minutes=1), days)[keys.TTL_ATTRIBUTE]
+        given[":expires"] = expiry(minute + timedelta(minutes=1), days)[keys.TTL_ATTRIBUTE]
     return {"TableName": table, "Key": keys.counter_key(minute, shard), "UpdateExpression": update,
-            "ExpressionAttributeValues": values}
+            "ExpressionAttributeValues": given}
 
 
 def _refresh_latest(clients: AwsClients, first: str, changes: list[_Change]) -> None:

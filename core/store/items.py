@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from core.models import EventStatus, StoredEvent
 from core.store import keys
+from core.store.attributes import plain, text, typed
 
 ITEM_BUDGET = 1000  # bytes, as DynamoDB sizes items: under 1 KB with room for the keys' growth
 DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id")
@@ -42,7 +41,7 @@ def to_items(event: StoredEvent) -> list[dict[str, Any]]:
 def from_items(items: list[dict[str, Any]]) -> StoredEvent:
     """The event from its item and, when there is one, its detail item (any order)."""
     fields: dict[str, Any] = {}
-    for item in sorted(items, key=lambda i: i[keys.SK]["S"] == keys.EVENT_SK, reverse=True):
+    for item in sorted(items, key=lambda i: text(i, keys.SK) == keys.EVENT_SK, reverse=True):
         fields |= _deserialized(item)
     fields.pop("has_detail", None)
     return StoredEvent.model_validate(fields | _object_keys(fields))
@@ -119,11 +118,9 @@ def _object_keys(fields: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _serialized(plain: dict[str, Any]) -> dict[str, Any]:
-    serializer = TypeSerializer()
-    return {name: serializer.serialize(value) for name, value in plain.items()}
+def _serialized(fields: dict[str, Any]) -> dict[str, Any]:
+    return typed(fields)
 
 
 def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
-    deserializer = TypeDeserializer()
-    return {name: deserializer.deserialize(value) for name, value in item.items() if name not in _KEYS}
+    return plain(item, leaving_out=_KEYS)

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.clock import iso, utc
+from core.store.attributes import typed
 
 PK = "pk"
 SK = "sk"
@@ -66,12 +67,12 @@ SAMPLES_PREFIX = "samples/"  # sample images the local stack puts in the bucket
 
 
 def event_key(event_id: str) -> Key:
-    return {PK: {"S": f"E#{event_id}"}, SK: {"S": EVENT_SK}}
+    return typed({PK: f"E#{event_id}", SK: EVENT_SK})
 
 
 def detail_key(event_id: str) -> Key:
     """An event's rarely read, possibly long fields, beside it when they would push it past 1 KB."""
-    return {PK: {"S": f"E#{event_id}"}, SK: {"S": DETAIL_SK}}
+    return typed({PK: f"E#{event_id}", SK: DETAIL_SK})
 
 
 def event_partition(event_id: str) -> str:
@@ -107,7 +108,7 @@ def sort_key_ceiling(moment: datetime) -> str:
 def counter_key(moment: datetime, shard: int) -> Key:
     """One of COUNTER_SHARDS counters of the minute of `moment`."""
     moment = utc(moment)
-    return {PK: {"S": counter_day(moment)}, SK: {"S": f"{moment:%H:%M}#{shard:02d}"}}
+    return typed({PK: counter_day(moment), SK: f"{moment:%H:%M}#{shard:02d}"})
 
 
 def counter_day(moment: datetime) -> str:
@@ -128,13 +129,13 @@ def counter_minute(sort_key: str) -> tuple[int, int]:
 def latest_key(shard: int) -> Key:
     """One of LATEST_SHARDS items listing the newest events; each aggregator writes the one of its stream
     shard, so their writes spread, and a reader gets them all in one BatchGetItem."""
-    return {PK: {"S": f"LATEST#{shard:02d}"}, SK: {"S": "LATEST"}}
+    return typed({PK: f"LATEST#{shard:02d}", SK: "LATEST"})
 
 
 def checkpoint_key(first_sequence: str) -> Key:
     """The aggregator's record of a stream batch it has applied, by the batch's first sequence number
     (where Lambda resumes after a failure, so a retried batch starts there too)."""
-    return {PK: {"S": f"AGG#{first_sequence}"}, SK: {"S": "AGG"}}
+    return typed({PK: f"AGG#{first_sequence}", SK: "AGG"})
 
 
 def original_key(sha256: str, extension: str) -> str:

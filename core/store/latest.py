@@ -9,22 +9,23 @@ merges again from what the winner wrote, and merging the same events twice chang
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import clock
 from core.aws import AwsClients
+from core.aws.backoff import pause
 from core.aws.errors import aws_call
 from core.errors import ConditionFailed
 from core.models import EventStatus, StoredEvent
 from core.store import keys
+from core.store.attributes import number, text, typed, values
 from core.store.items import from_summary, summary
 from core.store.table import batch_get
 
 RECENT_KEPT = 8  # events each item lists: the Live page's strip
 MERGE_ATTEMPTS = 8
+MERGE_FIRST_SECONDS = 0.02  # writers that raced spread out from 20 ms, doubling
 SEQUENCE = "seq"  # an entry's stream sequence number: of two versions of one event, the later wins
 Listing = tuple[StoredEvent, int]  # an event as a change left it, and that change's sequence number
 
@@ -96,7 +97,7 @@ def _merge_one(clients: AwsClients, shard: Shard, added: list[Listing], gone: se
         except ConditionFailed:  # another writer moved the item meanwhile: merge into what it wrote
             if attempt == MERGE_ATTEMPTS:
                 raise
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+            pause(attempt, MERGE_FIRST_SECONDS)
             shard = _read(clients, shard.index)
 
 
@@ -113,13 +114,13 @@ def _merged(shard: Shard, added: list[Listing], gone: set[str]) -> Shard:
     kept = sorted((e for event_id, e in entries.items() if event_id not in gone), key=_arrival, reverse=True)
     # A stored event that is gone is replaced by the newest stored one the item still lists, if any.
     candidates = [entry for entry in stored if _id(entry) not in gone]
-    candidates += [entry for entry in kept if entry["status"]["S"] == EventStatus.STORED]
+    candidates += [entry for entry in kept if text(entry, "status") == EventStatus.STORED]
     newest_stored = max(candidates, key=_arrival, default=None)
     return Shard(shard.index, kept[:RECENT_KEPT], newest_stored, shard.version)
 
 
 def _entry(event: StoredEvent, sequence: int, whole_text: bool = False) -> dict[str, Any]:
-    return summary(event, whole_text) | {SEQUENCE: {"N": str(sequence)}}
+    return summary(event, whole_text) | typed({SEQUENCE: sequence})
 
 
 def _event(entry: dict[str, Any]) -> StoredEvent:
@@ -127,11 +128,11 @@ def _event(entry: dict[str, Any]) -> StoredEvent:
 
 
 def _id(entry: dict[str, Any]) -> str:
-    return str(entry["event_id"]["S"])
+    return text(entry, "event_id")
 
 
 def _sequence(entry: dict[str, Any]) -> int:
-    return int(entry.get(SEQUENCE, {"N": "0"})["N"])
+    return number(entry, SEQUENCE)
 
 
 def _arrival(entry: dict[str, Any]) -> tuple[str, str]:
@@ -147,24 +148,24 @@ def _read(clients: AwsClients, index: int) -> Shard:
 
 def _put(clients: AwsClients, shard: Shard) -> None:
     table = clients.settings.table_name
-    item: dict[str, Any] = keys.latest_key(shard.index) | {
-        "recent": {"L": [{"M": entry} for entry in shard.recent]}, "version": {"N": str(shard.version + 1)},
-    }
+    # The entries are typed items already (summary()), so they go in as maps as they are.
+    item: dict[str, Any] = keys.latest_key(shard.index) | typed({"version": shard.version + 1}) | {
+        "recent": {"L": [{"M": entry} for entry in shard.recent]}}
     if shard.stored is not None:
         item["stored"] = {"M": shard.stored}
     with aws_call(f"table {table}"):
         clients.dynamodb.put_item(
             TableName=table, Item=item,
             ConditionExpression="attribute_not_exists(version) OR version = :version",
-            ExpressionAttributeValues={":version": {"N": str(shard.version)}},
+            ExpressionAttributeValues=values(version=shard.version),
         )
 
 
 def _shard(item: dict[str, Any]) -> Shard:
     recent = [entry["M"] for entry in item.get("recent", {}).get("L", [])]
     stored = item.get("stored", {}).get("M")
-    return Shard(_index(item), recent, stored, int(item.get("version", {"N": "0"})["N"]))
+    return Shard(_index(item), recent, stored, number(item, "version"))
 
 
 def _index(item: dict[str, Any]) -> int:
-    return int(str(item[keys.PK]["S"]).split("#", 1)[1])
+    return int(text(item, keys.PK).split("#", 1)[1])

@@ -13,6 +13,7 @@ from core import clock
 from core.aws import AwsClients
 from core.models import StoredEvent
 from core.store import keys, latest
+from core.store.attributes import number, text, values
 from core.store.items import from_items
 from core.store.table import batch_get, query_all
 
@@ -28,9 +29,9 @@ def get_event(clients: AwsClients, event_id: str) -> StoredEvent | None:
     """One event by id: one query of its partition (the event's item and its detail item, if any)."""
     items = list(query_all(
         clients, ConsistentRead=True, KeyConditionExpression=f"{keys.PK} = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.event_partition(event_id)}},
+        ExpressionAttributeValues=values(pk=keys.event_partition(event_id)),
     ))
-    return from_items(items) if any(item[keys.SK]["S"] == keys.EVENT_SK for item in items) else None
+    return from_items(items) if any(text(item, keys.SK) == keys.EVENT_SK for item in items) else None
 
 
 def get_events(clients: AwsClients, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
@@ -51,7 +52,7 @@ def existing(clients: AwsClients, event_ids: Iterable[str]) -> set[str]:
 
 
 def _id(item: dict[str, Any]) -> str:
-    return str(item[keys.PK]["S"]).removeprefix("E#")
+    return text(item, keys.PK).removeprefix("E#")
 
 
 def latest_event(clients: AwsClients) -> StoredEvent | None:
@@ -95,16 +96,14 @@ def _day_counts(clients: AwsClients, day: datetime, low: datetime, high: datetim
     items = query_all(
         clients,
         KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :low AND :high",
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.counter_day(day)}, ":low": {"S": low_key}, ":high": {"S": high_key}
-        },
+        ExpressionAttributeValues=values(pk=keys.counter_day(day), low=low_key, high=high_key),
     )
     totals: dict[datetime, list[int]] = {}
     for item in items:
-        hour, minute = keys.counter_minute(item[keys.SK]["S"])
+        hour, minute = keys.counter_minute(text(item, keys.SK))
         total = totals.setdefault(day.replace(hour=hour, minute=minute), [0, 0])
-        total[0] += int(item.get("events", {"N": "0"})["N"])
-        total[1] += int(item.get("failed", {"N": "0"})["N"])
+        total[0] += number(item, "events")
+        total[1] += number(item, "failed")
     return [MinuteCount(minute, events, failed) for minute, (events, failed) in sorted(totals.items())]
 
 

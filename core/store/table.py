@@ -3,20 +3,19 @@ what DynamoDB leaves unprocessed that every caller would otherwise repeat."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from core.aws import AwsClients
+from core.aws.backoff import attempts
 from core.aws.errors import aws_call
 from core.errors import StoreUnavailable
 from core.store import keys
 
 BATCH_GET_KEYS = 100  # DynamoDB's limits per BatchGetItem and BatchWriteItem call
 BATCH_WRITE_ITEMS = 25
-UNPROCESSED_ATTEMPTS = 6  # with backoff from 20 ms: about 1.3 s before the rest is given up on
-UNPROCESSED_BASE_SECONDS = 0.02
+UNPROCESSED_ATTEMPTS = 6  # with backoff from 20 ms: at most 0.6 s of pauses before the rest is given up on
+UNPROCESSED_FIRST_SECONDS = 0.02
 
 
 def table_call(clients: AwsClients, operation: str, **kwargs: Any) -> dict[str, Any]:
@@ -48,14 +47,13 @@ def batch_get(
         if projection:
             request["ProjectionExpression"] = projection
         pending: dict[str, Any] = {table: request}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
+        for _ in attempts(UNPROCESSED_ATTEMPTS, UNPROCESSED_FIRST_SECONDS):
             with aws_call(f"table {table}"):
                 answer = clients.dynamodb.batch_get_item(RequestItems=pending)
             found += answer.get("Responses", {}).get(table, [])
             pending = dict(answer.get("UnprocessedKeys") or {})
             if not pending:
                 break
-            _pause(attempt)
         else:
             raise StoreUnavailable(f"table {table}: DynamoDB is throttling reads (keys left unread "
                                    f"after {UNPROCESSED_ATTEMPTS} tries); try again in a moment")
@@ -70,17 +68,12 @@ def batch_put(clients: AwsClients, items: list[dict[str, Any]]) -> list[dict[str
     for start in range(0, len(items), BATCH_WRITE_ITEMS):
         chunk = items[start:start + BATCH_WRITE_ITEMS]
         pending: list[Any] = [{"PutRequest": {"Item": item}} for item in chunk]
-        for attempt in range(UNPROCESSED_ATTEMPTS):
+        for _ in attempts(UNPROCESSED_ATTEMPTS, UNPROCESSED_FIRST_SECONDS):
             with aws_call(f"table {table}"):
                 answer = clients.dynamodb.batch_write_item(RequestItems={table: pending})
             pending = list((answer.get("UnprocessedItems") or {}).get(table, []))
             if not pending:
                 break
-            _pause(attempt)
         left += [request["PutRequest"]["Item"] for request in pending]
     return left
 
-
-def _pause(attempt: int) -> None:
-    """Full jitter, doubling: what AWS advises for unprocessed keys and items."""
-    time.sleep(random.uniform(0, UNPROCESSED_BASE_SECONDS * 2**attempt))

@@ -17,6 +17,7 @@ from core.aws.errors import aws_call
 from core.errors import ConditionFailed, StoreUnavailable
 from core.models import EventStatus, StoredEvent
 from core.store import keys
+from core.store.attributes import text, typed, values
 from core.store.items import from_items, to_items
 from core.store.table import batch_put, table_call
 
@@ -33,14 +34,14 @@ def put_events(clients: AwsClients, events: list[StoredEvent]) -> set[str]:
     days = clients.settings.event_retention_days
     items = [item | expiry(event.received_at, days) for event in events for item in to_items(event)]
     left = batch_put(clients, items)
-    return {str(item[keys.PK]["S"]).removeprefix("E#") for item in left}
+    return {text(item, keys.PK).removeprefix("E#") for item in left}
 
 
 def expiry(moment: datetime, retention_days: int) -> dict[str, Any]:
     """The TTL attribute for an item of something that happened at `moment` ({} when kept for ever)."""
     if not retention_days:
         return {}
-    return {keys.TTL_ATTRIBUTE: {"N": str(int((moment + timedelta(days=retention_days)).timestamp()))}}
+    return typed({keys.TTL_ATTRIBUTE: int((moment + timedelta(days=retention_days)).timestamp())})
 
 
 def put_event(clients: AwsClients, event: StoredEvent) -> None:
@@ -62,7 +63,7 @@ def replace_failed(clients: AwsClients, event: StoredEvent) -> bool:
     guarded: TransactWriteItemTypeDef = {"Put": {
         "TableName": table, "Item": item, "ConditionExpression": "#status = :failed",
         "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {":failed": {"S": EventStatus.FAILED.value}},
+        "ExpressionAttributeValues": values(failed=EventStatus.FAILED.value),
     }}
     beside: TransactWriteItemTypeDef = (
         {"Put": {"TableName": table, "Item": detail[0]}} if detail

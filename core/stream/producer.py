@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -12,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsClients
+from core.aws.backoff import attempts
 from core.aws.batching import runs
 from core.aws.errors import aws_call
 from core.errors import ImageProcessorError
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024  # data + partition keys, as Kinesis counts it
-BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_FIRST_SECONDS = 0.2  # the first retry's ceiling, doubling after
 BACKOFF_CAP_SECONDS = 5.0
 
 
@@ -77,9 +76,7 @@ def _send_chunk(
     """Send a chunk; resend only the records Kinesis reports failed, backing off between tries."""
     sent: dict[int, SentRecord] = {}
     pending, codes = list(chunk), []
-    for attempt in range(max_attempts):
-        if attempt:
-            time.sleep(_backoff(attempt))
+    for _ in attempts(max_attempts, BACKOFF_FIRST_SECONDS, BACKOFF_CAP_SECONDS):
         answers = _put_records(clients, [chunk[i] for i in pending])
         for index, answer in zip(pending, answers, strict=True):
             if "ErrorCode" in answer:
@@ -117,10 +114,6 @@ def _chunks(records: list[tuple[bytes, str]]) -> Iterator[list[int]]:
 
     return runs(range(len(records)), size_of, MAX_RECORDS_PER_CALL, MAX_BYTES_PER_CALL)
 
-
-def _backoff(attempt: int) -> float:
-    # Full jitter: senders throttled together spread out instead of retrying in lockstep.
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
 
 def _random_key() -> str:

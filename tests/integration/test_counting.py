@@ -61,7 +61,7 @@ def source(aws: AwsClients) -> TableStreamSource:
 @pytest.fixture()
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff pauses are not what a test of injected conflicts looks at."""
-    monkeypatch.setattr(counting, "_pause", lambda _: None)
+    monkeypatch.setattr(counting, "pause", lambda *_: None)
 
 
 @pytest.mark.usefixtures("no_pauses")
