@@ -36,9 +36,9 @@ class FetchFailed(EventRejected):
     """The source answered, but not with an image we can use (404, not an image, too many bytes…)."""
 
 
-class SourceUnavailable(EventRejected):
-    """The image source failed for now (its 5xx, 429 or 408, a timeout, a refused or broken connection,
-    a DNS lookup that got no answer): recorded as failed and retryable, since the source may recover."""
+class SourceUnavailable(FetchFailed):
+    """A fetch that failed for now (the source's 5xx, 429 or 408, a timeout, a refused or broken connection, a
+    DNS lookup that got no answer): recorded as failed, and retryable, since the source may recover."""
 
     retryable = True
 
