@@ -37,7 +37,7 @@ class Snapshot:
 
         with backend_lock:
             return cls([_Saved(services, account, region, _copy(backend))
-                        for services in list(BackendDict._instances)
+                        for services in list(BackendDict._instances)  # type: ignore[misc]
                         for account, region, backend in services.iter_backends()])
 
     def restore(self) -> None:

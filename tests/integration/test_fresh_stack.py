@@ -44,7 +44,8 @@ def stack(aws: AwsClients) -> dict[str, Any]:
         "queues": aws.sqs.list_queues().get("QueueUrls"),
         "queue": aws.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"],
     }
-    return without_moments(described)
+    kept: dict[str, Any] = without_moments(described)
+    return kept
 
 
 def write_something(aws: AwsClients) -> None:
