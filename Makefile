@@ -60,7 +60,7 @@ bench: $(VENV)/.installed-bench
 lambda-zip: $(VENV)/.installed-dev
 	$(BIN)/python -m tools.lambda_zip --arch $(ARCH)
 
-## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (README, "Deploy to AWS")
+## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (docs/deploying.md)
 deploy: $(VENV)/.installed-dev lambda-zip
 	ARCHITECTURE=$(ARCH) bash infra/deploy.sh
 

@@ -1,4 +1,4 @@
-"""The one settings object, read from the environment (names in the README's configuration table)."""
+"""The one settings object, read from the environment (each setting is described in docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
     # other buckets too, but its answer cannot say which setting to change, and it trusts a role's grants.
     allowed_source_buckets_setting: str = Field("", validation_alias="ALLOWED_SOURCE_BUCKETS")
-    # Days an event record (its id pointer and minute counter too) is kept; 0 keeps it for ever.
+    # Days an event's items (and the minute counter that counts it) are kept; 0 keeps them for ever.
     event_retention_days: int = Field(0, ge=0, le=36_500, validation_alias="EVENT_RETENTION_DAYS")
     # Powertools' own switch, read here too: the consumer builds its X-Ray tracer (200-300 ms of imports)
     # only when tracing is on. The template turns it on with its EnableTracing parameter.

@@ -9,6 +9,6 @@ output() {
 }
 require_tools() {
     for tool in "$@"; do
-        command -v "$tool" >/dev/null || die "'$tool' is not installed; see Prerequisites in infra/DEPLOY.md."
+        command -v "$tool" >/dev/null || die "'$tool' is not installed; see Prerequisites in docs/deploying.md."
     done
 }

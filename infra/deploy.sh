@@ -2,7 +2,7 @@
 # Deploy Image Processor to the AWS account of your current credentials (`make deploy` runs this after
 # `make lambda-zip`). Safe to run again: it pushes a new dashboard image and updates the stack in place.
 #
-# Settings, all from the environment (infra/DEPLOY.md explains each):
+# Settings, all from the environment (docs/deploying.md explains each):
 #   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
 #   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
 #   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
@@ -117,5 +117,5 @@ Send a first event (AWS CLI v2), with any JPEG or PNG of yours:
     --data '{"ImageUrl": "s3://$bucket/incoming/photo.jpg", "Description": "first event"}'
 EOF
 if [ "$ENABLE_LOGIN" = "true" ]; then
-    echo "Login is on: create a user with infra/DEPLOY.md, 'Enable login with Amazon Cognito'."
+    echo "Login is on: create a user with docs/deploying.md, 'Enable login with Amazon Cognito'."
 fi
