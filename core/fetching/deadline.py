@@ -65,28 +65,65 @@ def _attempt(work: Callable[[], T]) -> tuple[bool, Any]:
 
 
 class Progress:
-    """How far the answer has come, from the bytes read: status line, headers, body."""
+    """How far the answer has come: status line (after any interim 1xx answers), headers, body."""
 
     def __init__(self) -> None:
         self.received = 0
-        self.status_line = False
+        self.status_line = False  # the final one
         self.headers = False
-        self._tail = b""
+        self.interim = 0  # 1xx answers before the final one
+        self.last_interim = ""
 
     def saw(self, data: bytes) -> None:
         self.received += len(data)
-        seen = self._tail + data
-        self.status_line = self.status_line or b"\n" in seen
-        self.headers = self.headers or b"\r\n\r\n" in seen or b"\n\n" in seen
-        self._tail = seen[-3:]
 
     @property
     def part(self) -> str:
+        if not self.status_line and self.interim:
+            return (f"waiting for the final status line after {self.interim} interim answers "
+                    f"({self.last_interim!a})")
         if not self.status_line:
             return "waiting for the status line"
         if not self.headers:
             return "receiving the headers"
         return "receiving the body"
+
+
+class TooManyInterim(Exception):
+    """The server sent interim (1xx) answers past any reason to, and no final one."""
+
+    def __init__(self, count: int, line: str) -> None:
+        super().__init__(f"{count} interim answers ({line!a})")
+        self.count, self.line = count, line
+
+
+MAX_INTERIM = 10  # real servers send one 100 Continue or a 103 Early Hints; more is a flood
+
+
+class _Response(http.client.HTTPResponse):
+    """http.client's response, telling `progress` where it is. Every interim 1xx answer is skipped
+    (http.client skips only 100 Continue), and a flood of them is cut short, naming the status line."""
+
+    progress: Progress
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == 101:
+                self.progress.status_line = True
+                return version, status, reason
+            self.progress.interim += 1
+            self.progress.last_interim = f"{version} {status} {reason}".strip()
+            if self.progress.interim > MAX_INTERIM:
+                raise TooManyInterim(self.progress.interim, self.progress.last_interim)
+            if status != 100:  # http.client reads a 100's headers itself
+                http.client.parse_headers(self.fp)
+                continue
+            return version, status, reason
+
+    def begin(self) -> None:
+        super().begin()
+        self.progress.headers = True
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -125,22 +162,30 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._progress))
 
     def close(self) -> None:
-        self._sock.close()
+        """Nothing: http.client closes its socket as soon as it learns the server will close the connection
+        (Connection: close, HTTP/1.0, a body ended by close), while the response still reads the body from the
+        file above. The real socket is closed by Exchange.close once the answer is read."""
 
 
 class Exchange:
     """An open connection to the checked address, and the answer to one GET on it."""
 
     def __init__(self, target: Target, deadline: Deadline, headers: dict[str, str]) -> None:
-        self.progress = Progress()
+        self.progress = progress = Progress()
         self._sock = _connect(target, deadline)
-        connection = http.client.HTTPConnection(target.host, target.port)
-        connection.sock = _DeadlineSocket(self._sock, deadline, self.progress)
-        self._connection = connection
-        connection.request("GET", target.path, headers={**headers, "Host": target.host_header})
-        self.response = connection.getresponse()
+        try:
+            connection = http.client.HTTPConnection(target.host, target.port)
+            connection.sock = _DeadlineSocket(self._sock, deadline, progress)
+            connection.response_class = type("Response", (_Response,), {"progress": progress})
+            self._connection = connection
+            connection.request("GET", target.path, headers={**headers, "Host": target.host_header})
+            self.response: http.client.HTTPResponse = connection.getresponse()
+        except BaseException:
+            self._sock.close()
+            raise
 
     def close(self) -> None:
+        self.response.close()
         self._connection.close()
         self._sock.close()
 
