@@ -97,6 +97,14 @@ class TooManyInterim(Exception):
         self.count, self.line = count, line
 
 
+class NotHttp(Exception):
+    """The answer has no HTTP status line (HTTP/0.9, or not a web server); `start` holds its first bytes."""
+
+    def __init__(self, start: bytes) -> None:
+        super().__init__(start)
+        self.start = start
+
+
 MAX_INTERIM = 10  # real servers send one 100 Continue or a 103 Early Hints; more is a flood
 
 
@@ -108,7 +116,7 @@ class _Response(http.client.HTTPResponse):
 
     def _read_status(self) -> tuple[str, int, str]:
         while True:
-            version, status, reason = super()._read_status()  # type: ignore[misc]
+            version, status, reason = self._status_line()
             if not 100 <= status < 200 or status == 101:
                 self.progress.status_line = True
                 return version, status, reason
@@ -120,6 +128,15 @@ class _Response(http.client.HTTPResponse):
                 http.client.parse_headers(self.fp)
                 continue
             return version, status, reason
+
+    def _status_line(self) -> tuple[str, int, str]:
+        start = self.fp.peek(24)[:24]  # kept to name what came instead of a status line
+        try:
+            return super()._read_status()  # type: ignore[misc,no-any-return]
+        except http.client.RemoteDisconnected:  # a BadStatusLine too, but nothing came: the connection broke
+            raise
+        except (http.client.BadStatusLine, http.client.LineTooLong):
+            raise NotHttp(start) from None
 
     def begin(self) -> None:
         super().begin()

@@ -34,7 +34,7 @@ from core.errors import (
     StoreUnavailable,
 )
 from core.fetching import encoding
-from core.fetching.deadline import Deadline, Exchange, TooManyInterim, TooSlow
+from core.fetching.deadline import Deadline, Exchange, NotHttp, TooManyInterim, TooSlow
 from core.fetching.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
 from core.imaging import formats
 from core.settings import Settings
@@ -258,9 +258,9 @@ def _as_fetch_failed(url: str, settings: Settings, redirects: Callable[[], int])
                                 f"{MAY_RECOVER}") from exc
     except socket.gaierror as exc:
         raise FetchFailed(f"{shorten(url)}: could not connect ({exc})") from exc
-    except http.client.BadStatusLine as exc:  # HTTP/0.9, or not a web server: the line is the body's start
-        raise FetchFailed(f"{shorten(url)}: the answer has no HTTP status line (it starts with "
-                          f"{str(exc.args[0])[:24]!a}); an HTTP/0.9 server, or not a web server") from None
+    except NotHttp as exc:  # its start may be an image's bytes: escaped, and short
+        raise FetchFailed(f"{shorten(url)}: the answer has no valid HTTP status line (it starts with "
+                          f"{exc.start[:16]!a}); an HTTP/0.9 server, or not a web server") from None
     except http.client.HTTPException as exc:
         kind = type(exc).__name__
         raise FetchFailed(f"{shorten(url)}: the answer is not valid HTTP ({kind}: "
