@@ -81,8 +81,13 @@ def raw_host(answer: Callable[[socket.socket], None]) -> Iterator[str]:
 
     def accept() -> None:
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                threading.Thread(target=serve, args=(listener.accept()[0],), daemon=True).start()
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # the listener was closed: the test is over
+                return
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     try:

@@ -233,6 +233,14 @@ def _handshake(sock: socket.socket, target: Target, deadline: Deadline) -> socke
     """TLS with SNI and the certificate checked for the URL's name, bounded by the deadline throughout."""
     context = ssl.create_default_context()
     tls = context.wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
+    try:
+        return _shake(tls, deadline)
+    except BaseException:
+        tls.close()  # it owns the connection now: closing `sock` would leave it open
+        raise
+
+
+def _shake(tls: ssl.SSLSocket, deadline: Deadline) -> ssl.SSLSocket:
     tls.setblocking(False)
     wait: tuple[list[ssl.SSLSocket], list[ssl.SSLSocket]]
     while True:

@@ -122,7 +122,7 @@ def test_a_content_length_that_is_no_byte_count_is_named(value: str) -> None:
 def test_a_socket_our_own_code_breaks_is_delivered_again_not_recorded(
     aws: AwsClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """EBADF is the error a socket gives when its own program closed it (the fault behind issue 19)."""
+    """EBADF is what a socket gives when its own program closed it: our fault, never the event's."""
     with raw_host(lambda c: c.sendall(headers(f"Content-Length: {len(PHOTO)}") + PHOTO)) as base:
         port = int(base.rsplit(":", 1)[1])
         real = socket.socket.recv_into
