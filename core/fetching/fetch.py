@@ -34,7 +34,8 @@ from core.errors import (
     StoreUnavailable,
 )
 from core.fetching import encoding
-from core.fetching.deadline import Deadline, Exchange, NotHttp, TooManyInterim, TooSlow
+from core.fetching.answer import NotHttp, TooManyInterim
+from core.fetching.deadline import Deadline, Exchange, TooSlow
 from core.fetching.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
 from core.imaging import formats
 from core.settings import Settings
