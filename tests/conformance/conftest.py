@@ -6,10 +6,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from core.aws import AwsClients
+from core.ops.provision import provision
+from core.settings import Settings
+from local.roles import admin_session
 from tests.certificates import make_ca
 from tests.conformance import servers
 from tests.conformance.photos import write_photos
+
+
+@pytest.fixture(scope="module")
+def store(moto_endpoint: str) -> Iterator[AwsClients]:
+    """One clean store for the module, as the `aws` fixture makes one per test: every case writes events of
+    its own, under its own sequence numbers, so none needs a store of its own (a reset costs ~2 s)."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+        clients = AwsClients(Settings(allow_loopback_fetch=True, worker_count=4), session=admin_session())
+        provision(clients)
+        yield clients
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,7 @@ def shows(behaviour: str, url: str, ca: Path) -> bool:
 
 @pytest.mark.parametrize(("server", "behaviour"), CASES, ids=[f"{s}-{b}" for s, b in CASES])
 def test_photos_are_stored_byte_exact(
-    server: str, behaviour: str, aws: AwsClients, photos: Path, test_ca_files: tuple[Path, Path, Path],
+    server: str, behaviour: str, store: AwsClients, photos: Path, test_ca_files: tuple[Path, Path, Path],
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     served: servers.Served = request.getfixturevalue(server.replace(".", "_"))
@@ -94,12 +94,14 @@ def test_photos_are_stored_byte_exact(
     assert shows(behaviour, urls[0], ca), f"{server} does not answer {urls[0]} as {behaviour}"
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # how the fetcher is told to trust a CA (docs/fetching.md)
 
-    jobs = [batch.stream_job(make.image_event(url), make.stream_origin(str(index)))
-            for index, url in enumerate(urls, start=1)]
-    for file, outcome in zip(files, batch.run(aws, jobs), strict=True):
+    case = CASES.index((server, behaviour))
+    jobs = [batch.stream_job(make.image_event(url), make.stream_origin(f"{case:03d}{index}"))
+            for index, url in enumerate(urls)]
+    for file, outcome in zip(files, batch.run(store, jobs), strict=True):
         assert outcome.event is not None, f"{file}: not made ({outcome.error!r})"
         event = outcome.event
         assert event.status is EventStatus.STORED, f"{file}: {event.failure_reason}"
         assert event.original_key is not None
-        original = aws.s3.get_object(Bucket=aws.settings.bucket_name, Key=event.original_key)["Body"].read()
+        stored = store.s3.get_object(Bucket=store.settings.bucket_name, Key=event.original_key)
+        original = stored["Body"].read()
         assert original == (photos / file).read_bytes(), f"{file}: stored bytes differ from the file on disk"
