@@ -43,6 +43,13 @@ class SourceUnavailable(FetchFailed):
     retryable = True
 
 
+class FetcherFault(ImageProcessorError):
+    """The fetch failed in our own code (a socket misused), not at the source: never recorded against the
+    event; Lambda delivers it again."""
+
+    retryable = True
+
+
 class ImageError(EventRejected):
     """The bytes are not a usable image."""
 

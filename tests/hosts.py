@@ -1,10 +1,12 @@
-"""HTTP servers on loopback for the tests: serving one for a block, and an image host that fails, then
-recovers."""
+"""HTTP servers on loopback for the tests: serving one for a block, an image host that fails, then recovers,
+and a raw host that sends whatever a test writes."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,3 +64,34 @@ def recovering_host(failures: int = 1) -> Iterator[RecoveringHost]:
     server = RecoveringHost(failures)
     with serving(server):
         yield server
+
+
+@contextmanager
+def raw_host(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A host on loopback that reads a request and sends whatever `answer` writes on the socket (HTTP or not),
+    then closes; yields its base URL. For hosts no real server would imitate."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):  # the fetcher hanging up is often the point
+            connection.recv(65536)
+            answer(connection)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # the listener was closed: the test is over
+                return
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
