@@ -1,7 +1,8 @@
 """Slow hosts in a batch: records of which none, a tenth or all point at a host that trickles its body
 past the fetch deadline (2 s), each batch through the batch service (fetches FETCH_CONCURRENCY at once,
 apart from the WORKER_COUNT decode workers) and through the path before it (bench/batch_before.py:
-WORKER_COUNT fetches at once), interleaved in the same run.
+WORKER_COUNT fetches at once), interleaved in the same run; and through the batch service again with
+FETCH_CONCURRENCY as large as the batch, the one wave a batch of slow hosts then takes.
 
 Run: `python -m bench.bench_fetch [--records 100] [--runs 3] [--deadline 2]`. The embedded emulator and the
 image host run on this machine; the quick records are 640x480 photo-like JPEGs.
@@ -28,7 +29,6 @@ from local.emulator import embedded_aws, use_endpoint
 
 TARGET_SECONDS = 5.0  # a batch whose every host trickles, at a 2 s deadline
 Run = Callable[[AwsClients, Sequence[batch.Job]], list[batch.Outcome]]
-PATHS: dict[str, Run] = {"before": batch_before.run, "now": batch.run}
 _sequence = itertools.count(1)
 
 
@@ -59,17 +59,22 @@ def seconds(timing: Timing) -> str:
 
 def report(clients: AwsClients, host: ImageHost, records: int, runs: int) -> str:
     settings = clients.settings
+    wide = AwsClients(settings.model_copy(update={"fetch_concurrency": records}))
+    paths: dict[str, tuple[Run, AwsClients]] = {
+        "before": (batch_before.run, clients), "now": (batch.run, clients), "wide": (batch.run, wide)}
     lines = [f"{records} records a batch; fetch deadline {settings.fetch_timeout_seconds:g} s, WORKER_COUNT "
              f"{settings.worker_count}, FETCH_CONCURRENCY {settings.fetch_concurrency}. Time per batch "
              "(fetch, renditions, S3 and the event writes), median (min–max):", "",
-             "| records whose host trickles | before: fetches WORKER_COUNT at once | now: FETCH_CONCURRENCY "
-             "at once | before / now |", "| ---: | ---: | ---: | ---: |"]
+             f"| records whose host trickles | before: fetches WORKER_COUNT at once | now: "
+             f"FETCH_CONCURRENCY at once | before / now | now, FETCH_CONCURRENCY {records} |",
+             "| ---: | ---: | ---: | ---: | ---: |"]
     verdict = ""
     for slow in (0, records // 10, records):
-        works = {name: one_batch(run, clients, host, records, slow) for name, run in PATHS.items()}
+        works = {name: one_batch(run, on, host, records, slow) for name, (run, on) in paths.items()}
         timed = measure_interleaved(works, runs)
         before, now = timed["before"], timed["now"]
-        lines.append(f"| {slow} | {seconds(before)} | {seconds(now)} | {before.median / now.median:.1f}× |")
+        lines.append(f"| {slow} | {seconds(before)} | {seconds(now)} | {before.median / now.median:.1f}× "
+                     f"| {seconds(timed['wide'])} |")
         if slow == records:
             met = "met" if now.median <= TARGET_SECONDS else "not met"
             verdict = f"\nAll {records} trickling: {now.median:.1f} s (target ≤ {TARGET_SECONDS:g} s, {met})."
