@@ -82,6 +82,13 @@ class TransactionConflict(StoreError):
     retryable = True
 
 
+class NoRoom(StoreError):
+    """Our own side again, not the store: the batch's room for fetched images (FETCH_MEMORY_BYTES) stayed
+    full until a fetch's deadline. The source is not blamed; delivering the record again may succeed."""
+
+    retryable = True
+
+
 class StoreMisconfigured(StoreError):
     """A person must act (missing resource, no permission, bad credentials); retrying is safe, not enough."""
 

@@ -59,6 +59,9 @@ _TRANSIENT_STATUSES = {408, 429}
 MAY_RECOVER = "the source may recover"
 # errno values a socket gives only when our code misuses it (closed, or not a socket at all).
 _OUR_FAULT = {errno.EBADF, errno.ENOTSOCK, errno.EINVAL, errno.EFAULT}
+# Told the bytes a body will take before it is read (its Content-Length, else MAX_IMAGE_BYTES), so a caller
+# running many fetches at once can wait for memory (core/fetching/limits.py); may raise to give up.
+Room = Callable[[int], object]
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,17 @@ class Fetched:
     final_url: str  # after redirects (or the s3:// url)
 
 
-def fetch_image(url: str, clients: AwsClients) -> Fetched:
+def fetch_image(url: str, clients: AwsClients, room: Room | None = None) -> Fetched:
     """s3:// via GetObject, http(s) via the SSRF guard; raises FetchRefused/FetchFailed/StoreUnavailable."""
     if url[:5].lower() == "s3://":
-        return fetch_s3(url, clients)
-    return fetch_http(url, clients.settings)
+        return fetch_s3(url, clients, room)
+    return fetch_http(url, clients.settings, room=room)
 
 
 # --- S3 -------------------------------------------------------------------------------------------
 
 
-def fetch_s3(url: str, clients: AwsClients) -> Fetched:
+def fetch_s3(url: str, clients: AwsClients, room: Room | None = None) -> Fetched:
     """GetObject from an allowed bucket, refusing objects over the byte limit before reading them."""
     bucket, key = _s3_location(url)
     _check_allowed_bucket(url, bucket, clients.settings)
@@ -90,6 +93,9 @@ def fetch_s3(url: str, clients: AwsClients) -> Fetched:
         body = response["Body"]
         try:
             _check_size(url, response.get("ContentLength"), limit)
+            if room is not None:
+                length = response.get("ContentLength")
+                room(limit if length is None else length)
             data = body.read(limit + 1)
         finally:
             body.close()
@@ -144,7 +150,9 @@ def _code(exc: Exception) -> str:
 # --- http(s) --------------------------------------------------------------------------------------
 
 
-def fetch_http(url: str, settings: Settings, resolve: Resolver = resolve_host) -> Fetched:
+def fetch_http(
+    url: str, settings: Settings, resolve: Resolver = resolve_host, room: Room | None = None
+) -> Fetched:
     """GET an image over http(s), checking every hop with the SSRF guard; bytes capped, and one deadline
     (FETCH_TIMEOUT_SECONDS) over everything: DNS, connect, TLS, status line, headers, redirects, body."""
     deadline = Deadline(settings.fetch_timeout_seconds)
@@ -152,7 +160,7 @@ def fetch_http(url: str, settings: Settings, resolve: Resolver = resolve_host) -
     with _as_fetch_failed(url, settings, lambda: hops):
         for hops in range(MAX_REDIRECTS + 1):  # noqa: B007 - read by the error message above
             target = _checked_hop(url, current, settings, _resolving_within(resolve, deadline))
-            result = _fetch_once(url, current, target, settings, deadline)
+            result = _fetch_once(url, current, target, settings, deadline, room)
             if isinstance(result, Fetched):
                 return result
             current = result
@@ -175,7 +183,7 @@ def _checked_hop(url: str, current: str, settings: Settings, resolve: Resolver) 
 
 
 def _fetch_once(
-    url: str, current: str, target: Target, settings: Settings, deadline: Deadline
+    url: str, current: str, target: Target, settings: Settings, deadline: Deadline, room: Room | None = None
 ) -> Fetched | str:
     """One request to the checked address: the image, or the next URL when the server redirects."""
     with Exchange(target, deadline, _HEADERS) as exchange:
@@ -183,10 +191,12 @@ def _fetch_once(
         location = response.getheader("Location")
         if response.status in _REDIRECT_STATUSES and location:
             return urljoin(current, location.strip())
-        return _read_image(current, response, settings)
+        return _read_image(current, response, settings, room)
 
 
-def _read_image(url: str, response: http.client.HTTPResponse, settings: Settings) -> Fetched:
+def _read_image(
+    url: str, response: http.client.HTTPResponse, settings: Settings, room: Room | None = None
+) -> Fetched:
     if not 200 <= response.status < 300:
         answer = f"{shorten(url)} answered {response.status} {response.reason or ''}".rstrip()
         if response.status in _TRANSIENT_STATUSES or response.status >= 500:
@@ -197,6 +207,8 @@ def _read_image(url: str, response: http.client.HTTPResponse, settings: Settings
     encoding.check_supported(codings, content_type, shorten(url))
     promised = _promised_length(url, response)
     _check_size(url, promised, settings.max_image_bytes)
+    if room is not None:  # a compressed body's Content-Length says nothing of what it decodes to
+        room(settings.max_image_bytes if promised is None or codings else promised)
     data = _read_capped(url, response, settings.max_image_bytes)
     if promised is not None and len(data) < promised:  # read1 ends quietly when the peer hangs up early
         raise http.client.IncompleteRead(data, promised - len(data))

@@ -15,7 +15,8 @@ def test_every_benchmark_runs_on_tiny_inputs_and_reports(tmp_path: Path) -> None
                           cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     text = output.read_text()
-    sections = ("## Thumbnails", "## Renditions per format", "## Lambda zip", "## Consumer", "## Dashboard")
+    sections = ("## Thumbnails", "## Renditions per format", "## Lambda zip", "## Consumer", "## Dashboard",
+                "## Slow hosts in a batch")
     for section in sections:
         assert section in text
     assert "decode floor" in text and "calls per refresh" in text

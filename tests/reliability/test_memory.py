@@ -1,8 +1,8 @@
-"""Memory: a batch's records are thumbnailed WORKER_COUNT at a time, so the worst batch is that many images
-at the pixel limit. It must fit the function's memory (MemorySize in infra/template.yaml), or Lambda kills
-the invocation and retries the whole batch. The dashboard decodes uploads the same way, one session's script
-per thread in one process, and must fit its task's memory (DashboardMemory). Measured in a child process,
-whose peak RSS is its own."""
+"""Memory: a batch's records are thumbnailed WORKER_COUNT at a time while its other fetched images wait, so
+the worst batch is that many images at the pixel limit with FETCH_MEMORY_BYTES of bodies held. It must fit
+the function's memory (MemorySize in infra/template.yaml), or Lambda kills the invocation and retries the
+whole batch. The dashboard decodes uploads the same way, one session's script per thread in one process, and
+must fit its task's memory (DashboardMemory). Measured in a child process, whose peak RSS is its own."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from tests.reliability.harness import report
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-# WORKER_COUNT images at once (preview and thumbnail), as ConcurrentBatchProcessor runs them; prints the
-# child's peak RSS in MB.
+# WORKER_COUNT images at once (preview and thumbnail), as the batch service runs them, while the rest of the
+# fetch budget is full of bodies waiting for a worker; prints the child's peak RSS in MB.
 CHILD = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +33,7 @@ from core.imaging.renditions import renditions
 from core.settings import Settings
 settings = Settings()
 files = [open(path, "rb").read() for path in sys.argv[1:]]
+waiting = b"\\x01" * (settings.fetch_memory_bytes - sum(map(len, files)))
 with ThreadPoolExecutor(settings.worker_count) as pool:
     list(pool.map(lambda data: renditions(data, settings), files))
 print(next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")))
@@ -118,7 +119,7 @@ def test_a_batch_of_images_at_the_pixel_limit_fits_the_functions_memory(tmp_path
                            env={**os.environ, **allocator_settings()},
                            capture_output=True, text=True, timeout=120, check=True)
     peak_mb = int(child.stdout.split()[-1])
-    assert peak_mb < function_memory_mb(), f"{workers} images at once peaked at {peak_mb} MB"
+    assert peak_mb < function_memory_mb(), f"{workers} images, the fetch budget full, peaked at {peak_mb} MB"
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
