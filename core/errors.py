@@ -67,7 +67,8 @@ class UnsupportedImage(ImageError):
 
 
 class StoreError(ImageProcessorError):
-    """Our own store failed: the work is tried again (it is safe to), the event is not blamed."""
+    """Our own side failed (the store, or a batch's room for fetched images): the work is tried again (it is
+    safe to), the event is not blamed."""
 
 
 class StoreUnavailable(StoreError):
@@ -83,8 +84,8 @@ class TransactionConflict(StoreError):
 
 
 class NoRoom(StoreError):
-    """Our own side again, not the store: the batch's room for fetched images (FETCH_MEMORY_BYTES) stayed
-    full until a fetch's deadline. The source is not blamed; delivering the record again may succeed."""
+    """The batch's room for fetched images (FETCH_MEMORY_BYTES) stayed full until a fetch's deadline; the
+    source is not blamed, and delivering the record again may succeed."""
 
     retryable = True
 
