@@ -14,7 +14,7 @@ from core.models import EventSource, EventStatus, FailureKind
 from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
 from tests import factories as make
-from tests.awscalls import FailCalls
+from tests.awscalls import CallCounter, FailCalls
 from tests.factories import counted, ingest_record
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -53,6 +53,18 @@ def test_an_event_is_stored_with_its_image_preview_thumbnail_and_metadata(
         ["incoming/cat.jpg", stored.original_key, stored.thumbnail_key, stored.preview_key])
     assert stored == get_event(aws, stored.event_id)
     assert latest_event(counted(aws)) == listed(stored)  # what the Live page shows, without the detail
+
+
+def test_an_original_named_by_its_own_key_in_our_bucket_is_not_uploaded_again(aws: AwsClients) -> None:
+    data = make.jpeg((800, 600))
+    first = ingest_record(aws, make.image_event(make.image_in_bucket(aws, "cat.jpg", data)), origin("4"))
+    assert first.original_key
+    calls = CallCounter(aws)
+    again = ingest_record(aws, make.image_event(f"s3://{aws.settings.bucket_name}/{first.original_key}"),
+                          origin("5"))
+    assert again.original_key == first.original_key and again.status is EventStatus.STORED
+    assert calls.calls["s3.PutObject"] == 2  # its thumbnail and preview (conditional: kept as they are)
+    assert read_object(aws, first.original_key) == data
 
 
 def test_an_image_no_larger_than_the_thumbnail_gets_no_preview(aws: AwsClients) -> None:
