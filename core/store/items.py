@@ -19,6 +19,7 @@ from core.store.attributes import plain, text, typed
 ITEM_BUDGET = 1000  # bytes, as DynamoDB sizes items: under 1 KB with room for the keys' growth
 DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id")
 PREVIEW_CHARS = 200  # of a description or a reason kept in the event's item when the whole moves out
+LISTED_CHARS = 100  # of a description or a reason in a LATEST item's list (the Live strip's cells)
 # Derived from sha256 and the format, so not stored: the object keys.
 _DERIVED = {"original_key", "thumbnail_key", "preview_key"}
 _KEYS = {keys.PK, keys.SK, keys.TIME_PK, keys.TIME_SK, keys.FAILED_PK}
@@ -52,12 +53,12 @@ def from_items(items: list[dict[str, Any]]) -> StoredEvent:
 
 def summary(event: StoredEvent, whole_text: bool = False) -> dict[str, Any]:
     """The event as a LATEST item lists it: what a list shows, without the detail fields, and its
-    description and reason cut to PREVIEW_CHARS unless `whole_text` (the newest stored event's)."""
+    description and reason cut to LISTED_CHARS unless `whole_text` (the newest stored event's)."""
     plain = {name: value for name, value in _plain(event).items() if name not in DETAIL_FIELDS}
     if not whole_text:
         for name in ("description", "failure_reason"):
             if name in plain:
-                plain[name] = str(plain[name])[:PREVIEW_CHARS]
+                plain[name] = str(plain[name])[:LISTED_CHARS]
     return _serialized(plain)
 
 

@@ -16,7 +16,15 @@ from core.models import (
 )
 from core.settings import Settings
 from core.store import keys
-from core.store.items import ITEM_BUDGET, PREVIEW_CHARS, from_items, item_size, summary, to_items
+from core.store.items import (
+    ITEM_BUDGET,
+    LISTED_CHARS,
+    PREVIEW_CHARS,
+    from_items,
+    item_size,
+    summary,
+    to_items,
+)
 from tests.factories import PHONE_URL, phone_jpeg
 
 SHA = "ab" * 32
@@ -91,7 +99,7 @@ def test_a_summary_keeps_what_the_live_page_shows_and_cuts_texts_to_a_preview() 
     long = event(description="x" * 400)
     listed = summary(long)
     assert "image_url" not in listed and "exif" not in listed
-    assert len(listed["description"]["S"]) == PREVIEW_CHARS
+    assert len(listed["description"]["S"]) == LISTED_CHARS
     assert len(summary(long, whole_text=True)["description"]["S"]) == 400
 
 
