@@ -22,7 +22,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "Lambda zip": ("bench.bench_zip", [], ["--existing"]),
     "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
     "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),
-    "Capacity": ("bench.capacity", ["--records", "2000"], ["--records", "20"]),
+    "Capacity": ("bench.capacity", ["--records", "2000"],
+                 ["--records", "20", "--cpu-records", "2", "--cpu-rounds", "1"]),
 }
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
