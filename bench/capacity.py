@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import capacity_model as capacity
+from bench import capacity_report
 from bench.compute import Compute, measure
 from bench.stats import machine
 from core.aws import AwsClients
@@ -47,7 +48,7 @@ from core.store.items import ITEM_BUDGET, item_size
 from core.store.latest import LATEST_BUDGET
 from local.emulator import embedded_aws, use_endpoint
 from local.event_source.lambda_logs import captured
-from local.template import AGGREGATOR, FUNCTION, Template
+from local.template import AGGREGATOR, Template
 
 DESIGN_RATE = 10_000  # events/s: 10 Kinesis shards at 1,000 records/s each
 BOUND_WCU = 500  # half of DynamoDB's per-partition limit
@@ -476,7 +477,7 @@ def item_figures(sizes: dict[tuple[str, str], int], stored: int) -> dict[str, An
 
 def capacity_section(result: Run, model: Model, first: Recording, aggregation: Recording, stored: int,
                      wcu_stored: float, template: Template) -> list[str]:
-    """The capacity model on this run's figures: the table, the 10,000 events/s answer, the costs."""
+    """The capacity model on this run's figures (bench/capacity_report.py)."""
     agg_memory_gb = template.function(AGGREGATOR).memory_mb / 1024
     measured = capacity.Measured(
         cpu_seconds=result.compute.cpu(), wcu=wcu_stored,
@@ -485,79 +486,7 @@ def capacity_section(result: Run, model: Model, first: Recording, aggregation: R
         gets=first.calls["s3.GetObject"] / stored, table_sustains=model.sustained(),
         log_bytes=result.log_bytes / stored,
         aggregator_gb_seconds=result.seconds["aggregation"] * agg_memory_gb / stored)
-    function, source = template.function(FUNCTION), template.event_source()
-    default = capacity.Setting("template defaults", 1, source.parallelization_factor, function.memory_mb,
-                               int(function.environment["WORKER_COUNT"]), source.batch_size)
-    ten = capacity.Setting("10 shards at the most per shard", 10, capacity.MAX_PARALLELIZATION,
-                           capacity.MAX_MEMORY_MB, 12, source.batch_size)
-    smallest = capacity.smallest_stream(DESIGN_RATE, measured)
-    settings = [default, ten, *([smallest] if smallest else [])]
-    out = ["### Capacity that counts compute", "", result.compute.line() + ".", "",
-           *capacity.table(settings, measured, DESIGN_RATE), "", *answer(ten, smallest, measured)]
-    chosen = smallest or ten
-    rate = min(DESIGN_RATE, capacity.bounds(chosen, measured).sustained())
-    costs = {arch: capacity.cost_per_million(chosen, measured, rate, arch)
-             for arch in capacity.LAMBDA_GB_SECOND}
-    out += ["", f"| cost per million stored events, {chosen.label} ({rate:,.0f} events/s) | x86_64 | arm64 |",
-            "| --- | ---: | ---: |"]
-    out += [f"| {name} | {value:,.2f} | {costs['arm64'][number][1]:,.2f} |"
-            for number, (name, value) in enumerate(costs["x86_64"])]
-    out += [f"| **total** | **{sum(v for _, v in costs['x86_64']):,.2f}** | "
-            f"**{sum(v for _, v in costs['arm64']):,.2f}** |", "",
-            "Prices (us-east-1, first tier): Lambda "
-            + ", ".join(f"{arch} {price:g}/GB-s" for arch, price in capacity.LAMBDA_GB_SECOND.items())
-            + f", {capacity.LAMBDA_REQUEST * 1e6:g}/million requests; S3 PUT {capacity.S3_PUT * 1e3:g}, GET "
-            f"{capacity.S3_GET * 1e3:g} per 1,000; DynamoDB on-demand {capacity.WRITE_UNIT * 1e6:g} per "
-            f"million write units, {capacity.READ_UNIT * 1e6:g} per million read units; Kinesis "
-            f"(provisioned) {capacity.KINESIS_SHARD_HOUR:g}/shard-hour and "
-            f"{capacity.KINESIS_PUT_UNIT * 1e6:g} per million 25 KB payload units; CloudWatch Logs "
-            f"{capacity.LOG_GB:g}/GB. Compute is priced from the "
-            "measured CPU (arm64 assumed to take the same CPU time: not measured here); the aggregator's "
-            "from its time against the emulator."]
-    return out
-
-
-def answer(ten: capacity.Setting, smallest: capacity.Setting | None,
-           measured: capacity.Measured) -> list[str]:
-    """Whether 10,000 events/s fit a 10-shard stream within the account's default concurrency, and if not,
-    the smallest stream that does: said plainly."""
-    found = capacity.bounds(ten, measured)
-    partitions = capacity.prefix_partitions(DESIGN_RATE, measured)
-    lines = []
-    if found.sustained() >= DESIGN_RATE:
-        lines.append(f"- **{DESIGN_RATE:,} events/s fit a 10-shard stream**: {ten.shards} shards × "
-                     f"ParallelizationFactor {ten.parallelization}, ConsumerMemorySize {ten.memory_mb:,}, "
-                     f"WorkerCount {ten.workers} sustain {found.sustained():,.0f} events/s.")
-    else:
-        needed = capacity.cpu_needed(ten, DESIGN_RATE, measured)
-        lines.append(f"- **{DESIGN_RATE:,} events/s cannot be sustained on 10 shards** within "
-                     f"{capacity.ACCOUNT_CONCURRENCY:,} concurrent executions: at most {ten.concurrency()} "
-                     f"invocations run at once (10 shards × ParallelizationFactor 10), each sustaining "
-                     f"{ten.per_invocation(measured):.1f} events/s at {measured.cpu_seconds * 1000:.0f} ms "
-                     f"CPU per event, so the stream sustains {found.sustained():,.0f}; it would take "
-                     f"{needed * 1000:.0f} ms CPU per event or less.")
-    if smallest is None:
-        lines.append(f"- **no stream sustains {DESIGN_RATE:,} events/s within "
-                     f"{capacity.ACCOUNT_CONCURRENCY:,} concurrent executions** at this CPU per event, even "
-                     "at 10,240 MB and ParallelizationFactor 10: raise the account's concurrency quota, or "
-                     "cut the CPU.")
-    else:
-        lines.append(f"- **smallest stream for {DESIGN_RATE:,} events/s: {smallest.shards} shards × "
-                     f"ParallelizationFactor {smallest.parallelization}, ConsumerMemorySize "
-                     f"{smallest.memory_mb:,}, WorkerCount {smallest.workers}**: "
-                     f"{capacity.bounds(smallest, measured).sustained():,.0f} events/s, "
-                     f"{smallest.concurrency()} concurrent executions of {capacity.ACCOUNT_CONCURRENCY:,}.")
-    lines += [f"- table at {DESIGN_RATE:,} events/s: {DESIGN_RATE * measured.wcu:,.0f} write units/s of the "
-              f"{capacity.TABLE_WRITE_UNITS:,} an on-demand table takes by default; no partition above "
-              f"{BOUND_WCU} WCU/s up to {measured.table_sustains:,.0f} events/s",
-              f"- S3 at {DESIGN_RATE:,} events/s: "
-              + ", ".join(f"{prefix} {DESIGN_RATE * measured.puts[prefix]:,.0f} PUT/s = {count} partitions "
-                          f"of {capacity.PREFIX_PUTS:,}" for prefix, count in partitions.items())
-              + " (keys are content hashes, so they spread over any split S3 makes; it splits a prefix "
-              "after sustained load and answers 503 Slow Down meanwhile, which the clients retry); source "
-              f"GETs {DESIGN_RATE * measured.gets:,.0f}/s against {capacity.PREFIX_GETS:,} per partitioned "
-              "prefix of the producers' bucket"]
-    return lines
+    return capacity_report.section(result.compute, measured, template, DESIGN_RATE, BOUND_WCU)
 
 
 def comparison(now: dict[str, float]) -> list[str]:
