@@ -24,7 +24,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "Lambda zip": ("bench.bench_zip", [], ["--existing"]),
     "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
     "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),
-    "Capacity": ("bench.capacity", ["--records", "2000"], ["--records", "20"]),
+    "Capacity": ("bench.capacity", ["--records", "2000"],
+                 ["--records", "20", "--cpu-records", "2", "--cpu-rounds", "1"]),
     "Slow hosts in a batch": ("bench.bench_fetch", [],
                               ["--records", "10", "--runs", "1", "--deadline", "0.5"]),
 }

@@ -20,5 +20,6 @@ def test_every_benchmark_runs_on_tiny_inputs_and_reports(tmp_path: Path) -> None
     for section in sections:
         assert section in text
     assert "decode floor" in text and "calls per refresh" in text
+    assert "### Capacity that counts compute" in text and "cost per million stored events" in text
     for fmt in ("JPEG", "HEIC", "AVIF", "JPEG XL", "PNG"):
         assert f"| {fmt} ×0.05 |" in text

@@ -19,6 +19,7 @@ from PIL import Image
 from core.aws import AwsClients
 from core.settings import Settings
 from local.roles import role_credentials
+from local.template import Template
 from tests import factories as make
 from tests.reliability.harness import report
 
@@ -90,9 +91,13 @@ def largest_upload(settings: Settings) -> bytes:
 
 
 def function_memory_mb() -> int:
-    found = re.search(r"^\s+MemorySize: (\d+)$", TEMPLATE.read_text(), re.MULTILINE)
-    assert found, "the consumer's MemorySize is no longer in infra/template.yaml"
-    return int(found[1])
+    """The consumer's MemorySize at the template's defaults (its ConsumerMemorySize parameter)."""
+    return Template(Settings()).function().memory_mb
+
+
+def function_workers() -> int:
+    """The consumer's WORKER_COUNT at the template's defaults (its WorkerCount parameter)."""
+    return int(Template(Settings()).function().environment["WORKER_COUNT"])
 
 
 def allocator_settings() -> dict[str, str]:
@@ -109,14 +114,14 @@ def largest_allowed(fmt: str, mode: str) -> bytes:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
 def test_a_batch_of_images_at_the_pixel_limit_fits_the_functions_memory(tmp_path: Path) -> None:
-    workers = Settings().worker_count
+    workers = function_workers()
     # PNG and GIF: neither can be decoded at a reduced scale, as JPEG can.
     files = {"png": largest_allowed("PNG", "RGB"), "gif": largest_allowed("GIF", "L")}
     paths = [tmp_path / f"{index}.{'png' if index % 2 else 'gif'}" for index in range(workers)]
     for path in paths:
         path.write_bytes(files[path.suffix[1:]])
     child = subprocess.run([sys.executable, "-c", CHILD, *map(str, paths)], cwd=ROOT,
-                           env={**os.environ, **allocator_settings()},
+                           env={**os.environ, **allocator_settings(), "WORKER_COUNT": str(workers)},
                            capture_output=True, text=True, timeout=120, check=True)
     peak_mb = int(child.stdout.split()[-1])
     assert peak_mb < function_memory_mb(), f"{workers} images, the fetch budget full, peaked at {peak_mb} MB"
