@@ -5,7 +5,8 @@ Each picture is a 2×2 mosaic of four photos (coffee, cat, astronaut, rocket lau
 quarter, at 2 MP (1632×1224) and 12 MP (4032×3024, an iPhone's size). Like a phone's, the pixels are stored
 landscape with Exif orientation 6 (shown portrait), and the Exif holds the make, model, lens, times,
 exposure and a GPS position. Files: JPEG q90 tagged Display P3 (the phone's default) and sRGB, and the P3
-picture as HEIC, AVIF and JPEG XL. The source photos are 512–640 px, so the larger sizes are smoother than a
+picture as HEIC (stored upright, as libheif writes it), AVIF, and JPEG XL (the P3 JPEG recompressed
+losslessly). The source photos are 512–640 px, so the larger sizes are smoother than a
 camera's pixels; the benchmark's synthetic noise picture stays beside them as a labelled extra.
 
 `python -m bench.corpus [--scale S] [--out DIR]` writes the files and lists them.
@@ -17,6 +18,7 @@ import argparse
 import hashlib
 import io
 import json
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,8 +34,10 @@ PHOTOS = ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg")  # in skim
 SIZES = {"2 MP": (1632, 1224), "12 MP": (4032, 3024)}
 ORIENTATION = 6  # the camera held upright: stored landscape, shown rotated 90° clockwise
 # Pillow's format name and the options a phone-like encoder would use; the P3 picture in each.
+# JPEG XL is the P3 JPEG recompressed losslessly (as JPEG XL adopters convert): the plugin's encoder from
+# pixels cannot embed an ICC profile, so a lossy P3 JPEG XL cannot be made with it.
 ENCODINGS = {"JPEG": ("JPEG", {"quality": 90}), "HEIC": ("HEIF", {"quality": 90}),
-             "AVIF": ("AVIF", {"quality": 90, "speed": 8}), "JPEG XL": ("JXL", {"quality": 90, "effort": 3})}
+             "AVIF": ("AVIF", {"quality": 90, "speed": 8})}
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,11 @@ def build(scale: float = 1.0) -> list[Photo]:
             data = _encoded(in_p3, pillow_format, options, p3_bytes, exif)
             corpus.append(Photo(f"{size_name} {fmt} P3", size_name, fmt, "Display P3", data))
             if fmt == "JPEG":
+                p3_jpeg = data
                 data = _encoded(stored, pillow_format, options, srgb.tobytes(), exif)
                 corpus.append(Photo(f"{size_name} JPEG sRGB", size_name, fmt, "sRGB", data))
+        jxl = _jxl_from(p3_jpeg)
+        corpus.append(Photo(f"{size_name} JPEG XL P3", size_name, "JPEG XL", "Display P3", jxl))
     return corpus
 
 
@@ -132,6 +139,17 @@ def cached(scale: float = 1.0) -> list[Photo]:
     index.write_text(json.dumps([{"name": p.name, "size": p.size, "format": p.format, "profile": p.profile}
                                  for p in corpus]))
     return corpus
+
+
+def _jxl_from(jpeg: bytes) -> bytes:
+    """The JPEG recompressed losslessly into JPEG XL (the plugin transcodes only from a file on disk)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        path.write_bytes(jpeg)
+        with Image.open(path) as source:
+            buffer = io.BytesIO()
+            source.save(buffer, "JXL", lossless_jpeg=True)
+    return buffer.getvalue()
 
 
 def _encoded(picture: Image.Image, fmt: str, options: dict[str, int], icc: bytes, exif: bytes) -> bytes:
