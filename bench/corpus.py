@@ -141,6 +141,14 @@ def cached(scale: float = 1.0) -> list[Photo]:
     return corpus
 
 
+def as_png(photo: bytes) -> bytes:
+    """A corpus photo's pixels, profile and Exif as PNG (screenshots and exports, not cameras, make PNGs)."""
+    with Image.open(io.BytesIO(photo)) as image:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", icc_profile=image.info.get("icc_profile"), exif=image.getexif())
+    return buffer.getvalue()
+
+
 def _jxl_from(jpeg: bytes) -> bytes:
     """The JPEG recompressed losslessly into JPEG XL (the plugin transcodes only from a file on disk)."""
     with tempfile.TemporaryDirectory() as folder:
