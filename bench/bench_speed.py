@@ -80,6 +80,7 @@ def upright_preview(data: bytes, option: Option) -> Image.Image:
         icc = image.info.get("icc_profile")
         picture = decoding.decoded(image, SETTINGS.preview_size, 1.0)
         picture.thumbnail((SETTINGS.preview_size,) * 2, option.resample, option.gap)
+        picture.load()  # a picture already small enough is not resampled, and still lazy
         turn = exif.orientation(image, exif.read(image))
     picture = colour.to_srgb(picture, icc)
     return picture.transpose(exif.UPRIGHT[turn]) if turn in exif.UPRIGHT else picture
@@ -105,6 +106,7 @@ def webp_floor(data: bytes) -> None:
     with Image.open(io.BytesIO(data)) as image:
         picture = decoding.decoded(image, SETTINGS.preview_size, 1.0)
         picture.thumbnail((SETTINGS.preview_size,) * 2, R.NEAREST)
+        picture.load()
     BEFORE.encode_preview(picture)
 
 
