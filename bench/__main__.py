@@ -21,6 +21,8 @@ from bench.stats import machine
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "Thumbnails": ("bench.bench_thumbnails", [], ["--runs", "1", "--scale", "0.05"]),
     "Renditions per format": ("bench.bench_renditions", [], ["--runs", "1", "--scale", "0.05"]),
+    "Renditions of phone photos": ("bench.bench_photos", [], ["--runs", "1", "--scale", "0.05"]),
+    "Rendition options on phone photos": ("bench.bench_speed", [], ["--runs", "1", "--scale", "0.05"]),
     "Lambda zip": ("bench.bench_zip", [], ["--existing"]),
     "Consumer": ("bench.bench_consumer", [], ["--records", "4", "--repeats", "1"]),
     "Dashboard": ("bench.bench_dashboard", [], ["--sizes", "10", "20", "--runs", "1"]),
