@@ -27,8 +27,8 @@ from PIL import ExifTags, Image, ImageCms
 from PIL import __version__ as pillow_version
 from PIL.TiffImagePlugin import IFDRational as Fraction
 
-from bench.icc import display_p3
 from core.imaging.decoding import register_codecs
+from tests.factories import display_p3
 
 PHOTOS = ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg")  # in skimage/data/ of the wheel
 SIZES = {"2 MP": (1632, 1224), "12 MP": (4032, 3024)}
@@ -92,21 +92,28 @@ def phone_exif() -> Image.Exif:
     return exif
 
 
+def stored_in_p3(size: tuple[int, int], photos: list[Image.Image]) -> Image.Image:
+    """The mosaic shown at `size` (portrait), stored as the camera stores it: landscape, turned a quarter
+    counter-clockwise as orientation 6 says, its pixels in Display P3."""
+    picture = mosaic(size, photos).transpose(Image.Transpose.ROTATE_90)
+    to_p3 = ImageCms.buildTransform(ImageCms.createProfile("sRGB"),
+                                    ImageCms.ImageCmsProfile(io.BytesIO(display_p3())), "RGB", "RGB")
+    in_p3 = ImageCms.applyTransform(picture, to_p3)
+    assert in_p3 is not None
+    return in_p3
+
+
 def build(scale: float = 1.0) -> list[Photo]:
     """Every corpus file, made in memory: per size, JPEG P3, JPEG sRGB, then HEIC, AVIF, JPEG XL (P3)."""
     register_codecs()
     photos, exif = source_photos(), phone_exif().tobytes()
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
     p3_bytes = display_p3()
-    p3 = ImageCms.ImageCmsProfile(io.BytesIO(p3_bytes))
-    to_p3 = ImageCms.buildTransform(srgb, p3, "RGB", "RGB")
     corpus = []
     for size_name, (width, height) in SIZES.items():
-        # Shown portrait; stored landscape, turned a quarter counter-clockwise, as orientation 6 says.
-        picture = mosaic((max(8, round(height * scale)), max(8, round(width * scale))), photos)
-        stored = picture.transpose(Image.Transpose.ROTATE_90)
-        in_p3 = ImageCms.applyTransform(stored, to_p3)
-        assert in_p3 is not None
+        shown = (max(8, round(height * scale)), max(8, round(width * scale)))
+        stored = mosaic(shown, photos).transpose(Image.Transpose.ROTATE_90)
+        in_p3 = stored_in_p3(shown, photos)
         for fmt, (pillow_format, options) in ENCODINGS.items():
             data = _encoded(in_p3, pillow_format, options, p3_bytes, exif)
             corpus.append(Photo(f"{size_name} {fmt} P3", size_name, fmt, "Display P3", data))
