@@ -52,8 +52,10 @@ typecheck: $(VENV)/.installed-dev
 soak: $(VENV)/.installed-dev
 	SOAK=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider --durations=8
 
-## bench: every benchmark (thumbnails, consumer, dashboard) into bench/RESULTS.md; about 10 minutes
+## bench: every benchmark (thumbnails, renditions of phone photos, consumer, dashboard) into bench/RESULTS.md;
+## about 15 minutes. sharp, a peer, installs from npm into bench/sharp/ when npm is there (else it is left out).
 bench: $(VENV)/.installed-bench
+	-command -v npm >/dev/null && npm ci --prefix bench/sharp --no-audit --no-fund --silent
 	$(BIN)/python -m bench
 
 ## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64) in dist/lambda_consumer.zip; prints its size

@@ -1,5 +1,6 @@
-"""Renditions benchmark, per format: core's thumbnail + preview from one decode, against the decode floor of
-that format and against pyvips where it reads the format.
+"""Renditions benchmark, per format: core's thumbnail + preview from one decode of the 12 MP Display P3 phone
+photo (bench/corpus.py), against the decode floor of that format and against pyvips at matched settings
+(bench/peers.py) where it reads the format. The synthetic noise picture is a labelled extra.
 
 The floor is the least any Pillow-based rendition of the file can cost: the decode alone, at the scale the
 preview needs where the codec can decode smaller (JPEG's draft), else the full decode (PNG, HEIC, AVIF and
@@ -16,9 +17,9 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from bench.images import TWELVE_MP, photo
+from bench import corpus, peers
+from bench.images import TWELVE_MP, encoded
 from bench.stats import Timing, machine, measure_interleaved
-from core.imaging.decoding import register_codecs
 from core.imaging.renditions import renditions
 from core.settings import Settings
 
@@ -40,12 +41,7 @@ def decode_floor(data: bytes) -> None:
 
 
 def vips(data: bytes) -> None:
-    import pyvips
-
-    # Decoded once, as ours: the preview is kept in memory and the thumbnail made from it.
-    preview = pyvips.Image.thumbnail_buffer(data, SETTINGS.preview_size).copy_memory()
-    preview.webpsave_buffer(Q=80)
-    preview.thumbnail_image(SETTINGS.thumbnail_size).webpsave_buffer(Q=80)
+    peers.pyvips_renditions(data, SETTINGS)
 
 
 def _vips_reads(data: bytes) -> bool:
@@ -56,24 +52,17 @@ def _vips_reads(data: bytes) -> bool:
     return True
 
 
-def _has_pyvips() -> bool:
-    try:
-        import pyvips  # noqa: F401
-    except (ImportError, OSError):  # OSError: the package is there but libvips is not
-        return False
-    return True
-
-
-def inputs(scale: float) -> dict[str, bytes]:
-    """A photo-like picture, 12 MP at full scale, in each format, at the encoders' usual settings."""
-    register_codecs()
-    picture = photo((int(TWELVE_MP[0] * scale), int(TWELVE_MP[1] * scale)))
+def inputs(scale: float) -> dict[str, tuple[str, bytes]]:
+    """The 12 MP Display P3 phone photo of the corpus in each format (PNG made from the JPEG), and the
+    synthetic noise picture as a labelled extra: label -> (format, file)."""
+    photos = {(photo.size, photo.format): photo.data for photo in corpus.cached(scale)
+              if photo.profile == "Display P3"}
     files = {}
-    for name, fmt in FORMATS.items():
-        buffer = io.BytesIO()
-        picture.save(buffer, fmt, **({} if fmt == "PNG" else {"quality": 90}))
-        files[f"12 MP {name}" if scale == 1 else f"{name} ×{scale}"] = buffer.getvalue()
-    return files
+    for name in FORMATS:
+        data = corpus.as_png(photos["12 MP", "JPEG"]) if name == "PNG" else photos["12 MP", name]
+        files[f"12 MP {name} P3" if scale == 1 else f"{name} ×{scale}"] = (name, data)
+    synthetic = encoded((int(TWELVE_MP[0] * scale), int(TWELVE_MP[1] * scale)), "JPEG")
+    return files | {"12 MP synthetic noise JPEG (extra, not a photo)": ("JPEG", synthetic)}
 
 
 VARIANTS: dict[str, Callable[[bytes], None]] = {
@@ -82,27 +71,27 @@ VARIANTS: dict[str, Callable[[bytes], None]] = {
 }
 
 
-def run(runs: int, scale: float) -> dict[str, tuple[int, dict[str, Timing | None]]]:
-    results: dict[str, tuple[int, dict[str, Timing | None]]] = {}
-    for name, data in inputs(scale).items():
+def run(runs: int, scale: float) -> dict[str, tuple[str, int, dict[str, Timing | None]]]:
+    results: dict[str, tuple[str, int, dict[str, Timing | None]]] = {}
+    for name, (fmt, data) in inputs(scale).items():
         works = {variant: functools.partial(work, data) for variant, work in VARIANTS.items()
                  if work is not vips or _vips_reads(data)}
         timings = measure_interleaved(works, runs)
-        results[name] = (len(data), {variant: timings.get(variant) for variant in VARIANTS})
+        results[name] = (fmt, len(data), {variant: timings.get(variant) for variant in VARIANTS})
     return results
 
 
-def report(results: dict[str, tuple[int, dict[str, Timing | None]]]) -> str:
+def report(results: dict[str, tuple[str, int, dict[str, Timing | None]]]) -> str:
     ratios = " | × floor, CPU (target) | × floor, wall | × pyvips, CPU |"
     lines = ["| input | size | " + " | ".join(VARIANTS) + ratios,
              "| --- | ---: |" + " --- |" * len(VARIANTS) + " ---: | ---: | ---: |"]
-    for (name, (size, timings)), fmt in zip(results.items(), FORMATS, strict=True):
+    for name, (fmt, size, timings) in results.items():
         core, floor, vips_timing = (timings[v] for v in VARIANTS)
         assert core is not None and floor is not None and core.cpu is not None and floor.cpu is not None
         target = TARGETS.get(fmt, OTHERS)
         ratio = core.cpu / max(floor.cpu, 1e-9)
         versus_vips = (f"{core.cpu / vips_timing.cpu:.2f}×" if vips_timing and vips_timing.cpu
-                       else "does not read it" if _has_pyvips() else "not installed")
+                       else "does not read it" if peers.has_pyvips() else "not installed")
         cells = " | ".join(f"{t.ms()}, CPU {t.cpu * 1000:.0f} ms" if t and t.cpu is not None else "—"
                            for t in timings.values())
         verdict = "met" if ratio <= target else "not met"

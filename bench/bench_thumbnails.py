@@ -1,4 +1,6 @@
-"""Thumbnail benchmark: core's imaging vs naive full decode + resize vs pyvips vs the JPEG decode floor.
+"""Thumbnail benchmark on the phone photos (bench/corpus.py, Display P3): core's imaging vs naive full
+decode + resize vs pyvips (one thread, colour managed, WebP at core's effort) vs the JPEG decode floor.
+The synthetic noise picture is a labelled extra.
 
 Run: `python -m bench.bench_thumbnails [--runs N]`. pyvips comes from requirements/bench.in.
 """
@@ -12,9 +14,10 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from bench.images import TWELVE_MP, TWO_MP, encoded
+from bench import corpus, peers
+from bench.images import TWELVE_MP, encoded
 from bench.stats import Timing, machine, measure
-from core.imaging.renditions import process_image
+from core.imaging.renditions import THUMBNAIL_WEBP_METHOD, process_image
 from core.settings import Settings
 
 SETTINGS = Settings()
@@ -35,7 +38,9 @@ def naive(data: bytes) -> None:
 def vips(data: bytes) -> None:
     import pyvips
 
-    pyvips.Image.thumbnail_buffer(data, SIZE).webpsave_buffer(Q=80)
+    pyvips.concurrency_set(1)
+    thumbnail = pyvips.Image.thumbnail_buffer(data, SIZE, height=SIZE, size="down", output_profile="srgb")
+    thumbnail.webpsave_buffer(Q=80, effort=THUMBNAIL_WEBP_METHOD, keep=0)
 
 
 def decode_floor(data: bytes) -> None:
@@ -45,35 +50,27 @@ def decode_floor(data: bytes) -> None:
     image.load()
 
 
-def _has_pyvips() -> bool:
-    try:
-        import pyvips  # noqa: F401
-    except (ImportError, OSError):  # OSError: the package is there but libvips is not
-        return False
-    return True
-
-
 VARIANTS: dict[str, Callable[[bytes], None]] = {
     "core (draft + thumbnail)": ours, "naive (full decode + resize)": naive,
     "pyvips thumbnail_buffer": vips, "decode floor (draft decode only)": decode_floor,
 }
-if not _has_pyvips():  # a bench-only dependency (requirements/bench.in); `make test`'s smoke run lacks it
+if not peers.has_pyvips():  # bench-only (requirements/bench.in); `make test`'s smoke run lacks it
     del VARIANTS["pyvips thumbnail_buffer"]
 
 
+def inputs(scale: float) -> dict[str, bytes]:
+    photos = {(photo.size, photo.format): photo.data for photo in corpus.cached(scale)
+              if photo.profile == "Display P3"}
+    synthetic = encoded((int(TWELVE_MP[0] * scale), int(TWELVE_MP[1] * scale)), "JPEG")
+    return {"12 MP JPEG": photos["12 MP", "JPEG"], "2 MP JPEG": photos["2 MP", "JPEG"],
+            "12 MP PNG": corpus.as_png(photos["12 MP", "JPEG"]),
+            "12 MP synthetic noise JPEG (extra, not a photo)": synthetic}
+
+
 def run(runs: int, scale: float = 1.0) -> dict[str, dict[str, Timing]]:
-    inputs = {
-        "12 MP JPEG": encoded(_scaled(TWELVE_MP, scale), "JPEG"),
-        "2 MP JPEG": encoded(_scaled(TWO_MP, scale), "JPEG"),
-        "12 MP PNG": encoded(_scaled(TWELVE_MP, scale), "PNG"),
-    }
     return {name: {variant: measure(functools.partial(work, data), runs)
                    for variant, work in VARIANTS.items()}
-            for name, data in inputs.items()}
-
-
-def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
-    return int(size[0] * scale), int(size[1] * scale)
+            for name, data in inputs(scale).items()}
 
 
 def report(results: dict[str, dict[str, Timing]]) -> str:
@@ -85,7 +82,8 @@ def report(results: dict[str, dict[str, Timing]]) -> str:
     vips_ratio = (f"{core / jpeg['pyvips thumbnail_buffer'].median:.2f}× pyvips"
                   if "pyvips thumbnail_buffer" in jpeg else "pyvips not installed (requirements/bench.in)")
     lines.append(
-        f"\n12 MP JPEG: core is {core / jpeg['decode floor (draft decode only)'].median:.2f}× "
+        f"\n12 MP JPEG (the P3 phone photo): core is "
+        f"{core / jpeg['decode floor (draft decode only)'].median:.2f}× "
         f"the decode floor (target ≤ 1.25×), {vips_ratio} (target ≤ 1.1×), "
         f"{jpeg['naive (full decode + resize)'].median / core:.1f}× faster than naive (target ≥ 4×).")
     return "\n".join(lines)

@@ -12,9 +12,13 @@ eventually consistent, a missing key still billed). From that:
 - the hottest partition key and item at 10,000 events/s, and the highest rate each layout sustains with
   none above 500 WCU/s (half of DynamoDB's 1,000 WCU/s per partition);
 - AWS calls per event, and the time of a redelivery against a first delivery (same run);
-- the cost per million events at us-east-1 prices (PRICES, below).
-All records arrive within one second, as at a sustained rate every event of a minute meets the same
-minute's items; one record in ten is not an image event, so failures are in the mix.
+- then the capacity model that counts compute (bench/capacity_model.py): the consumer's CPU per stored
+  event measured on 2 MP phone photos (bench/compute.py), events/s per setting with the stream's, the
+  table's and S3's bounds beside it, and the cost per million events at x86_64 and arm64.
+The records are realistic events: phone photos carrying an iPhone's Exif and a Display P3 profile, at
+s3:// addresses of about 120 characters, with captions of 20 to 200 characters. All records arrive within
+one second, as at a sustained rate every event of a minute meets the same minute's items; one record in
+ten is not an image event, so failures are in the mix.
 """
 
 from __future__ import annotations
@@ -33,34 +37,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import capacity_model as capacity
+from bench import capacity_report
+from bench.compute import Compute, measure
 from bench.stats import machine
 from core.aws import AwsClients
 from core.settings import Settings
 from core.store import keys
-from core.store.items import item_size
+from core.store.items import ITEM_BUDGET, item_size
+from core.store.latest import LATEST_BUDGET
 from local.emulator import embedded_aws, use_endpoint
 from local.event_source.lambda_logs import captured
-from local.template import AGGREGATOR, FUNCTION, Template
+from local.template import AGGREGATOR, Template
 
 DESIGN_RATE = 10_000  # events/s: 10 Kinesis shards at 1,000 records/s each
 BOUND_WCU = 500  # half of DynamoDB's per-partition limit
 STREAM_SHARDS = (10, 100)  # table stream shards (about one per table partition) shown in the model
 BEFORE = Path(__file__).with_name("CAPACITY_BEFORE.md")
 # Larger than the thumbnail, so each event also writes its preview, as a photo does; small, so the run is
-# quick and the emulator's share of it stays small.
+# quick and the emulator's share of it stays small (the items do not depend on the pixels).
 IMAGE_SIZE = (400, 300)
+CAPTIONS = ("Sunset", "Harbour at dusk from the ferry terminal",
+            "Kitchen renovation, day 3: the new worktop is in and the old tiles are gone",
+            "Receipt for the team lunch on Thursday, to be filed under client entertainment before month "
+            "end, with the card slip attached",
+            "Front of the building from across the street after the storm; the sign above the door is "
+            "hanging by one bolt and the gutter on the left has come away, photographed for the insurance "
+            "claim")
 ONCE_EACH = ("E#", "AGG#")  # partitions of one event's items, or of one batch's checkpoint
-# us-east-1 list prices (aws.amazon.com/<service>/pricing, 2026): per unit, in USD.
-PRICES = {
-    "Lambda GB-s (x86)": 0.0000166667,
-    "Lambda request": 0.20 / 1e6,
-    "S3 PUT": 0.005 / 1e3,
-    "S3 GET": 0.0004 / 1e3,
-    "DynamoDB write request unit (on-demand)": 0.625 / 1e6,
-    "DynamoDB read request unit (on-demand)": 0.125 / 1e6,
-    "Kinesis PUT payload unit (25 KB)": 0.014 / 1e6,
-    "CloudWatch Logs ingestion, GB": 0.50,
-}
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Write:
 @dataclass
 class Recording:
     calls: Counter[str] = field(default_factory=Counter)
+    puts: Counter[str] = field(default_factory=Counter)  # S3 PutObject calls by the key's first folder
     writes: list[Write] = field(default_factory=list)
     read_units: float = 0.0
 
@@ -90,6 +95,7 @@ class Recorder:
         for client_set in clients:
             for service in ("s3", "dynamodb", "kinesis", "logs", "sqs", "cloudwatch"):
                 client_set.client(service).meta.events.register(f"before-call.{service}", self._call)
+            client_set.client("s3").meta.events.register("before-parameter-build.s3.PutObject", self._put)
             dynamodb = client_set.client("dynamodb").meta.events
             dynamodb.register("before-parameter-build.dynamodb", self._remember)
             dynamodb.register("after-call.dynamodb", self._dynamodb)
@@ -105,6 +111,10 @@ class Recorder:
     def _call(self, model: Any, **_: Any) -> None:
         with self._lock:
             self.phases[self.phase].calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def _put(self, params: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            self.phases[self.phase].puts[str(params["Key"]).split("/", 1)[0] + "/"] += 1
 
     def _remember(self, params: dict[str, Any], **_: Any) -> None:
         self._params.value = dict(params)
@@ -283,28 +293,6 @@ class Model:
         return out
 
 
-def cost_per_million(first: Recording, aggregation: Recording, model: Model, events: int,
-                     seconds: tuple[float, float], log_bytes: int, memory_gb: tuple[float, float],
-                     ) -> list[tuple[str, float]]:
-    calls = first.calls + aggregation.calls
-    per_event = {name: count / events for name, count in calls.items()}
-    compute = sum(s / events * gb for s, gb in zip(seconds, memory_gb, strict=True))
-    invocations = model.invocations(DESIGN_RATE, STREAM_SHARDS[0]) / DESIGN_RATE
-    rows = [
-        ("Lambda compute (both functions)", compute * PRICES["Lambda GB-s (x86)"]),
-        ("Lambda requests", (1 / 100 + invocations) * PRICES["Lambda request"]),
-        ("S3 PUT", per_event.get("s3.PutObject", 0) * PRICES["S3 PUT"]),
-        ("S3 GET", per_event.get("s3.GetObject", 0) * PRICES["S3 GET"]),
-        ("DynamoDB writes", model.wcu_per_event(DESIGN_RATE, STREAM_SHARDS[0])
-         * PRICES["DynamoDB write request unit (on-demand)"]),
-        ("DynamoDB reads", (first.read_units + aggregation.read_units) / events
-         * PRICES["DynamoDB read request unit (on-demand)"]),
-        ("Kinesis payload", 1 * PRICES["Kinesis PUT payload unit (25 KB)"]),
-        ("CloudWatch Logs", log_bytes / events / 1e9 * PRICES["CloudWatch Logs ingestion, GB"]),
-    ]
-    return [(name, value * 1e6) for name, value in rows]
-
-
 # --- the run -----------------------------------------------------------------------------------------
 
 
@@ -316,9 +304,10 @@ class Run:
     invocations: int
     log_bytes: int
     sizes: dict[tuple[str, str], int]
+    compute: Compute
 
 
-def run(records: int) -> Run:
+def run(records: int, cpu_records: int, cpu_rounds: int) -> Run:
     settings = Settings(worker_count=8)
     with embedded_aws() as endpoint:
         use_endpoint(endpoint)
@@ -349,7 +338,8 @@ def run(records: int) -> Run:
             log_bytes += logged if phase == "first delivery" else 0
         invocations = aggregator.invocations
         sizes = item_sizes(admin)
-    return Run(records, dict(recorder.phases), seconds, invocations, log_bytes, sizes)
+        compute = measure(admin, cpu_records, cpu_rounds)
+    return Run(records, dict(recorder.phases), seconds, invocations, log_bytes, sizes, compute)
 
 
 class Consumer:
@@ -374,19 +364,21 @@ class Consumer:
 
 
 def prepare(admin: AwsClients, records: int) -> list[dict[str, Any]]:
-    from bench.consumer_data import jpegs, read_back
+    from bench.consumer_data import read_back
+    from bench.phone_photo import phone_photo
     from core.stream.producer import encode_event, send_events
 
     bucket = admin.settings.bucket_name
     batch = Template(admin.settings).event_source().batch_size
     payloads = []
-    for index, data in enumerate(jpegs(IMAGE_SIZE, records)):
+    for index in range(records):
         if index % 10 == 9:
             payloads.append(b"not an image event")
             continue
-        key = f"capacity/{index:05}.jpg"
-        admin.s3.put_object(Bucket=bucket, Key=key, Body=data)
-        payloads.append(encode_event(f"s3://{bucket}/{key}", f"capacity run, event {index}"))
+        # s3://<bucket>/ and a key as a phone backup names it: about 120 characters in all
+        key = f"capacity/uploads/2026/11/26/user-4821/IMG_{index:05}-7f3c9a2e-5b1d-4c8e-9f2a-{index:012}.jpeg"
+        admin.s3.put_object(Bucket=bucket, Key=key, Body=phone_photo(IMAGE_SIZE, variant=index))
+        payloads.append(encode_event(f"s3://{bucket}/{key}", CAPTIONS[index % len(CAPTIONS)]))
     sent = send_events(admin, payloads, partition_key="capacity")
     event = read_back(admin, sent)
     arrival = round(time.time(), 3)
@@ -448,23 +440,53 @@ def report(result: Run) -> str:
             f"({_top(again.calls, events)}); time {result.seconds['redelivery']:.2f} s against "
             f"{result.seconds['first delivery']:.2f} s for the first delivery: **{ratio:.1%}** "
             "(same run, against the emulator)", ""]
-    memory = (template.function(FUNCTION).memory_mb / 1024, template.function(AGGREGATOR).memory_mb / 1024)
-    seconds = (result.seconds["first delivery"], result.seconds["aggregation"])
-    costs = cost_per_million(first, aggregation, model, events, seconds, result.log_bytes, memory)
-    out += [f"| cost per million events (us-east-1, {STREAM_SHARDS[0]} stream shards) | USD |",
-            "| --- | ---: |"]
-    out += [f"| {name} | {value:,.2f} |" for name, value in costs]
-    out += [f"| **total** | **{sum(v for _, v in costs):,.2f}** |", "",
-            "Prices: " + "; ".join(f"{name} {price:g}" for name, price in PRICES.items())
-            + ". Lambda's time is this machine's against the emulator, at the template's "
-            f"{memory[0] * 1024:.0f} MB (consumer) and {memory[1] * 1024:.0f} MB (aggregator)."]
+    stored = sum(1 for index in range(events) if index % 10 != 9)
+    items = item_figures(sizes, stored)
+    wcu_stored = model.wcu_per_event(DESIGN_RATE, STREAM_SHARDS[0]) * events / stored
+    out += [f"Per stored event ({stored} of the {events} records; the failed events' writes and calls "
+            f"counted in): **{wcu_stored:.2f} WCU**, **{calls_first / stored:.2f} AWS calls** in the "
+            f"consumer ({_top(first.calls, stored)}); S3 PUTs by folder: {_top(first.puts, stored)}.",
+            f"Items: event item median {items['event_median']:,} bytes, largest {items['event_max']:,} "
+            f"(budget {ITEM_BUDGET:,}); {items['detail_share']:.0%} of events have a detail item; largest "
+            f"LATEST item {items['latest_max']:,} bytes = {math.ceil(items['latest_max'] / 1024)} WCU a "
+            f"write (budget {LATEST_BUDGET // 1024}).", ""]
+    out += capacity_section(result, model, first, aggregation, stored, wcu_stored, template)
     figures = {"sustained_events_per_second": round(model.sustained()),
+               "wcu_per_stored_event": round(wcu_stored, 3),
+               "calls_per_stored_event": round(calls_first / stored, 3),
+               "cpu_ms_per_stored_event": round(result.compute.cpu() * 1000, 1),
+               "event_item_bytes_max": items["event_max"], "latest_item_bytes_max": items["latest_max"],
+               "detail_share": round(items["detail_share"], 3),
                "wcu_per_event": round(model.wcu_per_event(DESIGN_RATE, STREAM_SHARDS[0]), 3),
                "calls_per_event": round(calls_first / events, 3),
                "redelivery_calls_per_batch": round(calls_again / batches, 2),
                "redelivery_time_ratio": round(ratio, 3)}
     out += ["", *comparison(figures), "", "```json", json.dumps(figures), "```"]
     return "\n".join(out)
+
+
+def item_figures(sizes: dict[tuple[str, str], int], stored: int) -> dict[str, Any]:
+    """Sizes of the event items (median, largest), the share of events with a detail item, and the
+    largest LATEST item, from the table as the run left it."""
+    events = sorted(size for (pk, sk), size in sizes.items() if pk.startswith("E#") and sk == keys.EVENT_SK)
+    details = sum(1 for pk, sk in sizes if pk.startswith("E#") and sk == keys.DETAIL_SK)
+    latest = [size for (pk, _), size in sizes.items() if pk.startswith("LATEST#")]
+    return {"event_median": events[len(events) // 2] if events else 0, "event_max": max(events, default=0),
+            "detail_share": details / max(len(events), 1), "latest_max": max(latest, default=0)}
+
+
+def capacity_section(result: Run, model: Model, first: Recording, aggregation: Recording, stored: int,
+                     wcu_stored: float, template: Template) -> list[str]:
+    """The capacity model on this run's figures (bench/capacity_report.py)."""
+    agg_memory_gb = template.function(AGGREGATOR).memory_mb / 1024
+    measured = capacity.Measured(
+        cpu_seconds=result.compute.cpu(), wcu=wcu_stored,
+        read_units=(first.read_units + aggregation.read_units) / stored,
+        puts={prefix: count / stored for prefix, count in first.puts.items()},
+        gets=first.calls["s3.GetObject"] / stored, table_sustains=model.sustained(),
+        log_bytes=result.log_bytes / stored,
+        aggregator_gb_seconds=result.seconds["aggregation"] * agg_memory_gb / stored)
+    return capacity_report.section(result.compute, measured, template, DESIGN_RATE, BOUND_WCU)
 
 
 def comparison(now: dict[str, float]) -> list[str]:
@@ -491,8 +513,10 @@ def _top(calls: Counter[str], records: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--cpu-records", type=int, default=40, help="2 MP photos per timed round")
+    parser.add_argument("--cpu-rounds", type=int, default=3)
     args = parser.parse_args()
-    print(report(run(args.records)))
+    print(report(run(args.records, args.cpu_records, args.cpu_rounds)))
 
 
 if __name__ == "__main__":

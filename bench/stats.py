@@ -18,9 +18,17 @@ class Timing:
     high: float
     runs: int
     cpu: float | None = None  # median CPU seconds of this process (all its threads), where measured
+    cpu_low: float | None = None
+    cpu_high: float | None = None
 
     def ms(self) -> str:
         return f"{self.median * 1000:.1f} ms ({self.low * 1000:.1f}–{self.high * 1000:.1f}, n={self.runs})"
+
+    def cpu_ms(self) -> str:
+        """CPU time: median (min–max), n."""
+        assert self.cpu is not None and self.cpu_low is not None and self.cpu_high is not None
+        low, high = self.cpu_low * 1000, self.cpu_high * 1000
+        return f"{self.cpu * 1000:.1f} ms ({low:.1f}–{high:.1f}, n={self.runs})"
 
 
 def measure(work: Callable[[], object], runs: int = 5, warmup: int = 1) -> Timing:
@@ -48,7 +56,8 @@ def measure_interleaved(works: Mapping[str, Callable[[], object]], runs: int = 5
             work()
             seconds[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)
-    return {name: Timing(statistics.median(s), min(s), max(s), runs, statistics.median(cpu[name]))
+    return {name: Timing(statistics.median(s), min(s), max(s), runs, statistics.median(cpu[name]),
+                         min(cpu[name]), max(cpu[name]))
             for name, s in seconds.items()}
 
 

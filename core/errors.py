@@ -43,6 +43,13 @@ class SourceUnavailable(FetchFailed):
     retryable = True
 
 
+class FetcherFault(ImageProcessorError):
+    """The fetch failed in our own code (a socket misused), not at the source: never recorded against the
+    event; Lambda delivers it again."""
+
+    retryable = True
+
+
 class ImageError(EventRejected):
     """The bytes are not a usable image."""
 
@@ -60,7 +67,8 @@ class UnsupportedImage(ImageError):
 
 
 class StoreError(ImageProcessorError):
-    """Our own store failed: the work is tried again (it is safe to), the event is not blamed."""
+    """Our own side failed (the store, or a batch's room for fetched images): the work is tried again (it is
+    safe to), the event is not blamed."""
 
 
 class StoreUnavailable(StoreError):
@@ -71,6 +79,13 @@ class StoreUnavailable(StoreError):
 
 class TransactionConflict(StoreError):
     """DynamoDB cancelled a transaction that overlapped another on the same item; retry after a pause."""
+
+    retryable = True
+
+
+class NoRoom(StoreError):
+    """The batch's room for fetched images (FETCH_MEMORY_BYTES) stayed full until a fetch's deadline; the
+    source is not blamed, and delivering the record again may succeed."""
 
     retryable = True
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     preview_size: int = Field(1280, ge=16, le=4096, validation_alias="PREVIEW_SIZE")
     fetch_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FETCH_TIMEOUT_SECONDS")
     worker_count: int = Field(8, ge=1, le=64, validation_alias="WORKER_COUNT")
+    # A batch's fetches at once: most of a fetch is waiting on the source, so many overlap on few vCPUs.
+    fetch_concurrency: int = Field(64, ge=1, le=256, validation_alias="FETCH_CONCURRENCY")
+    # Bytes of fetched bodies a batch holds at once, from the start of their reading until their images are
+    # made: a quarter of the consumer's 1,024 MB (docs/fetching.md, "A batch's fetches").
+    fetch_memory_bytes: int = Field(256 * 1024 * 1024, gt=0, validation_alias="FETCH_MEMORY_BYTES")
     # Buckets an s3:// event may name, comma-separated; empty means BUCKET_NAME alone. IAM would refuse
     # other buckets too, but its answer cannot say which setting to change, and it trusts a role's grants.
     allowed_source_buckets_setting: str = Field("", validation_alias="ALLOWED_SOURCE_BUCKETS")
@@ -61,6 +66,14 @@ class Settings(BaseSettings):
         if self.preview_size < self.thumbnail_size:
             raise ValueError(f"PREVIEW_SIZE ({self.preview_size}) must be at least THUMBNAIL_SIZE "
                              f"({self.thumbnail_size}): the thumbnail is made from the preview")
+        return self
+
+    @model_validator(mode="after")
+    def _room_for_the_largest_image(self) -> Settings:
+        # A body of unknown length takes MAX_IMAGE_BYTES of the budget: less would never let it be read.
+        if self.fetch_memory_bytes < self.max_image_bytes:
+            raise ValueError(f"FETCH_MEMORY_BYTES ({self.fetch_memory_bytes:,}) must be at least "
+                             f"MAX_IMAGE_BYTES ({self.max_image_bytes:,}): the largest body must fit")
         return self
 
     @property

@@ -99,6 +99,28 @@ def with_exif(image: Image.Image, fmt: str = "JPEG", **tags: object) -> bytes:
     return encode(image, fmt, exif=exif, quality=95)
 
 
+# What an iPhone writes (Exif IFD0 and sub-IFD), every tag core.imaging.exif summarises.
+PHONE_EXIF: dict[str, object] = {
+    "Make": "Apple", "Model": "iPhone 15 Pro", "Orientation": 6, "Software": "18.1.1",
+    "DateTime": "2026:11:26 09:30:12", "LensMake": "Apple",
+    "LensModel": "iPhone 15 Pro back triple camera 6.765mm f/1.78", "DateTimeOriginal": "2026:11:26 09:30:12",
+    "ExposureTime": 1 / 120, "FNumber": 1.78, "ISOSpeedRatings": 80, "FocalLength": 6.765,
+}
+# A photo's address as sharing sites and phone backups write them: about 120 characters.
+PHONE_URL = ("https://images.example-photos.com/uploads/2026/11/26/user-4821/"
+             "IMG_4821-7f3c9a2e-5b1d-4c8e-9f2a-1d3e5b7c9a0b.jpeg?w=2048")
+PHONE_DESCRIPTION = "Harbour at dusk from the ferry terminal, main camera, night mode off, handheld"
+
+
+def phone_jpeg(size: tuple[int, int] = (640, 480)) -> bytes:
+    """A phone photo as a phone saves it: JPEG q90, Display P3 profile, the camera's Exif (turned, 6)."""
+    exif = Image.Exif()
+    for name, value in PHONE_EXIF.items():
+        tag = ExifTags.Base[name]
+        (exif.get_ifd(ExifTags.IFD.Exif) if tag >= 0x8000 else exif)[tag] = value
+    return encode(colourful(size), "JPEG", quality=90, exif=exif, icc_profile=display_p3())
+
+
 def cmyk_jpeg() -> bytes:
     return encode(Image.new("CMYK", (300, 200), (0, 255, 255, 0)), "JPEG")  # pure red in CMYK
 

@@ -42,14 +42,15 @@ QUERIES_AT_ONCE = 32
 
 
 def client_config(settings: Settings) -> Config:
-    """Retries, timeouts and a connection pool sized so every worker, and every query of a Gallery page,
-    has its own connection."""
+    """Retries, timeouts and a connection pool sized so every fetch of a batch (s3:// sources), every worker,
+    and every query of a Gallery page has its own connection."""
     return Config(
         region_name=settings.region,
         retries={"mode": "standard", "max_attempts": 4},
         connect_timeout=5,
         read_timeout=30,
-        max_pool_connections=max(QUERIES_AT_ONCE, settings.worker_count * 2),
+        # A batch's GetObjects (FETCH_CONCURRENCY) and its workers' puts go on at once.
+        max_pool_connections=max(QUERIES_AT_ONCE, settings.fetch_concurrency + settings.worker_count),
         tcp_keepalive=True,
     )
 

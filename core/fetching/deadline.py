@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from core.fetching.answer import Answer, Progress
 from core.fetching.ssrf import Target
 
 T = TypeVar("T")
@@ -64,31 +65,6 @@ def _attempt(work: Callable[[], T]) -> tuple[bool, Any]:
         return False, exc
 
 
-class Progress:
-    """How far the answer has come, from the bytes read: status line, headers, body."""
-
-    def __init__(self) -> None:
-        self.received = 0
-        self.status_line = False
-        self.headers = False
-        self._tail = b""
-
-    def saw(self, data: bytes) -> None:
-        self.received += len(data)
-        seen = self._tail + data
-        self.status_line = self.status_line or b"\n" in seen
-        self.headers = self.headers or b"\r\n\r\n" in seen or b"\n\n" in seen
-        self._tail = seen[-3:]
-
-    @property
-    def part(self) -> str:
-        if not self.status_line:
-            return "waiting for the status line"
-        if not self.headers:
-            return "receiving the headers"
-        return "receiving the body"
-
-
 class _DeadlineReader(io.RawIOBase):
     """The socket's bytes, each read given only the time left before the deadline."""
 
@@ -125,22 +101,31 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, self._progress))
 
     def close(self) -> None:
-        self._sock.close()
+        """Nothing: http.client closes its socket as soon as it learns the server will close the connection
+        (Connection: close, HTTP/1.0, a body ended by close), while the response still reads the body from the
+        file above. The real socket is closed by Exchange.close once the answer is read."""
 
 
 class Exchange:
     """An open connection to the checked address, and the answer to one GET on it."""
 
     def __init__(self, target: Target, deadline: Deadline, headers: dict[str, str]) -> None:
-        self.progress = Progress()
+        self.progress = progress = Progress()
         self._sock = _connect(target, deadline)
-        connection = http.client.HTTPConnection(target.host, target.port)
-        connection.sock = _DeadlineSocket(self._sock, deadline, self.progress)
-        self._connection = connection
-        connection.request("GET", target.path, headers={**headers, "Host": target.host_header})
-        self.response = connection.getresponse()
+        try:
+            connection = http.client.HTTPConnection(target.host, target.port)
+            connection.sock = _DeadlineSocket(self._sock, deadline, progress)
+            # http.client builds the response itself, from its class: one per exchange carries the progress.
+            connection.response_class = type("Response", (Answer,), {"progress": progress})
+            self._connection = connection
+            connection.request("GET", target.path, headers={**headers, "Host": target.host_header})
+            self.response: http.client.HTTPResponse = connection.getresponse()
+        except BaseException:
+            self._sock.close()
+            raise
 
     def close(self) -> None:
+        self.response.close()
         self._connection.close()
         self._sock.close()
 
@@ -171,6 +156,14 @@ def _handshake(sock: socket.socket, target: Target, deadline: Deadline) -> socke
     """TLS with SNI and the certificate checked for the URL's name, bounded by the deadline throughout."""
     context = ssl.create_default_context()
     tls = context.wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
+    try:
+        return _shake(tls, deadline)
+    except BaseException:
+        tls.close()  # it owns the connection now: closing `sock` would leave it open
+        raise
+
+
+def _shake(tls: ssl.SSLSocket, deadline: Deadline) -> ssl.SSLSocket:
     tls.setblocking(False)
     wait: tuple[list[ssl.SSLSocket], list[ssl.SSLSocket]]
     while True:

@@ -10,6 +10,7 @@ caller retries).
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
 import ssl
@@ -24,6 +25,7 @@ from core.aws import AwsClients
 from core.aws.errors import aws_call, error_code
 from core.errors import (
     AccessDenied,
+    FetcherFault,
     FetchFailed,
     FetchRefused,
     RequestRefused,
@@ -31,6 +33,8 @@ from core.errors import (
     SourceUnavailable,
     StoreUnavailable,
 )
+from core.fetching import encoding
+from core.fetching.answer import NotHttp, TooManyInterim
 from core.fetching.deadline import Deadline, Exchange, TooSlow
 from core.fetching.ssrf import Resolver, Target, check_address, checked_target, resolve_host, shorten
 from core.imaging import formats
@@ -53,6 +57,11 @@ _HEADERS = {"User-Agent": "image-processor", "Accept": "image/*", "Accept-Encodi
 # Answers that say "not now" rather than "never": overloaded, rate limited, timed out, or failing inside.
 _TRANSIENT_STATUSES = {408, 429}
 MAY_RECOVER = "the source may recover"
+# errno values a socket gives only when our code misuses it (closed, or not a socket at all).
+_OUR_FAULT = {errno.EBADF, errno.ENOTSOCK, errno.EINVAL, errno.EFAULT}
+# Told the bytes a body will take before it is read (its Content-Length, else MAX_IMAGE_BYTES), so a caller
+# running many fetches at once can wait for memory (core/fetching/limits.py); may raise to give up.
+Room = Callable[[int], object]
 
 
 @dataclass(frozen=True)
@@ -64,17 +73,17 @@ class Fetched:
     final_url: str  # after redirects (or the s3:// url)
 
 
-def fetch_image(url: str, clients: AwsClients) -> Fetched:
+def fetch_image(url: str, clients: AwsClients, room: Room | None = None) -> Fetched:
     """s3:// via GetObject, http(s) via the SSRF guard; raises FetchRefused/FetchFailed/StoreUnavailable."""
     if url[:5].lower() == "s3://":
-        return fetch_s3(url, clients)
-    return fetch_http(url, clients.settings)
+        return fetch_s3(url, clients, room)
+    return fetch_http(url, clients.settings, room=room)
 
 
 # --- S3 -------------------------------------------------------------------------------------------
 
 
-def fetch_s3(url: str, clients: AwsClients) -> Fetched:
+def fetch_s3(url: str, clients: AwsClients, room: Room | None = None) -> Fetched:
     """GetObject from an allowed bucket, refusing objects over the byte limit before reading them."""
     bucket, key = _s3_location(url)
     _check_allowed_bucket(url, bucket, clients.settings)
@@ -84,6 +93,9 @@ def fetch_s3(url: str, clients: AwsClients) -> Fetched:
         body = response["Body"]
         try:
             _check_size(url, response.get("ContentLength"), limit)
+            if room is not None:
+                length = response.get("ContentLength")
+                room(limit if length is None else length)
             data = body.read(limit + 1)
         finally:
             body.close()
@@ -138,7 +150,9 @@ def _code(exc: Exception) -> str:
 # --- http(s) --------------------------------------------------------------------------------------
 
 
-def fetch_http(url: str, settings: Settings, resolve: Resolver = resolve_host) -> Fetched:
+def fetch_http(
+    url: str, settings: Settings, resolve: Resolver = resolve_host, room: Room | None = None
+) -> Fetched:
     """GET an image over http(s), checking every hop with the SSRF guard; bytes capped, and one deadline
     (FETCH_TIMEOUT_SECONDS) over everything: DNS, connect, TLS, status line, headers, redirects, body."""
     deadline = Deadline(settings.fetch_timeout_seconds)
@@ -146,7 +160,7 @@ def fetch_http(url: str, settings: Settings, resolve: Resolver = resolve_host) -
     with _as_fetch_failed(url, settings, lambda: hops):
         for hops in range(MAX_REDIRECTS + 1):  # noqa: B007 - read by the error message above
             target = _checked_hop(url, current, settings, _resolving_within(resolve, deadline))
-            result = _fetch_once(url, current, target, settings, deadline)
+            result = _fetch_once(url, current, target, settings, deadline, room)
             if isinstance(result, Fetched):
                 return result
             current = result
@@ -169,7 +183,7 @@ def _checked_hop(url: str, current: str, settings: Settings, resolve: Resolver) 
 
 
 def _fetch_once(
-    url: str, current: str, target: Target, settings: Settings, deadline: Deadline
+    url: str, current: str, target: Target, settings: Settings, deadline: Deadline, room: Room | None = None
 ) -> Fetched | str:
     """One request to the checked address: the image, or the next URL when the server redirects."""
     with Exchange(target, deadline, _HEADERS) as exchange:
@@ -177,25 +191,45 @@ def _fetch_once(
         location = response.getheader("Location")
         if response.status in _REDIRECT_STATUSES and location:
             return urljoin(current, location.strip())
-        return _read_image(current, response, settings)
+        return _read_image(current, response, settings, room)
 
 
-def _read_image(url: str, response: http.client.HTTPResponse, settings: Settings) -> Fetched:
+def _read_image(
+    url: str, response: http.client.HTTPResponse, settings: Settings, room: Room | None = None
+) -> Fetched:
     if not 200 <= response.status < 300:
         answer = f"{shorten(url)} answered {response.status} {response.reason or ''}".rstrip()
         if response.status in _TRANSIENT_STATUSES or response.status >= 500:
             raise SourceUnavailable(f"{answer}; {MAY_RECOVER}")
         raise FetchFailed(answer)
-    length = response.getheader("Content-Length")
-    promised = int(length) if length and length.isdigit() else None
+    content_type = response.getheader("Content-Type")
+    codings = encoding.encodings(response.getheader("Content-Encoding"))
+    encoding.check_supported(codings, content_type, shorten(url))
+    promised = _promised_length(url, response)
     _check_size(url, promised, settings.max_image_bytes)
+    if room is not None:  # a compressed body's Content-Length says nothing of what it decodes to
+        room(settings.max_image_bytes if promised is None or codings else promised)
     data = _read_capped(url, response, settings.max_image_bytes)
     if promised is not None and len(data) < promised:  # read1 ends quietly when the peer hangs up early
         raise http.client.IncompleteRead(data, promised - len(data))
-    content_type = response.getheader("Content-Type")
+    if codings:
+        data = encoding.decode([data], codings[0], settings.max_image_bytes, shorten(url))
     if not looks_like_image(data) and not formats.sniff_refused(data):  # imaging names a refused format
         raise FetchFailed(f"{shorten(url)} is not an image: {_describe_start(data, content_type)}")
     return Fetched(data, content_type, url)
+
+
+def _promised_length(url: str, response: http.client.HTTPResponse) -> int | None:
+    """The body's length from Content-Length; FetchFailed when the header is there but is no byte count
+    (http.client would quietly read to the connection's end). A chunked body's is ignored (RFC 9112)."""
+    header = response.getheader("Content-Length")
+    if header is None or response.chunked:
+        return None
+    values = {value.strip() for value in header.split(",")}
+    if len(values) != 1 or not next(iter(values)).isdigit():
+        raise FetchFailed(f"{shorten(url)} sent Content-Length {shorten(header, 40)!a}, which is not one "
+                          "byte count, so where its body ends cannot be known; the host is misconfigured")
+    return int(values.pop())
 
 
 def _read_capped(url: str, response: http.client.HTTPResponse, limit: int) -> bytes:
@@ -222,20 +256,41 @@ def _as_fetch_failed(url: str, settings: Settings, redirects: Callable[[], int])
             f"{shorten(url)} did not send the image within {settings.fetch_timeout_seconds:g} s "
             f"(FETCH_TIMEOUT_SECONDS): still {exc.part}{after}; {MAY_RECOVER}"
         ) from None
+    except TooManyInterim as exc:
+        raise FetchFailed(f"{shorten(url)} sent {exc.count} interim answers ({exc.line!a}) in a row and no "
+                          "final status; the host is misbehaving") from None
     except ssl.SSLError as exc:  # before OSError, its base: a certificate that is not valid stays so
         raise FetchFailed(f"{shorten(url)}: TLS failed or the certificate is not valid ({exc})") from exc
     except ConnectionRefusedError as exc:
         raise SourceUnavailable(f"{shorten(url)}: could not connect ({exc}); {MAY_RECOVER}") from exc
-    except (ConnectionError, http.client.IncompleteRead) as exc:  # reset, aborted, broken pipe, cut short
+    except http.client.IncompleteRead as exc:
+        raise SourceUnavailable(f"{shorten(url)}: the connection broke ({_cut_short(exc)}); "
+                                f"{MAY_RECOVER}") from exc
+    except ConnectionError as exc:  # reset, aborted, broken pipe
         raise SourceUnavailable(f"{shorten(url)}: the connection broke ({type(exc).__name__}: {exc}); "
                                 f"{MAY_RECOVER}") from exc
     except socket.gaierror as exc:
         raise FetchFailed(f"{shorten(url)}: could not connect ({exc})") from exc
+    except NotHttp as exc:  # its start may be an image's bytes: escaped, and short
+        raise FetchFailed(f"{shorten(url)}: the answer has no valid HTTP status line (it starts with "
+                          f"{exc.start[:16]!a}); an HTTP/0.9 server, or not a web server") from None
     except http.client.HTTPException as exc:
         kind = type(exc).__name__
-        raise FetchFailed(f"{shorten(url)}: the answer is not valid HTTP ({kind}: {exc})") from exc
+        raise FetchFailed(f"{shorten(url)}: the answer is not valid HTTP ({kind}: "
+                          f"{shorten(str(exc), 80)!a})") from exc
     except OSError as exc:
-        raise FetchFailed(f"{shorten(url)}: could not connect or the connection broke ({exc})") from exc
+        if exc.errno in _OUR_FAULT:  # the socket was misused here: not the source's fault, nor the event's
+            raise FetcherFault(f"fetching {shorten(url)} failed in our own code ({exc}); "
+                               "it is tried again") from exc
+        raise SourceUnavailable(f"{shorten(url)}: could not connect or the connection broke ({exc}); "
+                                f"{MAY_RECOVER}") from exc
+
+
+def _cut_short(exc: http.client.IncompleteRead) -> str:
+    got = len(exc.partial)
+    if exc.expected is None:
+        return f"IncompleteRead: the body stopped after {got:,} bytes"
+    return f"IncompleteRead: {got:,} of the {got + exc.expected:,} bytes its Content-Length promised"
 
 
 # --- shared ---------------------------------------------------------------------------------------

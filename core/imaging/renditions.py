@@ -1,8 +1,9 @@
 """Renditions of an image, from one open and one decode: a thumbnail and a preview, upright and in sRGB.
 
 Pure functions on bytes, safe from many threads at once (see core.imaging.decoding for the limits and errors).
-The decode is scaled down by the JPEG decoder itself to the largest rendition needed; every rendition is
-then derived from that one decode: converted to sRGB, turned upright, resampled, and encoded as WebP.
+The decode is scaled down by the JPEG decoder itself to the largest rendition needed and resampled to it;
+only then converted to sRGB and turned upright (on the fewest pixels), and encoded as WebP; each smaller
+rendition is resampled from the one before.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from core.settings import Settings
 DRAFT_GAP = 1.5
 
 
+# WebP effort (method, of 0..6) per rendition: the preview's is most of its encode time (0 is 36% faster
+# than 2 for 1.7% more bytes); a thumbnail's few KB gain little from slower compression (4 took 3×).
+PREVIEW_WEBP_METHOD = 0
+THUMBNAIL_WEBP_METHOD = 2
+
+
 @dataclass(frozen=True)
 class _Size:
     """How one rendition is made from the picture before it (the first from the decode)."""
@@ -29,14 +36,20 @@ class _Size:
     longest: int
     resample: Image.Resampling = Image.Resampling.LANCZOS
     reducing_gap: float = 2.0  # Pillow's default: box-reduce by whole factors down to 2× the size first
-    webp_method: int = 2  # of 0..6: a thumbnail's few KB gain little from slower compression (4 took 3×)
+    webp_method: int = THUMBNAIL_WEBP_METHOD
 
 
 def _preview(longest: int) -> _Size:
-    # The preview's resample from the decode is most of its cost: box-reduce to 1.5× (12 MP PNG, HEIC, AVIF,
-    # JPEG XL: 160 -> 60 ms), BICUBIC for the rest (a JPEG's half-scale decode: 30% less than LANCZOS, a
-    # mean difference under 2 levels), and WebP method 0 (36% faster than 2 for 1.7% more bytes).
-    return _Size(longest, Image.Resampling.BICUBIC, 1.5, 0)
+    # The preview's resample from the decode is a large part of its cost: box-reduce to 1.5× (12 MP PNG,
+    # HEIC, AVIF, JPEG XL: 160 -> 60 ms), then HAMMING for the rest (a JPEG's half-scale decode or a 2 MP
+    # photo: 20-30% less CPU than BICUBIC, SSIM at equal bytes within 0.1%; docs/imaging.md, "Speed").
+    return _Size(longest, Image.Resampling.HAMMING, 1.5, PREVIEW_WEBP_METHOD)
+
+
+def _thumbnail_of_preview(longest: int) -> _Size:
+    # From the preview (already sharp and small), HAMMING after the 2× box-reduce costs less than LANCZOS for
+    # a thumbnail whose SSIM at equal bytes is within 0.5% (docs/imaging.md, "Speed").
+    return _Size(longest, Image.Resampling.HAMMING)
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ def process_image(data: bytes, settings: Settings) -> tuple[ImageInfo, Thumbnail
 def renditions(data: bytes, settings: Settings) -> Renditions:
     """Probe, then the preview and the thumbnail, both from one decode at the preview's scale (no draft gap:
     the thumbnail is resampled from the preview, not from the decode)."""
-    sizes = [_preview(settings.preview_size), _Size(settings.thumbnail_size)]
+    sizes = [_preview(settings.preview_size), _thumbnail_of_preview(settings.thumbnail_size)]
     info, (preview, thumbnail) = _render(data, settings, sizes, 1.0)
     return Renditions(info, thumbnail, preview)
 

@@ -2,9 +2,10 @@
 
 1. One consistent read finds the jobs whose events are kept already (a redelivered record): they are left
    out before any fetch, decode or upload.
-2. The sources of the rest are fetched concurrently (core.fetching, FETCH_CONCURRENCY at once), and as each
-   arrives its decode, renditions and S3 puts run on WORKER_COUNT threads: slow hosts overlap one another,
-   the CPU work uses the function's vCPUs, and only a bounded number of images wait in memory.
+2. The sources of the rest are fetched concurrently (core/fetching/concurrent.py, FETCH_CONCURRENCY at
+   once), and as each arrives its decode, renditions and S3 puts run on WORKER_COUNT threads: slow hosts
+   overlap one another, the CPU work uses the function's vCPUs, and the images waiting in memory stay
+   within FETCH_MEMORY_BYTES (core/fetching/limits.py).
 3. The new events are written together (a retry writes over its failed self instead).
 4. Each job's outcome comes back in the jobs' order: the event written for it, a repeat, or an error that
    means "deliver it again" (our store failed, or our own code did); an upload's bad image is refused.
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 
 from core.aws import AwsClients
 from core.errors import EventRejected, StoreUnavailable
-from core.fetching import Fetched, fetch_image
+from core.fetching import Fetched
+from core.fetching.concurrent import fetch_each
+from core.fetching.limits import ByteBudget, Hold
 from core.imaging.pixel_budget import DECODING
 from core.ingest.events import failed_event, make_event
 from core.ingest.origin import Origin
@@ -122,13 +124,12 @@ def _made(
 ) -> Iterator[tuple[int, Outcome]]:
     """The outcome of each job in `todo`, made on WORKER_COUNT threads as its image arrives."""
     workers = max(1, min(clients.settings.worker_count, len(todo)))
-    room = threading.BoundedSemaphore(workers * 2)  # images fetched and waiting for a worker, at most
     futures: dict[Future[Outcome], int] = {}
 
-    def make(position: int, source: Fetched | bytes | Exception) -> None:
-        room.acquire()
+    def make(position: int, source: Fetched | bytes | Exception, hold: Hold | None = None) -> None:
         future = pool.submit(_outcome, clients, jobs[position], source, mode, started)
-        future.add_done_callback(lambda _: room.release())
+        if hold is not None:  # the image's bytes are let go once its event is made
+            future.add_done_callback(lambda _: hold.release())
         futures[future] = position
 
     with ThreadPoolExecutor(workers, thread_name_prefix="record") as pool:
@@ -137,25 +138,13 @@ def _made(
             job = jobs[position]
             if job.rejected is not None or job.data is not None:
                 make(position, job.rejected or job.data or b"")
-        urls = [jobs[p].image_url or "" for p in fetching]
-        for index, fetched in fetch_each(urls, clients):
-            make(fetching[index], fetched)
+        budget = ByteBudget(clients.settings.fetch_memory_bytes)
+        for arrival in fetch_each([jobs[p].image_url or "" for p in fetching], clients, budget):
+            make(fetching[arrival.index], arrival.result, arrival.hold)
         for count, future in enumerate(as_completed(futures), start=1):
             if done:
                 done(count)
             yield futures[future], future.result()
-
-
-def fetch_each(urls: Sequence[str], clients: AwsClients) -> Iterator[tuple[int, Fetched | Exception]]:
-    """Each source as it arrives, WORKER_COUNT at once (core.fetching's concurrent fetcher replaces this)."""
-    if not urls:
-        return
-    with ThreadPoolExecutor(max(1, min(clients.settings.worker_count, len(urls))),
-                            thread_name_prefix="fetch") as pool:
-        futures = {pool.submit(fetch_image, url, clients): index for index, url in enumerate(urls)}
-        for future in as_completed(futures):
-            error = future.exception()
-            yield futures[future], future.result() if error is None else error  # type: ignore[misc]
 
 
 def _outcome(clients: AwsClients, job: Job, source: Fetched | bytes | Exception, mode: Mode,

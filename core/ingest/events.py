@@ -22,7 +22,7 @@ from core.models import (
     StoredEvent,
 )
 from core.store import keys
-from core.store.objects import put_once
+from core.store.objects import names_object, put_once
 
 
 def make_event(
@@ -38,13 +38,15 @@ def store_image(
     clients: AwsClients, origin: Origin, description: str, image_url: str | None, data: bytes,
     made: Renditions,
 ) -> StoredEvent:
-    """Put the original, its thumbnail and its preview under content keys; the stored event that will
-    list them. An image no larger than the thumbnail gets no preview: it would be the thumbnail again."""
+    """Put the original (unless `image_url` is its key in our bucket already), its thumbnail and its preview
+    under content keys; the stored event that will list them. An image no larger than the thumbnail gets
+    no preview: it would be the thumbnail again."""
     info = made.info
     sha256 = hashlib.sha256(data).hexdigest()
     original = keys.original_key(sha256, info.extension)
     small = keys.thumbnail_key(sha256)
-    put_once(clients, original, data, info.content_type)
+    if not names_object(clients, image_url, original):  # else it is there: the bytes are the key's
+        put_once(clients, original, data, info.content_type)
     put_once(clients, small, made.thumbnail.data, made.thumbnail.content_type)
     preview = None
     if (made.preview.width, made.preview.height) != (made.thumbnail.width, made.thumbnail.height):

@@ -18,6 +18,9 @@ from core.store.reads import get_event
 from core.store.writes import replace_failed
 
 RETRY_REQUEST = "retry"  # the request id a retried event records, in place of Lambda's
+# The fetcher once closed its own socket mid-body and recorded the EBADF as the source failing for good; only
+# the reason's text tells those events apart, so they are taken as retryable by it.
+_OWN_FAULT_REASONS = ("[Errno 9] Bad file descriptor",)
 
 
 class NotRetryable(EventRejected):
@@ -64,6 +67,7 @@ def retryable(clients: AwsClients, event_id: str) -> StoredEvent:
         raise NotRetryable(f"Event {event_id} failed before failures were told apart, so it cannot be "
                            "retried here; send it again if its reason says its source failed for now: "
                            f"{reason}")
-    if event.failure_kind is not FailureKind.RETRYABLE or not event.image_url:
+    ours = any(fault in reason for fault in _OWN_FAULT_REASONS)
+    if (event.failure_kind is not FailureKind.RETRYABLE and not ours) or not event.image_url:
         raise NotRetryable(f"Event {event_id} failed for good, so trying again cannot help: {reason}")
     return event

@@ -3,7 +3,9 @@
 An event's item holds what lists and the Live page show; its rarely read, possibly long fields (the
 URL, EXIF, the trace, a long reason or description) move to a detail item beside it when keeping them
 would take the item past ITEM_BUDGET bytes, so a typical event costs 1 WCU to write (DynamoDB bills
-writes per started KB).
+writes per started KB, and the time index, which projects the whole item, as much again). The id and the
+received time are not stored beside the keys that hold them already (the time sort key is
+`<received time>#<id>`): a phone photo's item keeps 71 more bytes for its Exif, URL and description.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from core.store.attributes import plain, text, typed
 ITEM_BUDGET = 1000  # bytes, as DynamoDB sizes items: under 1 KB with room for the keys' growth
 DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id")
 PREVIEW_CHARS = 200  # of a description or a reason kept in the event's item when the whole moves out
+LISTED_CHARS = 100  # of a description or a reason in a LATEST item's list (the Live strip's cells)
 # Derived from sha256 and the format, so not stored: the object keys.
 _DERIVED = {"original_key", "thumbnail_key", "preview_key"}
 _KEYS = {keys.PK, keys.SK, keys.TIME_PK, keys.TIME_SK, keys.FAILED_PK}
+_IN_KEYS = ("event_id", "received_at")  # read from the time sort key; items from before keep them too
 
 
 def to_items(event: StoredEvent) -> list[dict[str, Any]]:
@@ -49,12 +53,12 @@ def from_items(items: list[dict[str, Any]]) -> StoredEvent:
 
 def summary(event: StoredEvent, whole_text: bool = False) -> dict[str, Any]:
     """The event as a LATEST item lists it: what a list shows, without the detail fields, and its
-    description and reason cut to PREVIEW_CHARS unless `whole_text` (the newest stored event's)."""
+    description and reason cut to LISTED_CHARS unless `whole_text` (the newest stored event's)."""
     plain = {name: value for name, value in _plain(event).items() if name not in DETAIL_FIELDS}
     if not whole_text:
         for name in ("description", "failure_reason"):
             if name in plain:
-                plain[name] = str(plain[name])[:PREVIEW_CHARS]
+                plain[name] = str(plain[name])[:LISTED_CHARS]
     return _serialized(plain)
 
 
@@ -97,6 +101,7 @@ def _plain(event: StoredEvent) -> dict[str, Any]:
 
 
 def _item(event: StoredEvent, plain: dict[str, Any]) -> dict[str, Any]:
+    plain = {name: value for name, value in plain.items() if name not in _IN_KEYS}
     index_keys = {keys.TIME_PK: keys.time_partition(event.received_at, event.event_id),
                   keys.TIME_SK: keys.time_sort_key(event.received_at, event.event_id)}
     if event.status is EventStatus.FAILED:
@@ -123,4 +128,8 @@ def _serialized(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
-    return plain(item, leaving_out=_KEYS)
+    fields = plain(item, leaving_out=_KEYS)
+    if keys.TIME_SK in item:
+        received_at, event_id = keys.time_sort_parts(text(item, keys.TIME_SK))
+        fields = {"event_id": event_id, "received_at": received_at} | fields
+    return fields

@@ -101,6 +101,12 @@ def time_sort_key(moment: datetime, event_id: str) -> str:
     return f"{iso(moment)}#{event_id}"
 
 
+def time_sort_parts(sort_key: str) -> tuple[str, str]:
+    """(received time as ISO text, event id) of a time sort key."""
+    moment, _, event_id = sort_key.partition("#")
+    return moment, event_id
+
+
 def sort_key_ceiling(moment: datetime) -> str:
     """A time sort key bound above every event received at or before `moment`."""
     return iso(moment) + AFTER_EVERY_EVENT

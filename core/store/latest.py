@@ -20,10 +20,13 @@ from core.errors import ConditionFailed
 from core.models import EventStatus, StoredEvent
 from core.store import keys
 from core.store.attributes import number, text, typed, values
-from core.store.items import from_summary, summary
+from core.store.items import from_summary, item_size, summary
 from core.store.table import batch_get
 
-RECENT_KEPT = 8  # events each item lists: the Live page's strip
+RECENT_KEPT = 8  # events each item lists at most: the Live page's strip
+# Bytes a LATEST item may take: 3 WCU a write (DynamoDB bills per started KB). Its entries are written at
+# every merge; past this, the oldest entries are left out (the other items' entries fill the strip).
+LATEST_BUDGET = 3 * 1024
 MERGE_ATTEMPTS = 8
 MERGE_FIRST_SECONDS = 0.02  # writers that raced spread out from 20 ms, doubling
 SEQUENCE = "seq"  # an entry's stream sequence number: of two versions of one event, the later wins
@@ -116,7 +119,14 @@ def _merged(shard: Shard, added: list[Listing], gone: set[str]) -> Shard:
     candidates = [entry for entry in stored if _id(entry) not in gone]
     candidates += [entry for entry in kept if text(entry, "status") == EventStatus.STORED]
     newest_stored = max(candidates, key=_arrival, default=None)
-    return Shard(shard.index, kept[:RECENT_KEPT], newest_stored, shard.version)
+    return _within_budget(Shard(shard.index, kept[:RECENT_KEPT], newest_stored, shard.version))
+
+
+def _within_budget(shard: Shard) -> Shard:
+    """`shard` with its oldest entries left out while its item is over LATEST_BUDGET (the newest stays)."""
+    while len(shard.recent) > 1 and item_size(_item(shard)) > LATEST_BUDGET:
+        shard = Shard(shard.index, shard.recent[:-1], shard.stored, shard.version)
+    return shard
 
 
 def _entry(event: StoredEvent, sequence: int, whole_text: bool = False) -> dict[str, Any]:
@@ -146,16 +156,20 @@ def _read(clients: AwsClients, index: int) -> Shard:
     return _shard(items[0]) if items else Shard(index)
 
 
-def _put(clients: AwsClients, shard: Shard) -> None:
-    table = clients.settings.table_name
-    # The entries are typed items already (summary()), so they go in as maps as they are.
+def _item(shard: Shard) -> dict[str, Any]:
+    """The item a merge writes: its entries are typed items already (summary()), so they go in as maps."""
     item: dict[str, Any] = keys.latest_key(shard.index) | typed({"version": shard.version + 1}) | {
         "recent": {"L": [{"M": entry} for entry in shard.recent]}}
     if shard.stored is not None:
         item["stored"] = {"M": shard.stored}
+    return item
+
+
+def _put(clients: AwsClients, shard: Shard) -> None:
+    table = clients.settings.table_name
     with aws_call(f"table {table}"):
         clients.dynamodb.put_item(
-            TableName=table, Item=item,
+            TableName=table, Item=_item(shard),
             ConditionExpression="attribute_not_exists(version) OR version = :version",
             ExpressionAttributeValues=values(version=shard.version),
         )

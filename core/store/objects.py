@@ -19,6 +19,11 @@ def put_once(clients: AwsClients, key: str, data: bytes, content_type: str) -> N
         pass  # S3 answers 412 to If-None-Match: * when the key exists
 
 
+def names_object(clients: AwsClients, url: str | None, key: str) -> bool:
+    """Whether `url` is the s3:// address of `key` in our bucket (an original sent again by its own key)."""
+    return url == f"s3://{clients.settings.bucket_name}/{key}"
+
+
 def presigned_url(clients: AwsClients, key: str) -> str:
     """A GET link valid for PRESIGN_SECONDS, so image bytes never pass through the dashboard."""
     return str(

@@ -56,7 +56,7 @@ def recent_strip(snapshot: LiveSnapshot) -> None:
         "received": [ago(event.received_at) for event in recent],
         "status": [event.status.value for event in recent],
         "description": [event.description for event in recent],
-        # LATEST keeps a reason's first 200 characters; the Gallery and the panel above show it whole.
+        # LATEST keeps a reason's first 100 characters; the Gallery and the panel above show it whole.
         "reason": [event.failure_reason or "" for event in recent],
     })
     st.dataframe(frame, hide_index=True, width="stretch", row_height=STRIP_ROW_HEIGHT, key="recent",

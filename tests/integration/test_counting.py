@@ -17,6 +17,7 @@ from core.errors import TransactionConflict
 from core.models import EventSource, EventStatus, StoredEvent
 from core.store import counting, keys, latest
 from core.store.delete import delete_event
+from core.store.items import item_size
 from core.store.reads import minute_counts
 from core.store.writes import put_events
 from local.event_source.table_stream import TableStreamSource
@@ -146,6 +147,26 @@ def test_a_batch_spanning_more_minutes_than_a_transaction_holds_is_counted_in_st
     first = str(batch[0]["dynamodb"]["SequenceNumber"])
     checkpoint = aws.dynamodb.get_item(TableName=aws.settings.table_name, Key=keys.checkpoint_key(first))
     assert checkpoint["Item"]["last_sequence"]["N"] == str(batch[-1]["dynamodb"]["SequenceNumber"])
+
+
+def test_a_latest_item_of_phone_photos_and_long_failures_stays_within_three_write_units(
+    aws: AwsClients,
+) -> None:
+    """Captions of a phone's length, failures that quote a long URL: a merge writes 3 WCU at most, and
+    the newest events stay listed."""
+    caption = "Harbour at dusk from the ferry terminal, main camera. " * 3
+    events = [event(n, NOW + timedelta(seconds=n), EventStatus.FAILED if n % 3 == 0 else EventStatus.STORED)
+              .model_copy(update={"description": caption, "sha256": "ab" * 32, "width": 1632, "height": 1224,
+                                  "format": "JPEG", "size_bytes": 812_345, "frame_count": 1})
+              for n in range(1, 13)]
+    events = [e.model_copy(update={"failure_reason": "Fetch refused: " + "u" * 300, "sha256": None})
+              if e.status is EventStatus.FAILED else e for e in events]
+    latest.merge(aws, 0, [(e, n) for n, e in enumerate(events, start=1)], set())
+    item = aws.dynamodb.get_item(TableName=aws.settings.table_name, Key=keys.latest_key(0))["Item"]
+    assert item_size(item) <= latest.LATEST_BUDGET
+    recent, newest_stored = latest.newest(aws)
+    assert recent[0].event_id == events[-1].event_id
+    assert newest_stored is not None and newest_stored.description == caption  # the newest stored, whole
 
 
 def test_an_event_listed_by_two_latest_items_shows_as_its_later_change_left_it(aws: AwsClients) -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.aws import AwsClients
 from core.errors import ImageError, InvalidEvent, StoreUnavailable
+from core.ingest import batch
 from core.ingest.origin import Origin, stream_event_id
 from core.ingest.upload import ingest_upload
 from core.models import EventSource, EventStatus, FailureKind
 from core.store.latest import listed
 from core.store.reads import get_event, last_hour_count, latest_event, minute_counts
 from tests import factories as make
-from tests.awscalls import FailCalls
+from tests.awscalls import CallCounter, FailCalls
 from tests.factories import counted, ingest_record
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -53,6 +55,36 @@ def test_an_event_is_stored_with_its_image_preview_thumbnail_and_metadata(
         ["incoming/cat.jpg", stored.original_key, stored.thumbnail_key, stored.preview_key])
     assert stored == get_event(aws, stored.event_id)
     assert latest_event(counted(aws)) == listed(stored)  # what the Live page shows, without the detail
+
+
+def test_an_original_named_by_its_own_key_in_our_bucket_is_not_uploaded_again(aws: AwsClients) -> None:
+    data = make.jpeg((800, 600))
+    first = ingest_record(aws, make.image_event(make.image_in_bucket(aws, "cat.jpg", data)), origin("4"))
+    assert first.original_key
+    calls = CallCounter(aws)
+    again = ingest_record(aws, make.image_event(f"s3://{aws.settings.bucket_name}/{first.original_key}"),
+                          origin("5"))
+    assert again.original_key == first.original_key and again.status is EventStatus.STORED
+    assert calls.calls["s3.PutObject"] == 2  # its thumbnail and preview (conditional: kept as they are)
+    assert read_object(aws, first.original_key) == data
+
+
+def test_a_batch_of_phone_photos_costs_four_calls_a_stored_event_and_one_write_call(aws: AwsClients) -> None:
+    """Phone Exif, a 120-character URL, a caption: each event is one item, so 25 events are one
+    BatchWriteItem; a stored event costs its GET and three PUTs, the batch one lookup and one write."""
+    key = "incoming/uploads/2026/11/26/user-4821/IMG_4821-7f3c9a2e-5b1d-4c8e-9f2a-1d3e5b7c9a0b.jpeg"
+    url = make.image_in_bucket(aws, key.removeprefix("incoming/"), make.phone_jpeg())
+    assert len(url) >= 110
+    caption = "Harbour at dusk from the ferry terminal. " * 3
+    # Kinesis sequence numbers are 56 digits; Lambda names each invocation with a 36-character request id.
+    origins = [replace(origin(f"4961{n:052d}"), request_id="c9ae800a-99e6-4899-b35f-1d3e5b7c9a0b")
+               for n in range(25)]
+    jobs = [batch.stream_job(make.image_event(url, caption), at) for at in origins]
+    calls = CallCounter(aws)
+    outcomes = batch.run(aws, jobs)
+    assert batch.counts(outcomes)["stored"] == 25
+    assert dict(calls.calls) == {"dynamodb.BatchGetItem": 1, "s3.GetObject": 25, "s3.PutObject": 75,
+                                 "dynamodb.BatchWriteItem": 1}
 
 
 def test_an_image_no_larger_than_the_thumbnail_gets_no_preview(aws: AwsClients) -> None:

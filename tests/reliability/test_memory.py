@@ -1,8 +1,8 @@
-"""Memory: a batch's records are thumbnailed WORKER_COUNT at a time, so the worst batch is that many images
-at the pixel limit. It must fit the function's memory (MemorySize in infra/template.yaml), or Lambda kills
-the invocation and retries the whole batch. The dashboard decodes uploads the same way, one session's script
-per thread in one process, and must fit its task's memory (DashboardMemory). Measured in a child process,
-whose peak RSS is its own."""
+"""Memory: a batch's records are thumbnailed WORKER_COUNT at a time while its other fetched images wait, so
+the worst batch is that many images at the pixel limit with FETCH_MEMORY_BYTES of bodies held. It must fit
+the function's memory (MemorySize in infra/template.yaml), or Lambda kills the invocation and retries the
+whole batch. The dashboard decodes uploads the same way, one session's script per thread in one process, and
+must fit its task's memory (DashboardMemory). Measured in a child process, whose peak RSS is its own."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from PIL import Image
 from core.aws import AwsClients
 from core.settings import Settings
 from local.roles import role_credentials
+from local.template import Template
 from tests import factories as make
 from tests.reliability.harness import report
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-# WORKER_COUNT images at once (preview and thumbnail), as ConcurrentBatchProcessor runs them; prints the
-# child's peak RSS in MB.
+# WORKER_COUNT images at once (preview and thumbnail), as the batch service runs them, while the rest of the
+# fetch budget is full of bodies waiting for a worker; prints the child's peak RSS in MB.
 CHILD = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from core.imaging.renditions import renditions
 from core.settings import Settings
 settings = Settings()
 files = [open(path, "rb").read() for path in sys.argv[1:]]
+waiting = b"\\x01" * (settings.fetch_memory_bytes - sum(map(len, files)))
 with ThreadPoolExecutor(settings.worker_count) as pool:
     list(pool.map(lambda data: renditions(data, settings), files))
 print(next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")))
@@ -89,9 +91,13 @@ def largest_upload(settings: Settings) -> bytes:
 
 
 def function_memory_mb() -> int:
-    found = re.search(r"^\s+MemorySize: (\d+)$", TEMPLATE.read_text(), re.MULTILINE)
-    assert found, "the consumer's MemorySize is no longer in infra/template.yaml"
-    return int(found[1])
+    """The consumer's MemorySize at the template's defaults (its ConsumerMemorySize parameter)."""
+    return Template(Settings()).function().memory_mb
+
+
+def function_workers() -> int:
+    """The consumer's WORKER_COUNT at the template's defaults (its WorkerCount parameter)."""
+    return int(Template(Settings()).function().environment["WORKER_COUNT"])
 
 
 def allocator_settings() -> dict[str, str]:
@@ -108,17 +114,17 @@ def largest_allowed(fmt: str, mode: str) -> bytes:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
 def test_a_batch_of_images_at_the_pixel_limit_fits_the_functions_memory(tmp_path: Path) -> None:
-    workers = Settings().worker_count
+    workers = function_workers()
     # PNG and GIF: neither can be decoded at a reduced scale, as JPEG can.
     files = {"png": largest_allowed("PNG", "RGB"), "gif": largest_allowed("GIF", "L")}
     paths = [tmp_path / f"{index}.{'png' if index % 2 else 'gif'}" for index in range(workers)]
     for path in paths:
         path.write_bytes(files[path.suffix[1:]])
     child = subprocess.run([sys.executable, "-c", CHILD, *map(str, paths)], cwd=ROOT,
-                           env={**os.environ, **allocator_settings()},
+                           env={**os.environ, **allocator_settings(), "WORKER_COUNT": str(workers)},
                            capture_output=True, text=True, timeout=120, check=True)
     peak_mb = int(child.stdout.split()[-1])
-    assert peak_mb < function_memory_mb(), f"{workers} images at once peaked at {peak_mb} MB"
+    assert peak_mb < function_memory_mb(), f"{workers} images, the fetch budget full, peaked at {peak_mb} MB"
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
