@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 PORT ?= 4566
 DASHBOARD_PORT ?= 8501
+# pytest processes for `make test`, each with its own emulator on its own port (0: one process, no xdist).
+PYTEST_WORKERS ?= 2
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
@@ -33,12 +35,12 @@ run: $(VENV)/.installed-local
 stack: $(VENV)/.installed-local
 	$(BIN)/python -m local.stack --port $(PORT)
 
-## test: lint, type check (mypy: core strict, the rest normal), then every test, cfn-lint and checkov on the
-## template included (pytest exits non-zero when it collects nothing)
+## test: lint, type check (mypy: core strict, the rest normal), then every test on PYTEST_WORKERS processes,
+## cfn-lint and checkov on the template included (pytest exits non-zero when it collects nothing)
 test: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

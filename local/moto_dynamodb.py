@@ -1,21 +1,15 @@
-"""Fixes for the emulator only: two moto DynamoDB calls cost O(table size) where DynamoDB's don't, and
-one limit is moto's own.
+"""The emulator's DynamoDB wrappers (listed, with what each works around, in local/patches.py): two moto
+calls cost O(table size) where DynamoDB's don't.
 
-- TransactWriteItems deep-copies each table it names (once per item) so it can roll back: 500 events
-  took 26 s, 1,500 took minutes. The wrapper snapshots only the items the transaction names and
-  restores those on failure, keeping moto's own checks and errors.
-- Query on the table walks and sorts every item of the table to find one partition: the Live page's
-  read took 19 ms at 100 events and 221 ms at 2,000. The wrapper hands it that partition alone.
-- Query on a global secondary index walks every item of the table too; a Gallery page queries the day's
-  32 time-index partitions at once, so at 10,000 events it cost ~1 s of the emulator's CPU and a load test
-  with the Gallery open never caught up. The wrapper hands it the index partition from a grouping of the
-  table's items by each index's key, made on the first index query and then kept up to date by every put,
-  delete and update of an item (any other change of the table drops it, to be made again).
-- TransactWriteItems takes up to 100 items in DynamoDB (since September 2022); moto still refuses more
-  than 25, which would fail the aggregator's transactions here and nowhere else.
+- TransactWriteItems deep-copies each table it names so it can roll back. The wrapper snapshots only the
+  items the transaction names and restores those on failure, keeping moto's own checks and errors.
+- Query on the table, or on a global secondary index, walks every item of the table. The wrapper hands it
+  the one partition: the table's own, or the index partition from a grouping of the table's items by each
+  index's key, made on the first index query and then kept up to date by every put, delete and update of
+  an item (any other change of the table drops it, to be made again).
 
-The first two act on the calling thread only, so concurrent requests (local/strict/dynamodb.py locks each
-table for writes) see moto as it is. Installed only by the embedded emulator.
+The wrappers act on the calling thread only, so concurrent requests (local/strict/dynamodb.py locks each
+table for writes) see moto as it is.
 """
 
 from __future__ import annotations
@@ -29,27 +23,9 @@ from typing import Any
 
 _Snapshot = tuple[Any, Any, Any, Any]  # table, hash value, range value, item before (or None)
 _this_thread = threading.local()  # .transacting: bool; .partition: (table, its items)
-_installed = threading.Lock()
 
 
-def install() -> None:
-    """Install the wrappers and the limit (idempotent)."""
-    with _installed:
-        _install_transactions()
-        _install_partition_queries()
-        _install_transaction_limit()
-
-
-DYNAMODB_TRANSACTION_ITEMS = 100
-
-
-def _install_transaction_limit() -> None:
-    from moto.dynamodb import responses
-
-    responses.TRANSACTION_MAX_ITEMS = DYNAMODB_TRANSACTION_ITEMS
-
-
-def _install_partition_queries() -> None:
+def install_partition_queries() -> None:
     from moto.dynamodb.models.table import Table
 
     original_query, original_all_items = Table.query, Table.all_items
@@ -82,13 +58,13 @@ def _install_partition_queries() -> None:
     query.reads_one_partition = True  # type: ignore[attr-defined]
     setattr(Table, "all_items", all_items)  # noqa: B010 - methods replaced on purpose
     setattr(Table, "query", query)  # noqa: B010
-    _keep_index_groups(Table)
 
 
-def _keep_index_groups(table_class: Any) -> None:
+def install_index_groups() -> None:
     """Keep each table's index grouping (if it has one yet) up to date with every item written. Writers hold
     the table's write lock (local/strict/dynamodb.py), so no query reads the grouping while it changes."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table as table_class
 
     if getattr(DynamoDBBackend.update_item, "keeps_indexes", False):
         return
@@ -181,7 +157,7 @@ def _every_item(table: Any) -> Iterator[Any]:
         yield from partition.values()
 
 
-def _install_transactions() -> None:
+def install_transactions() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table

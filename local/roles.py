@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import boto3
 
+from core.aws.clients import new_session
+
 ROLE_KEYS = {"consumer": "ASIALOCALCONSUMERROLE", "aggregator": "ASIALOCALAGGREGATORROLE",
              "dashboard": "ASIALOCALDASHBOARDROLE"}
 ADMIN_CREDENTIALS = {
@@ -24,7 +26,7 @@ def role_credentials(role: str) -> dict[str, str]:
 def role_session(role: str) -> boto3.Session:
     """A boto3 session acting as `role`, for clients in a process that also acts as others."""
     credentials = role_credentials(role)
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=credentials["AWS_SESSION_TOKEN"],
@@ -33,7 +35,7 @@ def role_session(role: str) -> boto3.Session:
 
 def admin_session() -> boto3.Session:
     """A boto3 session acting as the account's administrator, whatever the environment says."""
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=ADMIN_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=ADMIN_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=ADMIN_CREDENTIALS["AWS_SESSION_TOKEN"],

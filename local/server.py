@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from core.settings import Settings
+from local import patches
 from local.strict.app import StrictEmulator, Strictness
 from local.strict.dynamodb import DynamoDBLayer
 from local.strict.iam import Authorizer
@@ -28,25 +29,12 @@ BODY_IN_MEMORY_BYTES = 64 * 1024 * 1024
 def build(settings: Settings, strictness: Strictness) -> StrictEmulator:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from local import moto_dynamodb
-
-    moto_dynamodb.install()
-    _list_moto_modules_once()
     template = Template(settings)
     authorizer = Authorizer({role: template.role_statements(role) for role in ROLES})
     layer = DynamoDBLayer(
         lambda table: _key_schema(settings.region, table), strictness.transaction_hold_seconds
     )
     return StrictEmulator(DomainDispatcherApplication(create_backend_app), authorizer, layer, strictness)
-
-
-def _list_moto_modules_once() -> None:
-    """moto finds the service of every request by listing its own package's folders on disk, each time
-    (7% of the emulator's CPU under the consumer benchmark); the list never changes while it runs."""
-    from moto import backends
-
-    modules = list(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: iter(modules)
 
 
 def _key_schema(region: str, table: str) -> tuple[str, str | None] | None:
@@ -72,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
                             transaction_hold_seconds=args.transaction_ms / 1000)
     from waitress import create_server
 
-    _no_continue_without_a_body()
+    patches.apply()  # moto's and waitress's code as the emulator needs it, before anything is served
     # Waitress, not werkzeug's development server: werkzeug closes every connection after its answer,
     # and opening a TCP connection per call cost the consumer an eighth of its CPU.
     server = create_server(build(Settings(), strictness), host=args.host, port=args.port, threads=WORKERS,
@@ -82,25 +70,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
-
-
-def _no_continue_without_a_body() -> None:
-    """Waitress answers `Expect: 100-continue` on a request with no body, then waits for that body
-    forever (botocore sends the header with S3 puts, an empty object included). With no body to wait
-    for, the server may answer at once, as RFC 9110 allows."""
-    from waitress.parser import HTTPRequestParser
-
-    parse_header = HTTPRequestParser.parse_header
-    if getattr(parse_header, "skips_empty_continue", False):
-        return
-
-    def patched(self: Any, header_plus: bytes) -> None:
-        parse_header(self, header_plus)
-        if not self.chunked and self.content_length == 0:
-            self.expect_continue = False
-
-    patched.skips_empty_continue = True  # type: ignore[attr-defined]
-    HTTPRequestParser.parse_header = patched
 
 
 def _stop(*_: Any) -> None:

@@ -1,4 +1,10 @@
-"""Shared fixtures: one strict local AWS over real HTTP for the session, reset before each test.
+"""Shared fixtures: one strict local AWS over real HTTP for the session (per pytest-xdist worker), put back
+before each test to the state right after provisioning.
+
+Provisioning runs once, the slow way, and the emulator keeps its state (POST /_local/snapshot); each test
+then starts from a copy of it (/_local/restore: moto reset, then the kept state), a few milliseconds where
+provisioning took a tenth of a second. tests/integration/test_fresh_stack.py holds the two equal; a test whose
+settings name other resources gets the slow way.
 
 Tests set things up and look at the store as the account's administrator; the consumer's handler and
 the dashboard act under their roles, with exactly the template's permissions, and a test that leads to
@@ -14,11 +20,11 @@ import pytest
 import requests
 
 from core.aws import AwsClients
-from core.ops.provision import provision
 from core.settings import Settings
 from lambda_consumer import handler as consumer
 from local.emulator import embedded_aws
 from local.roles import admin_session, role_session
+from tests.stack import StackNames, provision_afresh, stack_names
 
 # The tests never reach AWS: fake credentials, and the endpoint set per test below.
 for _name, _value in {
@@ -43,23 +49,41 @@ def moto_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-@pytest.fixture()
-def settings() -> Settings:
+def default_settings() -> Settings:
     return Settings(allow_loopback_fetch=True, worker_count=4)
 
 
 @pytest.fixture()
+def settings() -> Settings:
+    return default_settings()
+
+
+@pytest.fixture(scope="session")
+def provisioned_once(moto_endpoint: str) -> StackNames:
+    """Every resource created once, for the settings most tests use, and the emulator's state kept."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+        settings = default_settings()
+        provision_afresh(moto_endpoint, AwsClients(settings, session=admin_session()))
+    requests.post(f"{moto_endpoint}/_local/snapshot", timeout=10).raise_for_status()
+    return stack_names(settings)
+
+
+@pytest.fixture()
 def aws(
-    moto_endpoint: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    moto_endpoint: str, provisioned_once: StackNames, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[AwsClients]:
     """A clean emulator with every resource created, reached over HTTP through AWS_ENDPOINT_URL.
 
     After the test: no role was denied anything (a path that needs more than the template grants fails).
     """
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     clients = AwsClients(settings, session=admin_session())
-    provision(clients)
+    if stack_names(settings) == provisioned_once:
+        requests.post(f"{moto_endpoint}/_local/restore", timeout=10).raise_for_status()
+    else:
+        provision_afresh(moto_endpoint, clients)
     yield clients
     if request.node.get_closest_marker("access_denied_expected") is None:
         denials = requests.get(f"{moto_endpoint}/_local/state", timeout=10).json()["denials"]
@@ -72,4 +96,11 @@ def handler_aws(aws: AwsClients, monkeypatch: pytest.MonkeyPatch) -> AwsClients:
     cached getter would, with the function's execution role); returns the administrator's clients."""
     function = AwsClients(aws.settings, session=role_session("consumer"))
     monkeypatch.setattr(consumer, "aws_clients", lambda: function)
+    return aws
+
+
+@pytest.fixture()
+def fresh_aws(aws: AwsClients, moto_endpoint: str) -> AwsClients:
+    """As `aws`, but made the slow way for this test alone: the emulator reset and provision() run."""
+    provision_afresh(moto_endpoint, aws)
     return aws

@@ -4,8 +4,8 @@ Order for each request: read it as AWS would (calls.py); refuse what AWS refuses
 oversized Kinesis records, a role's call its policy does not allow, a write to an item a transaction
 holds); then let moto answer, under the narrowest locks that keep it consistent: a readers-writer
 lock per DynamoDB table (dynamodb.py), and one lock per other service, whose moto backends are plain
-dicts too. `/_local/…` answers the tests: denials and conflicts so far, and a way to take one action
-away from a role.
+dicts too. `/_local/…` answers the tests: denials and conflicts so far, a way to take one action
+away from a role, and a snapshot of the whole state to restore before each test (snapshots.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
 from local.strict.iam import Authorizer
+from local.strict.snapshots import Snapshot
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SIGV2 = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
@@ -44,6 +45,7 @@ class StrictEmulator:
         self.moto, self.authorizer, self.dynamodb, self.strictness = moto, authorizer, dynamodb, strictness
         self._service_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._snapshot: Snapshot | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -105,6 +107,15 @@ class StrictEmulator:
             self.authorizer.remove(request["role"], request["action"])
         elif path == "/_local/iam/restore":
             self.authorizer.restore()
+        elif path == "/_local/snapshot":  # keep the state as it is now (the tests: once provisioned)
+            with self._lock_for("moto-api"):
+                self._snapshot = Snapshot.take()
+        elif path == "/_local/restore":  # /moto-api/reset, then the snapshot's state
+            if self._snapshot is None:
+                return 409, [("Content-Type", "text/plain")], b"no snapshot: POST /_local/snapshot first"
+            with self._lock_for("moto-api"):
+                self._reset()
+                self._snapshot.restore()
         elif path == "/_local/transactions":  # how long a transaction holds its items, for a test to widen
             self.dynamodb.hold_seconds = float(request["hold_seconds"])
         state = {
