@@ -21,6 +21,7 @@ from core.models import StoredEvent
 from core.ops.provision import provision
 from core.settings import Settings
 from core.store import keys
+from core.store.items import from_items
 from core.stream.producer import SentRecord
 from lambda_consumer import handler as consumer
 from tests.factories import event_id, lambda_context, put_and_read_back, stored
@@ -87,8 +88,8 @@ def event_items_in_table(clients: AwsClients) -> list[dict[str, Any]]:
 
 
 def event_ids_in_table(clients: AwsClients) -> list[str]:
-    """The event id of every event item."""
-    return [item["event_id"]["S"] for item in event_items_in_table(clients)]
+    """The event id of every event item, read as the store reads it (the item keeps it in its time key)."""
+    return [from_items([item]).event_id for item in event_items_in_table(clients)]
 
 
 def object_keys(clients: AwsClients) -> list[str]:
