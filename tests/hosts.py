@@ -69,17 +69,17 @@ def recovering_host(failures: int = 1) -> Iterator[RecoveringHost]:
 
 
 @contextmanager
-def raw_host(answer: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A host on loopback that reads a request and sends whatever `answer` writes on the socket (HTTP or not),
-    then closes; yields its base URL. For hosts no real server would imitate."""
+def raw_host(answer: Callable[[socket.socket, str], None]) -> Iterator[str]:
+    """A host on loopback that reads a request and sends whatever `answer(connection, path)` writes on the
+    socket (HTTP or not), then closes; yields its base URL. For hosts no real server would imitate."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
 
     def serve(connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError):  # the fetcher hanging up is often the point
-            connection.recv(65536)
-            answer(connection)
+            request = connection.recv(65536).decode("latin-1")
+            answer(connection, request.split(" ")[1] if " " in request else "/")
 
     def accept() -> None:
         while not stop.is_set():

@@ -5,9 +5,7 @@ Each hostile server here trickles one part a byte at a time, so no single read e
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from core.errors import FetchFailed
 from core.fetching.fetch import fetch_http
 from core.settings import Settings
 from tests import factories as make
+from tests.hosts import raw_host
 
 DEADLINE = 1.5
 PNG = make.encode(make.halves((16, 16)), "PNG")
@@ -38,30 +37,8 @@ def trickle(connection: socket.socket, data: bytes, pause: float = 0.2) -> None:
 @contextmanager
 def hostile(answer: Callable[[socket.socket, str], None]) -> Iterator[int]:
     """A server on loopback that reads each request and answers it with `answer(connection, path)`."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve(connection: socket.socket) -> None:
-        with connection:
-            request = connection.recv(65536).decode("latin-1")
-            with contextlib.suppress(OSError):  # the fetcher hung up, which is the point
-                answer(connection, request.split(" ")[1] if " " in request else "/")
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        listener.close()
+    with raw_host(answer) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def cut_off(url: str, part: str, resolve: Callable[[str, int], list[str]] = LOOPBACK) -> None:

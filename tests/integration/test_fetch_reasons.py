@@ -41,7 +41,7 @@ def headers(*lines: str, status: str = "200 OK") -> bytes:
 def failure(answer: bytes | Any, **overrides: Any) -> FetchFailed:
     """What fetching from a host that sends `answer` (bytes, or a function writing on the socket) raises."""
     send = answer if callable(answer) else lambda connection: connection.sendall(answer)
-    with raw_host(send) as base, pytest.raises(FetchFailed) as failed:
+    with raw_host(lambda connection, _: send(connection)) as base, pytest.raises(FetchFailed) as failed:
         fetch_http(f"{base}/photo.jpg", settings(**overrides))
     return failed.value
 
@@ -74,7 +74,7 @@ def test_slow_interim_answers_are_cut_off_at_the_deadline_naming_them() -> None:
 
 def test_an_early_hint_before_the_image_is_skipped() -> None:
     hint = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
-    with raw_host(lambda c: c.sendall(hint + headers(f"Content-Length: {len(PHOTO)}") + PHOTO)) as base:
+    with raw_host(lambda c, _: c.sendall(hint + headers(f"Content-Length: {len(PHOTO)}") + PHOTO)) as base:
         assert fetch_http(f"{base}/photo.jpg", settings()).data == PHOTO
 
 
@@ -123,7 +123,7 @@ def test_a_socket_our_own_code_breaks_is_delivered_again_not_recorded(
     aws: AwsClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """EBADF is what a socket gives when its own program closed it: our fault, never the event's."""
-    with raw_host(lambda c: c.sendall(headers(f"Content-Length: {len(PHOTO)}") + PHOTO)) as base:
+    with raw_host(lambda c, _: c.sendall(headers(f"Content-Length: {len(PHOTO)}") + PHOTO)) as base:
         port = int(base.rsplit(":", 1)[1])
         real = socket.socket.recv_into
 
