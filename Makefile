@@ -7,7 +7,8 @@ INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --re
 PORT ?= 4566
 DASHBOARD_PORT ?= 8501
 # pytest processes for `make test`, each with its own emulator on its own port (0: one process, no xdist).
-PYTEST_WORKERS ?= 2
+# Three on two CPUs: much of the suite waits on a browser, a server or a child process (docs/testing.md).
+PYTEST_WORKERS ?= 3
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
