@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from core.aws import AwsClients
 from core.aws.errors import aws_call
 from core.errors import StoreError
-from core.ops.resources import RESOURCES, Resource
+from core.ops.resources import RESOURCES, Checked
 from core.ops.resources import queue_depth as queue_depth  # the Health page shows it
 
 
@@ -57,10 +57,11 @@ def _is_loopback(host: str) -> bool:
 def check_resources(clients: AwsClients) -> list[ResourceCheck]:
     """One cheap call per resource the Health page shows (core/ops/resources.py); a failure is reported,
     never raised."""
-    return [_check(clients, resource) for resource in RESOURCES if resource.on_health_page]
+    return [_check(clients, resource) for resource in RESOURCES
+            if isinstance(resource, Checked) and resource.on_health_page]
 
 
-def _check(clients: AwsClients, resource: Resource) -> ResourceCheck:
+def _check(clients: AwsClients, resource: Checked) -> ResourceCheck:
     name = resource.name(clients.settings)
     try:
         with aws_call(f"{resource.label} {name}"):

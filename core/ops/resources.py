@@ -9,6 +9,7 @@ resource is one entry here plus the template (and its setting in core/settings.p
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +36,8 @@ class Resource:
     attribute: str  # the Settings attribute holding its name
     formats: dict[str, str] = field(default_factory=dict)  # GetAtt attribute -> its format, "Arn" among them
     ref: str = "{name}"  # what Ref gives
-    # Shown on the Health page. Not the functions (the local stack plays them), nor the aggregator's log
-    # group, whose name the dashboard is not told.
+    # Shown on the Health page when it can be checked (a Checked resource); not the aggregator's log group,
+    # whose name the dashboard is not told.
     on_health_page: bool = True
 
     def name(self, settings: Settings) -> str:
@@ -57,9 +58,15 @@ class Resource:
     def create(self, clients: AwsClients) -> None:
         """Create it if it is not there (nothing to create for what the local stack plays, a function)."""
 
+
+
+class Checked(Resource, ABC):
+    """A resource the Health page can check with one cheap call (a function is not one: the local stack
+    plays it, and the dashboard's role may not read it)."""
+
+    @abstractmethod
     def check(self, clients: AwsClients) -> str:
-        """One cheap call: what the Health page says of it; raises what the call raised."""
-        raise NotImplementedError(f"{self.logical_id} is not checked")
+        """What the Health page says of it; raises what the call raised."""
 
 
 def _create(what: str, call: Any, **kwargs: Any) -> None:
@@ -71,7 +78,7 @@ def _create(what: str, call: Any, **kwargs: Any) -> None:
         pass
 
 
-class Bucket(Resource):
+class Bucket(Checked):
     def create(self, clients: AwsClients) -> None:
         bucket = self.name(clients.settings)
         kwargs: dict[str, Any] = {"Bucket": bucket}
@@ -88,7 +95,7 @@ class Bucket(Resource):
         return "reachable"
 
 
-class Table(Resource):
+class Table(Checked):
     def create(self, clients: AwsClients) -> None:
         table = self.name(clients.settings)
         _create(f"table {table}", clients.dynamodb.create_table, TableName=table,
@@ -108,7 +115,7 @@ class Table(Resource):
         return f"{table['TableStatus']}, ~{table.get('ItemCount', 0)} items"
 
 
-class Stream(Resource):
+class Stream(Checked):
     def create(self, clients: AwsClients, shard_count: int = 1) -> None:
         name = self.name(clients.settings)
         _create(f"stream {name}", clients.kinesis.create_stream, StreamName=name, ShardCount=shard_count)
@@ -121,7 +128,7 @@ class Stream(Resource):
         return f"{found['StreamStatus']}, {found['OpenShardCount']} open shard(s)"
 
 
-class LogGroup(Resource):
+class LogGroup(Checked):
     def create(self, clients: AwsClients) -> None:
         group = self.name(clients.settings)
         _create(f"log group {group}", clients.logs.create_log_group, logGroupName=group)
@@ -134,7 +141,7 @@ class LogGroup(Resource):
         return "exists"
 
 
-class Queue(Resource):
+class Queue(Checked):
     def create(self, clients: AwsClients) -> None:
         name = self.name(clients.settings)
         with aws_call(f"queue {name}"):
@@ -163,7 +170,7 @@ def _log_group(logical_id: str, label: str, setting: str, field_name: str, on_he
 def _function(logical_id: str, setting: str, field_name: str) -> Resource:
     arn = "arn:aws:lambda:{region}:{account}:function:{name}"
     return Resource(logical_id, "AWS::Serverless::Function", "Lambda function", setting, field_name,
-                    {"Arn": arn}, on_health_page=False)
+                    {"Arn": arn})
 
 
 BUCKET = Bucket("Bucket", "AWS::S3::Bucket", "S3 bucket", "BUCKET_NAME", "bucket_name",
