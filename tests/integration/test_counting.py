@@ -112,7 +112,8 @@ def test_two_deliveries_of_one_batch_at_once_count_it_once(
 def test_concurrent_batches_sharing_a_minute_are_all_counted(
     aws: AwsClients, source: TableStreamSource, moto_endpoint: str
 ) -> None:
-    requests.post(f"{moto_endpoint}/_local/transactions", json={"hold_seconds": 0.01}, timeout=10)
+    # Each transaction held 50 ms: long enough that, on a loaded machine too, others arrive meanwhile.
+    requests.post(f"{moto_endpoint}/_local/transactions", json={"hold_seconds": 0.05}, timeout=10)
     put_events(aws, [event(n) for n in range(120)])
     (records,) = source.pending()
     batches = [records[i:i + 3] for i in range(0, len(records), 3)]
