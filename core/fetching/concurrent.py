@@ -1,5 +1,6 @@
 """A batch's fetches at once: FETCH_CONCURRENCY of them, each under its own deadline, their bodies within the
-batch's byte budget (core/fetching/limits.py), each result handed on as it arrives.
+batch's byte budget and no further ahead of the workers than its lead allows (core/fetching/limits.py), each
+result handed on as it arrives.
 
 Most of a fetch is waiting on the source, so the fetches run on threads of their own, apart from the CPU work
 of decoding (WORKER_COUNT threads, core/ingest/batch.py): a batch of slow hosts takes about one deadline,
@@ -15,17 +16,23 @@ from dataclasses import dataclass
 
 from core.aws import AwsClients
 from core.fetching.fetch import Fetched, fetch_image
-from core.fetching.limits import ByteBudget, Hold
+from core.fetching.limits import LEAD_PER_WORKER, ByteBudget, Hold, Lead, Ticket
 
 
 @dataclass(frozen=True)
 class Arrival:
-    """One fetch's result (the image, or why there is none) and the room its body holds in the budget:
-    release `hold` once the image is processed."""
+    """One fetch's result (the image, or why there is none), the room its body holds in the budget and its
+    place in the lead: `release` them once the image is processed."""
 
     index: int  # of its URL in the list asked for
     result: Fetched | Exception
     hold: Hold
+    ticket: Ticket
+
+    def release(self) -> None:
+        """Its image is processed: room for another body, and another fetch may start (safe to repeat)."""
+        self.hold.release()
+        self.ticket.processed()
 
 
 def fetch_each(urls: Sequence[str], clients: AwsClients, budget: ByteBudget) -> Iterator[Arrival]:
@@ -33,26 +40,32 @@ def fetch_each(urls: Sequence[str], clients: AwsClients, budget: ByteBudget) -> 
     if not urls:
         return
     threads = max(1, min(clients.settings.fetch_concurrency, len(urls)))
+    lead = Lead(LEAD_PER_WORKER * clients.settings.worker_count)
     pool = ThreadPoolExecutor(threads, thread_name_prefix="fetch")
     try:
-        futures = {pool.submit(_fetch, url, clients, budget): index for index, url in enumerate(urls)}
+        futures = {pool.submit(_fetch, url, clients, budget, lead): index for index, url in enumerate(urls)}
         for future in as_completed(futures):
             index = futures.pop(future)  # as_completed lets go of it too: a processed body is freed
-            result, hold = future.result()
-            yield Arrival(index, result, hold)
+            yield Arrival(index, *future.result())
     finally:
+        lead.close()
         pool.shutdown(wait=True, cancel_futures=True)  # a fetch running ends by its deadline
 
 
-def _fetch(url: str, clients: AwsClients, budget: ByteBudget) -> tuple[Fetched | Exception, Hold]:
-    """One fetch; room for its body is waited for until its deadline at most (the wait is part of it)."""
-    hold = budget.hold(until=time.monotonic() + clients.settings.fetch_timeout_seconds)
-    try:
-        fetched = fetch_image(url, clients, room=hold.reserve)
-    except Exception as exc:  # the source's failure, or our store's: the caller records which
-        hold.release()
-        return exc, hold
-    hold.keep(len(fetched.data))
-    return fetched, hold
+def _fetch(
+    url: str, clients: AwsClients, budget: ByteBudget, lead: Lead
+) -> tuple[Fetched | Exception, Hold, Ticket]:
+    """One fetch, once the lead allows; room for its body is waited for until its deadline at most (the
+    wait is part of it)."""
+    with lead.fetching() as ticket:
+        hold = budget.hold(until=time.monotonic() + clients.settings.fetch_timeout_seconds)
+        try:
+            fetched = fetch_image(url, clients, room=hold.reserve)
+        except Exception as exc:  # the source's failure, or our store's: the caller records which
+            hold.release()
+            return exc, hold, ticket
+        hold.keep(len(fetched.data))
+        ticket.arrived()
+        return fetched, hold, ticket
 
 

@@ -5,7 +5,7 @@
 2. The sources of the rest are fetched concurrently (core/fetching/concurrent.py, FETCH_CONCURRENCY at
    once), and as each arrives its decode, renditions and S3 puts run on WORKER_COUNT threads: slow hosts
    overlap one another, the CPU work uses the function's vCPUs, and the images waiting in memory stay
-   within FETCH_MEMORY_BYTES (core/fetching/limits.py).
+   within FETCH_MEMORY_BYTES and two per worker (core/fetching/limits.py).
 3. The new events are written together (a retry writes over its failed self instead).
 4. Each job's outcome comes back in the jobs' order: the event written for it, a repeat, or an error that
    means "deliver it again" (our store failed, or our own code did); an upload's bad image is refused.
@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from core.aws import AwsClients
 from core.errors import EventRejected, StoreUnavailable
 from core.fetching import Fetched
-from core.fetching.concurrent import fetch_each
-from core.fetching.limits import ByteBudget, Hold
+from core.fetching.concurrent import Arrival, fetch_each
+from core.fetching.limits import ByteBudget
 from core.imaging.pixel_budget import DECODING
 from core.ingest.events import failed_event, make_event
 from core.ingest.origin import Origin
@@ -126,10 +126,10 @@ def _made(
     workers = max(1, min(clients.settings.worker_count, len(todo)))
     futures: dict[Future[Outcome], int] = {}
 
-    def make(position: int, source: Fetched | bytes | Exception, hold: Hold | None = None) -> None:
+    def make(position: int, source: Fetched | bytes | Exception, arrival: Arrival | None = None) -> None:
         future = pool.submit(_outcome, clients, jobs[position], source, mode, started)
-        if hold is not None:  # the image's bytes are let go once its event is made
-            future.add_done_callback(lambda _: hold.release())
+        if arrival is not None:  # the image's bytes are let go once its event is made, and the next fetched
+            future.add_done_callback(lambda _: arrival.release())
         futures[future] = position
 
     with ThreadPoolExecutor(workers, thread_name_prefix="record") as pool:
@@ -140,7 +140,7 @@ def _made(
                 make(position, job.rejected or job.data or b"")
         budget = ByteBudget(clients.settings.fetch_memory_bytes)
         for arrival in fetch_each([jobs[p].image_url or "" for p in fetching], clients, budget):
-            make(fetching[arrival.index], arrival.result, arrival.hold)
+            make(fetching[arrival.index], arrival.result, arrival)
         for count, future in enumerate(as_completed(futures), start=1):
             if done:
                 done(count)

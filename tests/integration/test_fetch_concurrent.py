@@ -3,6 +3,7 @@ bodies they hold, from s3:// or http(s) alike, within the byte budget (FETCH_MEM
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 from core.aws import AwsClients
@@ -48,7 +49,12 @@ def test_no_more_than_fetch_concurrency_fetches_are_open_at_once() -> None:
         host.gate.clear()  # every answer waits after its headers: no fetch ends, so none makes way
         urls = [host.url(f"{n}.png") for n in range(20)]
         budget = ByteBudget(10**8)
-        taking = threading.Thread(target=lambda: arrivals.extend(fetch_each(urls, clients, budget)))
+        def take() -> None:
+            for arrival in fetch_each(urls, clients, budget):
+                arrivals.append(arrival)
+                arrival.release()  # its image is processed
+
+        taking = threading.Thread(target=take)
         taking.start()
         quiet(host, 0.5)
         open_while_held = host.open
@@ -81,7 +87,7 @@ def test_a_body_given_back_makes_room_for_the_next() -> None:
     with counting_host(PNG) as host:
         for arrival in fetch_each([host.url(f"{n}.png") for n in range(12)], clients, budget):
             arrivals.append(arrival)
-            arrival.hold.release()  # its image is processed
+            arrival.release()  # its image is processed
 
     assert len(fetched(arrivals)) == 12
     assert [arrival.result.data for arrival in fetched(arrivals)] == [PNG] * 12  # type: ignore[union-attr]
@@ -98,3 +104,36 @@ def test_s3_sources_take_room_in_the_same_budget(aws: AwsClients) -> None:
     # Had a GetObject taken no room, all three objects would have arrived, and both URLs with them.
     assert len(fetched(arrivals)) == 2 and len(no_room(arrivals)) == 3
     assert budget.peak == 2 * len(PNG)
+
+
+def test_fast_sources_run_no_more_than_two_images_per_worker_ahead_of_the_workers() -> None:
+    clients = AwsClients(settings(worker_count=2, fetch_memory_bytes=10**8), session=admin_session())
+    with counting_host(PNG) as host:
+        arrivals = fetch_each([host.url(f"{n}.png") for n in range(20)], clients, ByteBudget(10**8))
+        waiting = [next(arrivals) for _ in range(4)]  # the workers are busy: nothing is processed yet
+        quiet(host, 1.0)
+        asked_while_busy = host.requests
+        waiting[0].release()  # one image processed: one more fetch
+        quiet(host, 0.5)
+        asked_after_one = host.requests
+        for arrival in itertools.chain(waiting[1:], arrivals):
+            arrival.release()
+
+    assert (asked_while_busy, asked_after_one) == (4, 5)
+    assert host.requests == 20
+
+
+def test_slow_hosts_stop_counting_against_the_lead_and_overlap() -> None:
+    clients = AwsClients(settings(worker_count=1, fetch_concurrency=8, fetch_timeout_seconds=10,
+                                  fetch_memory_bytes=10**8), session=admin_session())
+    with counting_host(PNG) as host:
+        host.gate.clear()  # every answer waits after its headers: the host is slow
+        arrivals = fetch_each([host.url(f"{n}.png") for n in range(8)], clients, ByteBudget(10**8))
+        taking = threading.Thread(target=lambda: [arrival.release() for arrival in arrivals])
+        taking.start()
+        quiet(host, 1.0)
+        open_while_slow = host.open
+        host.gate.set()
+        taking.join(30)
+
+    assert open_while_slow == 8  # a lead of 2 does not hold slow fetches to 2

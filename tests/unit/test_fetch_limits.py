@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.errors import NoRoom, StoreError
-from core.fetching.limits import ByteBudget
+from core.fetching.limits import Abandoned, ByteBudget, Lead
 from core.settings import Settings
 
 
@@ -50,3 +50,25 @@ def test_no_room_by_the_deadline_is_our_own_load_and_holds_nothing() -> None:
 def test_the_budget_must_hold_the_largest_image() -> None:
     with pytest.raises(ValueError, match=r"FETCH_MEMORY_BYTES .* must be at least MAX_IMAGE_BYTES"):
         Settings(max_image_bytes=2_000_000, fetch_memory_bytes=1_000_000)
+
+
+def test_a_fetch_waiting_for_the_lead_never_starts_once_its_batch_lets_go() -> None:
+    lead = Lead(1)
+    started: list[str] = []
+
+    def second() -> None:
+        try:
+            with lead.fetching():
+                started.append("second")
+        except Abandoned:
+            started.append("abandoned")
+
+    with lead.fetching() as first:
+        first.arrived()  # its image waits for a worker, who never comes
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive()
+        lead.close()
+        waiting.join(5)
+    assert started == ["abandoned"]
