@@ -128,8 +128,13 @@ def test_slow_hosts_stop_counting_against_the_lead_and_overlap() -> None:
                                   fetch_memory_bytes=10**8), session=admin_session())
     with counting_host(PNG) as host:
         host.gate.clear()  # every answer waits after its headers: the host is slow
-        arrivals = fetch_each([host.url(f"{n}.png") for n in range(8)], clients, ByteBudget(10**8))
-        taking = threading.Thread(target=lambda: [arrival.release() for arrival in arrivals])
+        urls = [host.url(f"{n}.png") for n in range(8)]
+
+        def take() -> None:
+            for arrival in fetch_each(urls, clients, ByteBudget(10**8)):
+                arrival.release()  # its image is processed
+
+        taking = threading.Thread(target=take)
         taking.start()
         quiet(host, 1.0)
         open_while_slow = host.open
