@@ -4,7 +4,7 @@ Its event source (infra/template.yaml) passes only the events' own items, in bat
 a failed batch nor takes partial responses: a batch that fails is retried from its first record, which
 is what counting's checkpoints expect. Only our store's failures fail a batch; a change that cannot be
 applied is passed by (core.store.counting), logged with its key and counted in ChangesSkipped, which
-the ChangesSkippedAlarm watches: `python -m core recount` then puts its minute right.
+the ChangesSkippedAlarm watches.
 """
 
 from __future__ import annotations
