@@ -30,6 +30,10 @@ COPY .streamlit/config.toml .streamlit/config.toml
 COPY core/ core/
 COPY dashboard/ dashboard/
 COPY infra/entrypoint.sh /usr/local/bin/entrypoint.sh
+# The project's licence, and the licences of what the image installs: `make dashboard-notices` writes them
+# from requirements/dashboard.txt before the build (`make deploy` does; docs/licences.md).
+COPY LICENSE LICENSE
+COPY dist/dashboard/THIRD_PARTY_NOTICES THIRD_PARTY_NOTICES
 
 USER 10001
 EXPOSE 8080

@@ -21,6 +21,7 @@ ENABLE_LOGIN="${ENABLE_LOGIN:-false}"
 DESIRED_COUNT="${DESIRED_COUNT:-1}"
 KEEP_IMAGES="${KEEP_IMAGES:-10}"
 ZIP=dist/lambda_consumer.zip
+NOTICES=dist/dashboard/THIRD_PARTY_NOTICES
 TEMPLATE=infra/template.yaml
 
 # shellcheck source=infra/common.sh
@@ -34,6 +35,8 @@ export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text) \
     || die "No working AWS credentials: run 'aws configure' or 'aws sso login', then try again."
 [ -f "$ZIP" ] || die "$ZIP is missing: run 'make lambda-zip' (or deploy with 'make deploy', which builds it)."
+# The image copies it: the licences of the packages it installs (docs/licences.md).
+[ -f "$NOTICES" ] || die "$NOTICES is missing: run 'make dashboard-notices' (or deploy with 'make deploy', which writes it)."
 [[ "$KEEP_IMAGES" =~ ^[1-9][0-9]*$ ]] || die "KEEP_IMAGES must be a whole number of images, 1 or more."
 echo "Account $ACCOUNT, region $AWS_REGION, stack $STACK_NAME, Lambda architecture $ARCHITECTURE."
 

@@ -16,6 +16,7 @@ import yaml
 
 from local.run import streamlit_command
 from tests.infra.paths import ROOT, checkov_tool, venv_tool
+from tools import notices
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "infra" / "entrypoint.sh"
@@ -71,6 +72,15 @@ def test_build_context_holds_every_file_the_image_copies() -> None:
         if source != ".":
             assert f"!{source}" in ignore, f"{source} is copied but .dockerignore leaves it out"
     assert ".streamlit/secrets.toml" not in {line.lstrip("!") for line in ignore}
+
+
+def test_the_image_carries_the_licence_and_the_notices_make_deploy_writes_before_it_builds() -> None:
+    (workdir,) = instruction("WORKDIR")
+    copies = {tuple(args.split()) for args in instruction("COPY")}
+    assert {("LICENSE", "LICENSE"), (notices.DASHBOARD_NOTICES, notices.FILE_NAME)} <= copies
+    assert workdir == "/app"  # so /app/LICENSE and /app/THIRD_PARTY_NOTICES, beside the code
+    deploy = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("deploy:"))
+    assert "dashboard-notices" in deploy.split()
 
 
 def test_hadolint_passes() -> None:

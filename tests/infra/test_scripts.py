@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.paths import ROOT, venv_tool
+from tools.notices import DASHBOARD_NOTICES
 
 SCRIPTS = [ROOT / "infra" / name
            for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh", "slim-packages.sh")]
@@ -42,12 +43,13 @@ def test_shellcheck_passes(script: Path) -> None:
 
 @pytest.fixture()
 def checkout(tmp_path: Path) -> Path:
-    """A copy of the files the scripts use, with the Lambda zip already built."""
+    """A copy of the files the scripts use, with the Lambda zip and the image's notices already built."""
     (tmp_path / "infra").mkdir()
     for name in ("deploy.sh", "destroy.sh", "common.sh", "template.yaml"):
         shutil.copy(ROOT / "infra" / name, tmp_path / "infra" / name)
-    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "dashboard").mkdir(parents=True)
     (tmp_path / "dist" / "lambda_consumer.zip").write_bytes(b"zip")
+    (tmp_path / DASHBOARD_NOTICES).write_text("notices")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("aws", "sam", "docker"):
@@ -147,6 +149,14 @@ def test_deploy_without_the_zip_stops_before_touching_aws_resources(checkout: Pa
     result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
     assert result.returncode != 0
     assert "make lambda-zip" in result.stderr
+    assert not [c for c in calls if c.startswith(("docker build", "sam", "aws ecr create"))]
+
+
+def test_deploy_without_the_images_notices_stops_before_touching_aws_resources(checkout: Path) -> None:
+    (checkout / DASHBOARD_NOTICES).unlink()
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
+    assert result.returncode != 0
+    assert "make dashboard-notices" in result.stderr
     assert not [c for c in calls if c.startswith(("docker build", "sam", "aws ecr create"))]
 
 
