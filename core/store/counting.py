@@ -240,8 +240,9 @@ def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change], co
 def _count(table: str, minute: datetime, shard: int, events: int, failed: int, days: int) -> UpdateTypeDef:
     """One counter of `minute`: events and failures added (negative for deletes). With a retention, it
     expires at the end of its minute plus the retention, never before the events it counts."""
-    update = "ADD events :events, failed :failed"
-    given: dict[str, Any] = values(events=events, failed=failed)
+    # The revision tells a recount (core/ops/recount.py) that a change was added while it counted.
+    update = "ADD events :events, failed :failed, revision :one"
+    given: dict[str, Any] = values(events=events, failed=failed, one=1)
     if days:
         update += f" SET {keys.TTL_ATTRIBUTE} = if_not_exists({keys.TTL_ATTRIBUTE}, :expires)"
         given[":expires"] = expiry(minute + timedelta(minutes=1), days)[keys.TTL_ATTRIBUTE]
