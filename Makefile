@@ -85,7 +85,8 @@ lint-infra: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/shellcheck -x infra/*.sh
 
 ## lock: recompile requirements/*.txt from requirements/*.in (needs the package index); dev first, the
-## others constrained to it, so every deployable ships the versions the tests ran
+## others constrained to it, so every deployable ships the versions the tests ran; then pin the Dockerfile's
+## base image to the digest its tag names today (needs Docker Hub; tools/base_image.py)
 LOCK := $(CURDIR)/$(BIN)/uv pip compile --quiet --generate-hashes
 # Lambda's Python runtime ships boto3 and these; the X-Ray SDK (the tracer extra) depends on botocore, so
 # the zip would otherwise carry a second botocore. tools/lambda_zip.py installs the lock with --no-deps.
@@ -98,6 +99,7 @@ lock: $(VENV)/.installed-dev
 	  -o checkov.txt
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
 	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt $(LAMBDA_RUNTIME_PACKAGES:%=--no-emit-package %)
+	$(BIN)/python -m tools.base_image
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

@@ -11,8 +11,8 @@ is delivered. A redelivered Kinesis record that the consumer writes again change
 A change that cannot be applied is passed by, not retried: an item under an event's key that is no event
 this version reads, or a change whose counter DynamoDB refuses (ValidationException: a counter someone
 edited by hand). The checkpoint moves past it alone, the rest of the batch is counted exactly once, and it
-comes back in `Applied.skipped` for the aggregator to report: its minute's count stays short by it. A
-failure of our store itself (throttling, an outage, a refusal even of the checkpoint) is raised,
+comes back in `Applied.skipped` for the aggregator to report (`python -m core recount` puts its minute
+right). A failure of our store itself (throttling, an outage, a refusal even of the checkpoint) is raised,
 and the batch is delivered again.
 
 Writes per batch, whatever its size: the checkpoint, one counter per minute it spans, one LATEST item.

@@ -57,6 +57,12 @@ def test_apprunner_runs_the_same_command_on_the_same_port() -> None:
     assert "pip3 install --require-hashes -r requirements/dashboard.txt" in config["run"]["pre-run"]
 
 
+def test_apprunner_never_serves_the_dashboard_without_a_login() -> None:
+    config = yaml.safe_load((ROOT / "apprunner.yaml").read_text())
+    env = {entry["name"]: entry["value"] for entry in config["run"]["env"]}
+    assert env["REQUIRE_LOGIN"] == "true"
+
+
 def test_container_runs_as_a_non_root_user_with_a_health_check() -> None:
     (user,) = instruction("USER")
     assert user not in {"root", "0"} and not user.startswith("0:")

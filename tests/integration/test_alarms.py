@@ -153,7 +153,7 @@ def test_every_alarm_is_accepted_by_cloudwatch_and_notifies_the_topic(
     aws: AwsClients, template: Template
 ) -> None:
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 11
+    assert len(alarms) == 12
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [template.resolve({"Ref": "AlarmTopic"})], name
         aws.cloudwatch.put_metric_alarm(AlarmName=name, **alarm)
