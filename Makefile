@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 3
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
 
-.PHONY: run stack test lint typecheck venv clean deploy destroy lint-infra lambda-zip bench soak lock
+.PHONY: run stack test rehearse lint typecheck venv clean deploy destroy lint-infra lambda-zip bench soak lock
 
 $(VENV)/.installed-%: requirements/%.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+## rehearse: the stack created, run, updated and deleted in the local AWS's CloudFormation, with the defaults
+## and with every option on (docs/deploying.md, "Rehearsing a deployment"); `make test` runs it too
+rehearse: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/infra/test_rehearsal.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
