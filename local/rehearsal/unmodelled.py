@@ -79,10 +79,9 @@ IGNORED: tuple[Ignored, ...] = (
             f"{TEMPLATE_TEST}: TTL on the attribute the code writes, point-in-time recovery; the rehearsal "
             "sees the code write that attribute once a retention is set"),
     Ignored("AWS::Lambda::Function", ("TracingConfig", "Architectures", "LoggingConfig"),
-            f"{TEMPLATE_TEST}: tracing only when on, each function logging to its group; the rehearsal takes "
-            "the log groups from the stack"),
-    Ignored("AWS::EC2::SecurityGroup", ("SecurityGroupEgress",),
-            f"{TEMPLATE_TEST}: only the load balancer reaches the tasks; checkov"),
+            f"{TEMPLATE_TEST}: tracing only when on, each function logging to its group; cfn-lint; the "
+            "rehearsal takes the log groups from the stack"),
+    Ignored("AWS::EC2::SecurityGroup", ("SecurityGroupEgress",), "cfn-lint, checkov"),
     Ignored("AWS::ElasticLoadBalancingV2::LoadBalancer", ("LoadBalancerAttributes",),
             f"{TEMPLATE_TEST}: a sticky load balancer that keeps WebSockets open"),
     Ignored("AWS::ElasticLoadBalancingV2::TargetGroup", ("TargetGroupAttributes",),
@@ -90,11 +89,12 @@ IGNORED: tuple[Ignored, ...] = (
     Ignored("AWS::ECS::TaskDefinition",
             ("Cpu", "NetworkMode", "RequiresCompatibilities", "RuntimePlatform", "ExecutionRoleArn",
              "TaskRoleArn"),
-            f"{TEMPLATE_TEST}: a read-only root with the image's volumes writable; checkov"),
+            f"{TEMPLATE_TEST}: a read-only root with the image's volumes writable; cfn-lint, checkov; the "
+            "rehearsal gives the dashboard the policies of the stack's DashboardTaskRole"),
     Ignored("AWS::ECS::Service",
             ("LaunchType", "NetworkConfiguration", "DeploymentConfiguration",
              "HealthCheckGracePeriodSeconds"),
-            f"{TEMPLATE_TEST}: only the load balancer reaches the tasks; cfn-lint"),
+            "cfn-lint, checkov"),
 )
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 
