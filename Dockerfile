@@ -1,5 +1,5 @@
 # The dashboard container: ECS Fargate runs it behind the load balancer that infra/template.yaml creates.
-FROM python:3.12-slim
+FROM python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
 # MALLOC_MMAP_THRESHOLD_: buffers of 1 MiB or more are mapped and unmapped, not kept in each thread's
 # malloc arena. Each session's script runs on its own thread; without it four concurrent uploads of a
@@ -30,6 +30,10 @@ COPY .streamlit/config.toml .streamlit/config.toml
 COPY core/ core/
 COPY dashboard/ dashboard/
 COPY infra/entrypoint.sh /usr/local/bin/entrypoint.sh
+# The project's licence, and the licences of what the image installs: `make dashboard-notices` writes them
+# from requirements/dashboard.txt before the build (`make deploy` does; docs/licences.md).
+COPY LICENSE LICENSE
+COPY dist/dashboard/THIRD_PARTY_NOTICES THIRD_PARTY_NOTICES
 
 USER 10001
 EXPOSE 8080

@@ -11,8 +11,11 @@ DASHBOARD_PORT ?= 8501
 PYTEST_WORKERS ?= 3
 # Lambda architecture for `make lambda-zip` and `make deploy`: x86_64 or arm64.
 ARCH ?= x86_64
+# The zip's image codecs: full, or permissive (without the GPL-licensed HEIC and JPEG XL ones; docs/licences.md).
+CODECS ?= full
 
-.PHONY: run stack test rehearse lint typecheck venv clean deploy destroy lint-infra lambda-zip bench soak lock
+.PHONY: run stack test rehearse lint typecheck venv clean deploy destroy lint-infra lambda-zip dashboard-notices \
+	bench soak lock
 
 $(VENV)/.installed-%: requirements/%.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,12 +67,17 @@ bench: $(VENV)/.installed-bench
 	-command -v npm >/dev/null && npm ci --prefix bench/sharp --no-audit --no-fund --silent
 	$(BIN)/python -m bench
 
-## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64) in dist/lambda_consumer.zip; prints its size
+## lambda-zip: the consumer's Lambda zip (Python 3.12, ARCH=x86_64|arm64, CODECS=full|permissive) in
+## dist/lambda_consumer.zip, with LICENSE and THIRD_PARTY_NOTICES inside; prints its size
 lambda-zip: $(VENV)/.installed-dev
-	$(BIN)/python -m tools.lambda_zip --arch $(ARCH)
+	$(BIN)/python -m tools.lambda_zip --arch $(ARCH) --codecs $(CODECS)
+
+## dashboard-notices: the dashboard image's THIRD_PARTY_NOTICES (dist/dashboard/), which the Dockerfile copies
+dashboard-notices: $(VENV)/.installed-dev
+	$(BIN)/python -m tools.notices
 
 ## deploy: build the Lambda zip and the dashboard image, push it, deploy the stack (docs/deploying.md)
-deploy: $(VENV)/.installed-dev lambda-zip
+deploy: $(VENV)/.installed-dev lambda-zip dashboard-notices
 	ARCHITECTURE=$(ARCH) bash infra/deploy.sh
 
 ## destroy: delete the stack and the image repository; keeps bucket and table unless DELETE_DATA=yes
@@ -83,7 +91,8 @@ lint-infra: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/shellcheck -x infra/*.sh
 
 ## lock: recompile requirements/*.txt from requirements/*.in (needs the package index); dev first, the
-## others constrained to it, so every deployable ships the versions the tests ran
+## others constrained to it, so every deployable ships the versions the tests ran; then pin the Dockerfile's
+## base image to the digest its tag names today (needs Docker Hub; tools/base_image.py)
 LOCK := $(CURDIR)/$(BIN)/uv pip compile --quiet --generate-hashes
 # Lambda's Python runtime ships boto3 and these; the X-Ray SDK (the tracer extra) depends on botocore, so
 # the zip would otherwise carry a second botocore. tools/lambda_zip.py installs the lock with --no-deps.
@@ -96,6 +105,7 @@ lock: $(VENV)/.installed-dev
 	  -o checkov.txt
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
 	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt $(LAMBDA_RUNTIME_PACKAGES:%=--no-emit-package %)
+	$(BIN)/python -m tools.base_image
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

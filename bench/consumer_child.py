@@ -15,13 +15,14 @@ import requests
 
 from core.aws import AwsClients
 from core.settings import Settings
+from local.template import Template
 
 
 def run_child(consumer: str, workers: int, event: dict[str, Any], latency_ms: int = 0) -> dict[str, Any]:
     """One consumer on `event` in a fresh process: seconds, peak RSS (MB), batch item failures."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(event, file)
-    env = os.environ | {"WORKER_COUNT": str(workers)}
+    env = os.environ | function_allocator() | {"WORKER_COUNT": str(workers)}
     command = [sys.executable, "-m", "bench.bench_consumer", "--child", consumer, "--event", file.name,
                "--latency-ms", str(latency_ms)]
     emulator_cpu = emulator_cpu_seconds()
@@ -29,6 +30,12 @@ def run_child(consumer: str, workers: int, event: dict[str, Any], latency_ms: in
     emulator_cpu = emulator_cpu_seconds() - emulator_cpu
     os.unlink(file.name)
     return dict(json.loads(done.stdout.strip().splitlines()[-1])) | {"emulator_cpu": emulator_cpu}
+
+
+def function_allocator() -> dict[str, str]:
+    """The glibc malloc tuning the template gives the function (MALLOC_*): the child runs as the function."""
+    environment = Template(Settings()).function().environment
+    return {name: value for name, value in environment.items() if name.startswith("MALLOC_")}
 
 
 def emulator_cpu_seconds() -> float:

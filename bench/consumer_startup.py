@@ -12,7 +12,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tools.lambda_zip import build_zip, interpreter
+from tools.lambda_zip import build_zip
+from tools.wheels import interpreter
 
 TIMED_IMPORT = ("import sys, time; sys.path[:0] = sys.argv[1:]; t = time.perf_counter(); "
                 "import lambda_consumer.handler; print((time.perf_counter() - t) * 1000)")

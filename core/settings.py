@@ -49,9 +49,9 @@ class Settings(BaseSettings):
     # Powertools' own switch, read here too: the consumer builds its X-Ray tracer (200-300 ms of imports)
     # only when tracing is on. The template turns it on with its EnableTracing parameter.
     trace_disabled: bool = Field(True, validation_alias="POWERTOOLS_TRACE_DISABLED")
-    # The dashboard: refuse to serve at all when login is not configured (the template sets it whenever the
-    # dashboard is reachable from more than one address), how long a login lasts, and where logging out
-    # ends the identity provider's session too (Cognito's /logout, behind the load balancer's login).
+    # The dashboard: refuse to serve at all when login is not configured (every deployment sets it), how
+    # long a login lasts, and where logging out ends the identity provider's session too (Cognito's
+    # /logout).
     require_login: bool = Field(False, validation_alias="REQUIRE_LOGIN")
     login_session_seconds: int = Field(43_200, ge=300, le=604_800, validation_alias="LOGIN_SESSION_SECONDS")
     logout_url: str = Field("", validation_alias="LOGOUT_URL")

@@ -50,6 +50,15 @@ REFUSALS = {
 }
 
 
+def login_served_over_https() -> bool:
+    """Whether the login returns the browser to an https:// address ([auth] redirect_uri): the dashboard's
+    public address is then HTTPS, so its cookies may be marked Secure."""
+    try:
+        return str(st.secrets["auth"]["redirect_uri"]).startswith("https://")
+    except Exception:  # no secrets, no [auth], no redirect_uri: a local dashboard over plain HTTP
+        return False
+
+
 def require_login(required: bool) -> None:
     """Stop the page unless the visitor may see it (`required`: REQUIRE_LOGIN); a logged-in visitor gets a
     logout button."""

@@ -1,14 +1,17 @@
 """The login gate in front of Streamlit: ASGI middleware that dashboard/server.py puts before its routes.
 
-Streamlit checks the login only inside a page (st.user). Some of its endpoints never run a page: the upload
-endpoint stores a file for any browser holding an XSRF token and a live session, which a visitor who has
-not logged in has, and /media serves what pages produced (downloads). So, when login is on, this gate:
-- refuses those endpoints to a request without a valid, fresh login cookie (401);
+Streamlit checks the login only inside a page (st.user), and serves much without running one: its page and
+scripts, its WebSocket, /_stcore/metrics and /_stcore/host-config, uploads to a live session (which a
+visitor who has not logged in can open) and /media. So, when login is on, this gate:
+- answers a request without a valid, fresh login cookie itself: a page or file is redirected to Streamlit's
+  login (as st.login does), anything else refused (401), a WebSocket closed; only the health check and the
+  login's own two steps (/auth/login, /oauth2callback, which answer with redirects) reach Streamlit;
 - forgets login cookies older than LOGIN_SESSION_SECONDS (Streamlit honours them for 30 days), and makes
   the ones Streamlit sets last that long in the browser too;
 - on logout, also ends the load balancer's login session and, with LOGOUT_URL, the identity provider's.
 When login is required but not configured, or its settings cannot be read, it serves only the health check.
-In AWS the load balancer asks for the login before any request gets here (infra/template.yaml).
+With a certificate the load balancer asks for the login before any request gets here (infra/template.yaml);
+without one, behind CloudFront, this gate is the login's only door.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import cookie_parser
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from streamlit.user_info import generate_login_redirect_url
 from streamlit.web.server.server_util import get_cookie_secret
 
 from core.settings import Settings
@@ -29,8 +33,9 @@ from dashboard.auth import REFUSALS, LoginState, login_state
 USER_COOKIE = "_streamlit_user"  # Streamlit's login cookie (its tokens cookie and chunks share the prefix)
 # The load balancer's login session (authenticate-cognito), split into -0, -1, … when large.
 BALANCER_COOKIES = tuple(f"AWSELBAuthSessionCookie-{n}" for n in range(4))
-NO_PAGE_RUN = ("/_stcore/upload_file/", "/media/")  # served without running a page, so without its check
 ALWAYS_SERVED = ("/_stcore/health",)  # the load balancer's health check
+LOGIN_FLOW = ("/auth/login", "/oauth2callback")  # the login itself: both answer only with redirects
+PROVIDER = "default"  # Streamlit's name for the one provider a flat [auth] section configures
 LOGOUT_PATH = "/auth/logout"
 _MAX_AGE = re.compile(rb"max-age=\d+", re.IGNORECASE)
 
@@ -54,8 +59,8 @@ class LoginGate:
             await self.app(scope, receive, send)
             return
         scope, logged_in = self.without_stale_logins(scope)
-        if not logged_in and scope["path"].startswith(NO_PAGE_RUN):
-            await refuse(scope, receive, send, 401, "Log in first: this needs a logged-in session.")
+        if not logged_in and scope["path"] not in ALWAYS_SERVED + LOGIN_FLOW:
+            await ask_for_login(scope, receive, send)
             return
         await self.app(scope, receive, self.rewriting(send, scope["path"]))
 
@@ -112,6 +117,17 @@ def _sets_login(name: bytes, value: bytes) -> bool:
 def _header(scope: Scope, name: bytes) -> str:
     values: Iterable[tuple[bytes, bytes]] = scope.get("headers", [])
     return "; ".join(v.decode("latin-1") for k, v in values if k == name)
+
+
+async def ask_for_login(scope: Scope, receive: Receive, send: Send) -> None:
+    """A visitor who has not logged in: a page or file fetched is sent where st.login sends the browser
+    (Streamlit's /auth/login, which redirects to the provider); anything else is refused."""
+    if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        response: Any = RedirectResponse(generate_login_redirect_url(PROVIDER), status_code=302,
+                                         headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)
+        return
+    await refuse(scope, receive, send, 401, "Log in first: this needs a logged-in session.")
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send, status: int, reason: str) -> None:

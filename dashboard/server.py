@@ -1,4 +1,5 @@
-"""The dashboard's server: Streamlit's app (dashboard/app.py) behind the login gate (dashboard/gate.py).
+"""The dashboard's server: Streamlit's app (dashboard/app.py) behind the login gate (dashboard/gate.py), with
+the security headers (dashboard/headers.py) on every answer, the gate's included.
 
 `streamlit run dashboard/server.py` finds `app` and serves it with Streamlit's own server (uvicorn), with
 every flag and config option as before. Building the App at import is what an ASGI entry module is for:
@@ -11,5 +12,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from dashboard.gate import LoginGate
+from dashboard.headers import SecurityHeaders
 
-app = st.App("app.py", middleware=[Middleware(LoginGate)])
+# The first is the outermost: the headers go on the gate's own answers too.
+app = st.App("app.py", middleware=[Middleware(SecurityHeaders), Middleware(LoginGate)])

@@ -5,7 +5,7 @@
 # Settings, all from the environment (docs/deploying.md explains each):
 #   STACK_NAME=image-processor  AWS_REGION=<your CLI default>  ARCHITECTURE=x86_64|arm64 (of the Lambda zip)
 #   ALLOWED_CIDR=<your public address>/32  STREAM_ARN=<existing stream, else one is created>
-#   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  ENABLE_LOGIN=false  DESIRED_COUNT=1
+#   DOMAIN_NAME=  CERTIFICATE_ARN=  HOSTED_ZONE_ID=  REQUIRE_MFA=true  DESIRED_COUNT=1
 #   ALARM_EMAIL=<address the alarms mail>  ENABLE_TRACING=false  LOGIN_SESSION_SECONDS=43200
 #   IMAGE_RETENTION_DAYS=0  EVENT_RETENTION_DAYS=0 (0 keeps them)  KEEP_IMAGES=10 (dashboard images in ECR)
 #   STREAM_KMS_KEY_ARN=<the existing stream's customer managed key>  SOURCE_BUCKETS=<other buckets, a,b>
@@ -17,10 +17,10 @@ STACK_NAME="${STACK_NAME:-image-processor}"
 AWS_REGION="${AWS_REGION:-$(aws configure get region 2>/dev/null || true)}"
 ARCHITECTURE="${ARCHITECTURE:-x86_64}"
 DASHBOARD_REPOSITORY="${DASHBOARD_REPOSITORY:-image-processor-dashboard}"
-ENABLE_LOGIN="${ENABLE_LOGIN:-false}"
 DESIRED_COUNT="${DESIRED_COUNT:-1}"
 KEEP_IMAGES="${KEEP_IMAGES:-10}"
 ZIP=dist/lambda_consumer.zip
+NOTICES=dist/dashboard/THIRD_PARTY_NOTICES
 TEMPLATE=infra/template.yaml
 
 # shellcheck source=infra/common.sh
@@ -34,16 +34,27 @@ export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text) \
     || die "No working AWS credentials: run 'aws configure' or 'aws sso login', then try again."
 [ -f "$ZIP" ] || die "$ZIP is missing: run 'make lambda-zip' (or deploy with 'make deploy', which builds it)."
+# The image copies it: the licences of the packages it installs (docs/licences.md).
+[ -f "$NOTICES" ] || die "$NOTICES is missing: run 'make dashboard-notices' (or deploy with 'make deploy', which writes it)."
 [[ "$KEEP_IMAGES" =~ ^[1-9][0-9]*$ ]] || die "KEEP_IMAGES must be a whole number of images, 1 or more."
 echo "Account $ACCOUNT, region $AWS_REGION, stack $STACK_NAME, Lambda architecture $ARCHITECTURE."
 
 if [ -z "${ALLOWED_CIDR:-}" ]; then
-    # Closed by default: only the address deploying can open the dashboard until login is configured.
+    # An extra on top of the login: by default only the address deploying reaches even the login page.
     ip=$(curl -fsS --max-time 10 https://checkip.amazonaws.com | tr -d '[:space:]') \
         || die "Could not find your public address; set ALLOWED_CIDR (e.g. ALLOWED_CIDR=203.0.113.7/32)."
     ALLOWED_CIDR="$ip/32"
 fi
-echo "The dashboard will accept connections from $ALLOWED_CIDR."
+echo "The dashboard will accept connections from $ALLOWED_CIDR, each behind the Cognito login."
+if [ -z "${CERTIFICATE_ARN:-}" ]; then
+    # No certificate: CloudFront serves HTTPS, and only its origin-facing servers may reach the load balancer.
+    PREFIX_LIST=$(aws ec2 describe-managed-prefix-lists \
+        --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing \
+        --query 'PrefixLists[0].PrefixListId' --output text)
+    [[ "$PREFIX_LIST" == pl-* ]] \
+        || die "Could not find CloudFront's origin-facing prefix list in $AWS_REGION (got '$PREFIX_LIST')."
+    echo "No certificate: CloudFront will serve HTTPS on its own name (its servers: prefix list $PREFIX_LIST)."
+fi
 
 step "2/6 Making sure the ECR repository $DASHBOARD_REPOSITORY exists"
 if ! aws ecr describe-repositories --repository-names "$DASHBOARD_REPOSITORY" >/dev/null 2>&1; then
@@ -80,8 +91,9 @@ overrides=(
     "DashboardDesiredCount=$DESIRED_COUNT"
     "AllowedIngressCidr=$ALLOWED_CIDR"
     "Architecture=$ARCHITECTURE"
-    "EnableLogin=$ENABLE_LOGIN"
 )
+[ -n "${PREFIX_LIST:-}" ] && overrides+=("CloudFrontPrefixListId=$PREFIX_LIST")
+[ -n "${REQUIRE_MFA:-}" ] && overrides+=("RequireMfa=$REQUIRE_MFA")
 [ -n "${STREAM_ARN:-}" ] && overrides+=("StreamArn=$STREAM_ARN")
 [ -n "${STREAM_KMS_KEY_ARN:-}" ] && overrides+=("StreamKmsKeyArn=$STREAM_KMS_KEY_ARN")
 [ -n "${SOURCE_BUCKETS:-}" ] && overrides+=("SourceBuckets=$SOURCE_BUCKETS")
@@ -116,6 +128,8 @@ Send a first event (AWS CLI v2), with any JPEG or PNG of yours:
   aws kinesis put-record --stream-name $stream --partition-key demo --cli-binary-format raw-in-base64-out \\
     --data '{"ImageUrl": "s3://$bucket/incoming/photo.jpg", "Description": "first event"}'
 EOF
-if [ "$ENABLE_LOGIN" = "true" ]; then
-    echo "Login is on: create a user with docs/deploying.md, 'Enable login with Amazon Cognito'."
-fi
+cat <<EOF
+
+Open $(output DashboardUrl) and log in. Create each user first (Cognito mails a temporary password):
+  aws cognito-idp admin-create-user --user-pool-id $(output UserPoolId) --username you@example.com
+EOF

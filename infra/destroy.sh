@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Remove what `make deploy` created (`make destroy` runs this). The bucket and the table are kept,
-# so images and events survive, unless DELETE_DATA=yes.
+# Remove what `make deploy` created (`make destroy` runs this). The bucket, the table and the user pool are
+# kept, so images, events and users survive, unless DELETE_DATA=yes.
 #
 # Settings: STACK_NAME=image-processor  AWS_REGION=<your CLI default>  DELETE_DATA=no|yes
 #           DASHBOARD_REPOSITORY=image-processor-dashboard
@@ -25,6 +25,7 @@ aws cloudformation describe-stacks --stack-name "$STACK_NAME" >/dev/null 2>&1 \
 # Read before deleting: the outputs go with the stack, the retained resources do not.
 bucket=$(output BucketName)
 table=$(output TableName)
+pool=$(output UserPoolId)
 
 step "2/4 Deleting stack $STACK_NAME (a few minutes)"
 sam delete --stack-name "$STACK_NAME" --region "$AWS_REGION" --no-prompts
@@ -37,15 +38,23 @@ else
     echo "Not found; nothing to do."
 fi
 
-step "4/4 Data: bucket $bucket, table $table"
+step "4/4 Data: bucket $bucket, table $table, user pool $pool"
 if [ "$DELETE_DATA" = "yes" ]; then
     aws s3 rb "s3://$bucket" --force
+    # The table and the pool are protected from deletion; only this deliberate step turns it off.
+    aws dynamodb update-table --table-name "$table" --no-deletion-protection-enabled >/dev/null
+    aws dynamodb wait table-exists --table-name "$table"
     aws dynamodb delete-table --table-name "$table" >/dev/null
-    echo "Deleted both."
+    aws cognito-idp update-user-pool --user-pool-id "$pool" --deletion-protection INACTIVE
+    aws cognito-idp delete-user-pool --user-pool-id "$pool"
+    echo "Deleted all three."
 else
     cat <<EOF
 Kept (the stack retains them so a mistaken destroy loses nothing). To delete them later:
   aws s3 rb s3://$bucket --force
+  aws dynamodb update-table --table-name $table --no-deletion-protection-enabled
   aws dynamodb delete-table --table-name $table
+  aws cognito-idp update-user-pool --user-pool-id $pool --deletion-protection INACTIVE
+  aws cognito-idp delete-user-pool --user-pool-id $pool
 EOF
 fi

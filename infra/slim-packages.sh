@@ -8,7 +8,10 @@
 set -eu
 site="$1"
 data="$2"
-find "$site" -depth -type d -name tests -exec rm -rf {} +
-find "$site" -depth -type d -name include \( -path "*/numpy/*" -o -path "*/pyarrow/*" \) -exec rm -rf {} +
+# Never in a package's *.dist-info: its licence files keep their source paths there (numpy's libdivide licence
+# is under licenses/numpy/_core/include/), and the image must keep them.
+find "$site" -depth -type d -name tests -not -path "*.dist-info/*" -exec rm -rf {} +
+find "$site" -depth -type d -name include \( -path "*/numpy/*" -o -path "*/pyarrow/*" \) -not -path "*.dist-info/*" \
+    -exec rm -rf {} +
 find "$site" -type f \( -name "*.pyx" -o -name "*.pxd" -o -name "*.pxi" \) -delete
 rm -rf "$data/jupyter"

@@ -18,10 +18,8 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 from core import errors
 from core.ingest.batch import Outcome
 from core.models import EventStatus
+from lambda_consumer.emf import provider
 
-NAMESPACE = "ImageProcessor"
-# Powertools' "service" dimension, set to the function's name: two stacks in one account never mix.
-SERVICE_DIMENSION = "service"
 FAILURE_KIND_DIMENSION = "FailureKind"
 
 EVENTS_STORED = "EventsStored"  # new events stored (a redelivered record is not counted again)
@@ -74,12 +72,8 @@ def figures(outcomes: Sequence[Outcome]) -> BatchFigures:
 
 
 def publish(figures: BatchFigures, function_name: str, request_id: str) -> None:
-    """Write the batch's figures to stdout as EMF: one line for the batch, one per failure kind seen.
-
-    Each line also names the invocation (not a dimension: metadata CloudWatch keeps in the log only),
-    so the log viewer shows it with the invocation's other lines.
-    """
-    batch = _provider(function_name, request_id)
+    """Write the batch's figures to stdout as EMF: one line for the batch, one per failure kind seen."""
+    batch = provider(function_name, request_id, "batch metrics")
     counts = {EVENTS_STORED: figures.stored, EVENTS_FAILED: figures.failed.total(),
               RECORDS_RETRIED: figures.retried.total(), RECORDS_REDELIVERED: figures.redelivered}
     for name, count in counts.items():
@@ -92,17 +86,10 @@ def publish(figures: BatchFigures, function_name: str, request_id: str) -> None:
     # The totals above carry only the service dimension (what the alarms watch); these add the kind.
     for name, counter in ((EVENTS_FAILED, figures.failed), (RECORDS_RETRIED, figures.retried)):
         for kind, count in sorted(counter.items()):
-            by_kind = _provider(function_name, request_id)
+            by_kind = provider(function_name, request_id, "batch metrics")
             by_kind.add_dimension(name=FAILURE_KIND_DIMENSION, value=kind)
             by_kind.add_metric(name=name, unit=MetricUnit.Count, value=count)
             by_kind.flush_metrics()
-
-
-def _provider(function_name: str, request_id: str) -> AmazonCloudWatchEMFProvider:
-    provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=function_name)
-    provider.add_metadata(key="message", value="batch metrics")
-    provider.add_metadata(key="function_request_id", value=request_id)
-    return provider
 
 
 def _add_values(

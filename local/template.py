@@ -73,7 +73,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"  # the two without "Fn::"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt":
@@ -207,6 +207,15 @@ class Template:
 
     def condition(self, name: str) -> bool:
         return self._truth(self.document["Conditions"][name])
+
+    def broken_rules(self) -> list[str]:
+        """What CloudFormation would refuse these parameters with: each failing rule assertion's text."""
+        broken = []
+        for rule in self.document.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self._truth(rule["RuleCondition"]):
+                continue
+            broken += [a["AssertDescription"] for a in rule["Assertions"] if not self._truth(a["Assert"])]
+        return broken
 
     def _truth(self, node: Any) -> bool:
         (name, argument), = node.items()

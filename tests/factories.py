@@ -502,10 +502,10 @@ def record_data(record: Mapping[str, Any]) -> bytes:
     return base64.b64decode(record["kinesis"]["data"])
 
 
-def lambda_context() -> LambdaContext:
+def lambda_context(function: str = "image-processor-consumer") -> LambdaContext:
     """The context Lambda's Python runtime passes: a fresh request id, a minute left to run."""
-    context = LocalContext("image-processor-consumer", FUNCTION_ARN, 1024, str(uuid.uuid4()),
-                           "/aws/lambda/image-processor-consumer", "2026/01/01/[$LATEST]0",
+    context = LocalContext(function, FUNCTION_ARN.replace("image-processor-consumer", function), 1024,
+                           str(uuid.uuid4()), f"/aws/lambda/{function}", "2026/01/01/[$LATEST]0",
                            time.monotonic() + 60)
     # LocalContext has every attribute of Lambda's context; LambdaContext is Powertools' type for it.
     return cast(LambdaContext, context)

@@ -15,17 +15,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from core.aws import AwsClients
-from core.fetching.fetch import Fetched, fetch_image
+from core.fetching.fetch import Fetched, fetch_image, is_s3
 from core.fetching.limits import LEAD_PER_WORKER, ByteBudget, Hold, Lead, Ticket
 
 
 @dataclass(frozen=True)
-class Arrival:
-    """One fetch's result (the image, or why there is none), the room its body holds in the budget and its
-    place in the lead: `release` them once the image is processed."""
+class Claim:
+    """What a fetched image holds until it is processed: room in the budget and a place in the lead. Kept
+    apart from the image, so that whoever releases it later does not keep the image's bytes alive."""
 
-    index: int  # of its URL in the list asked for
-    result: Fetched | Exception
     hold: Hold
     ticket: Ticket
 
@@ -33,6 +31,19 @@ class Arrival:
         """Its image is processed: room for another body, and another fetch may start (safe to repeat)."""
         self.hold.release()
         self.ticket.processed()
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One fetch's result (the image, or why there is none) and its claim: release it once the image is
+    processed."""
+
+    index: int  # of its URL in the list asked for
+    result: Fetched | Exception
+    claim: Claim
+
+    def release(self) -> None:
+        self.claim.release()
 
 
 def fetch_each(urls: Sequence[str], clients: AwsClients, budget: ByteBudget) -> Iterator[Arrival]:
@@ -46,7 +57,8 @@ def fetch_each(urls: Sequence[str], clients: AwsClients, budget: ByteBudget) -> 
         futures = {pool.submit(_fetch, url, clients, budget, lead): index for index, url in enumerate(urls)}
         for future in as_completed(futures):
             index = futures.pop(future)  # as_completed lets go of it too: a processed body is freed
-            yield Arrival(index, *future.result())
+            result, hold, ticket = future.result()
+            yield Arrival(index, result, Claim(hold, ticket))
     finally:
         lead.close()
         pool.shutdown(wait=True, cancel_futures=True)  # a fetch running ends by its deadline
@@ -57,7 +69,7 @@ def _fetch(
 ) -> tuple[Fetched | Exception, Hold, Ticket]:
     """One fetch, once the lead allows; room for its body is waited for until its deadline at most (the
     wait is part of it)."""
-    with lead.fetching() as ticket:
+    with lead.fetching(ages=not is_s3(url)) as ticket:
         hold = budget.hold(until=time.monotonic() + clients.settings.fetch_timeout_seconds)
         try:
             fetched = fetch_image(url, clients, room=hold.reserve)

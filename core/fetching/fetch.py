@@ -73,9 +73,14 @@ class Fetched:
     final_url: str  # after redirects (or the s3:// url)
 
 
+def is_s3(url: str) -> bool:
+    """Whether the source is an object in a bucket (GetObject) rather than a URL."""
+    return url[:5].lower() == "s3://"
+
+
 def fetch_image(url: str, clients: AwsClients, room: Room | None = None) -> Fetched:
     """s3:// via GetObject, http(s) via the SSRF guard; raises FetchRefused/FetchFailed/StoreUnavailable."""
-    if url[:5].lower() == "s3://":
+    if is_s3(url):
         return fetch_s3(url, clients, room)
     return fetch_http(url, clients.settings, room=room)
 

@@ -8,12 +8,14 @@ body did not need once read, and the rest when its image is processed or the fet
 Room alone lets fast sources (a bucket, a nearby host) run far ahead: all of a batch's fetches answer at once
 and then wait for a worker, their reads crowding whatever else the source serves. So a fetch starts only while
 fewer than LEAD_PER_WORKER × WORKER_COUNT fetches are either under way and young or done and waiting for a
-worker. A fetch not answered within YOUNG_SECONDS is waiting on its host and uses nothing of ours, so it stops
-counting: slow hosts still overlap up to FETCH_CONCURRENCY.
+worker. A URL not answered within YOUNG_SECONDS is waiting on its host and uses nothing of ours, so it stops
+counting: slow hosts still overlap up to FETCH_CONCURRENCY. An object in our own bucket never stops counting:
+S3 does not trickle, so a slow GetObject means our own machine is busy, and starting more would add to it.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -117,15 +119,17 @@ class Lead:
             self._changed.notify_all()
 
     @contextmanager
-    def fetching(self) -> Iterator[Ticket]:
-        """Once the lead allows, a fetch under way; its ticket says when its image waits and is processed."""
+    def fetching(self, ages: bool = True) -> Iterator[Ticket]:
+        """Once the lead allows, a fetch under way; its ticket says when its image waits and is processed.
+        A fetch that `ages` stops counting against the lead after `young_seconds`; one that does not counts
+        until it ends."""
         ticket = Ticket(self)
         with self._changed:
             while (wait := self._wait_seconds()) is not None:
                 if self._closed:
                     raise Abandoned("the batch let go of its fetches before this one started")
                 self._changed.wait(wait if wait > 0 else None)
-            self._young[ticket] = time.monotonic()
+            self._young[ticket] = time.monotonic() if ages else math.inf
         try:
             yield ticket
         finally:
@@ -139,7 +143,8 @@ class Lead:
         young = [started for started in self._young.values() if now - started < self.young_seconds]
         if len(young) + self._waiting < self.most:
             return None
-        return min(young) + self.young_seconds - now if young else 0
+        ageing = min(young, default=math.inf) + self.young_seconds - now
+        return ageing if ageing < math.inf else 0
 
     def _arrived(self, ticket: Ticket) -> None:
         with self._changed:

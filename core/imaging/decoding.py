@@ -39,13 +39,16 @@ SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 @functools.cache
 def register_codecs() -> None:
     """Once per process, on first use: HEIC (pillow-heif) and JPEG XL (pillow-jxl-plugin) join Pillow's own
-    formats. Loading them maps ~35 MB of codec libraries, which no import of ours should do."""
-    from pillow_heif import register_heif_opener
+    formats, where the build has them. Loading them maps ~35 MB of codec libraries, which no import of ours
+    should do."""
+    if formats.HEIF_CODEC.installed():
+        from pillow_heif import register_heif_opener
 
-    # Depth maps, gain maps and embedded thumbnails are never shown: not parsing them is less work and less
-    # surface; a thumbnail would also let draft() pick pixels other than the photo's own.
-    register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
-    importlib.import_module("pillow_jxl")  # registers its opener when imported
+        # Depth maps, gain maps and embedded thumbnails are never shown: not parsing them is less work and
+        # less surface; a thumbnail would also let draft() pick pixels other than the photo's own.
+        register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    if formats.JXL_CODEC.installed():
+        importlib.import_module(formats.JXL_CODEC.module)  # registers its opener when imported
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # our limit gives the reason
 
 
@@ -55,9 +58,11 @@ def opened(data: bytes, settings: Settings) -> Iterator[Image.Image]:
     _check_bytes(data, settings)
     register_codecs()
     kind = formats.sniff(data)
+    if kind and kind.codec and not kind.readable():
+        raise UnsupportedImage(_left_out(kind, kind.codec))
     reason = f"The {kind.name} file cannot be decoded" if kind else None
     with _decoding_at_open(data, settings), bad_data(data, settings, reason):
-        image = Image.open(io.BytesIO(data), formats=formats.PILLOW_OPENERS)
+        image = Image.open(io.BytesIO(data), formats=formats.pillow_openers())
     with image:
         _check_pixels(image.size, settings)
         yield image
@@ -155,5 +160,11 @@ def _unidentified(data: bytes) -> ImageError:
         )
     refused = formats.sniff_refused(data)
     if refused:
-        return UnsupportedImage(f"{refused.name} images are not supported; send {formats.NAMES}")
-    return NotAnImage(f"Not an image we read ({formats.NAMES}); is it text, HTML or SVG?")
+        return UnsupportedImage(f"{refused.name} images are not supported; send {formats.names()}")
+    return NotAnImage(f"Not an image we read ({formats.names()}); is it text, HTML or SVG?")
+
+
+def _left_out(kind: formats.ImageFormat, codec: formats.Codec) -> str:
+    return (f"{kind.name} images are not read here: this deployment was built without GPL-licensed code "
+            f"(make lambda-zip CODECS=permissive), and the {kind.name} decoder, {codec.distribution}, is "
+            f"GPL-licensed. Send {formats.names()}, or deploy the default build, which reads {kind.name}")

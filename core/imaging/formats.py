@@ -1,15 +1,46 @@
 """The image formats we accept, in one table: fetching sniffs them, imaging opens only them, the upload
 widget offers them, and messages name them.
 
-Formats recognised but not accepted are listed too, so a refusal can say what the file is.
+Formats recognised but not accepted are listed too, so a refusal can say what the file is. Two formats need a
+codec that is a package of its own and GPL-licensed; a build may leave it out (`make lambda-zip
+CODECS=permissive`), and then those formats are recognised but refused, with the reason.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass
 
 # HEIF's generic brands: a file whose major brand is one of these says what it holds in its compatible brands.
 _GENERIC_BRANDS = frozenset({b"mif1", b"msf1", b"miaf"})
+
+
+@dataclass(frozen=True)
+class Codec:
+    """A decoder that is not part of Pillow but a package of its own, which a build may leave out."""
+
+    distribution: str  # as the locks and PyPI name it
+    module: str  # importing it (or registering its opener) makes the format readable
+    licence: str  # of what its wheel ships, as THIRD_PARTY_NOTICES states it
+
+    def installed(self) -> bool:
+        return _installed(self.module)
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    # Looked up, not imported: loading a codec maps its libraries (decoding.register_codecs does that).
+    return importlib.util.find_spec(module) is not None
+
+
+# Their wheels' licences, which their metadata does not all state (pillow-heif's LICENSES_bundled.txt does).
+HEIF_CODEC = Codec("pillow-heif", "pillow_heif",
+                   "GPL, as its wheels ship: they bundle the x265 encoder (GPL-2.0-or-later) with libheif "
+                   "and libde265 (LGPL-3.0); its own code is BSD-3-Clause")
+JXL_CODEC = Codec("pillow-jxl-plugin", "pillow_jxl", "GPL-3.0-or-later")
+# What `make lambda-zip CODECS=permissive` leaves out, and THIRD_PARTY_NOTICES names.
+GPL_CODECS = (HEIF_CODEC, JXL_CODEC)
 
 
 @dataclass(frozen=True)
@@ -25,6 +56,11 @@ class ImageFormat:
     # The decoder turns the pixels upright itself (from the container), so Exif's orientation is not applied
     # again: HEIF's irot/imir (the standard says they win over Exif) and JPEG XL's codestream orientation.
     decoder_orients: bool = False
+    codec: Codec | None = None  # None: Pillow reads it itself
+
+    def readable(self) -> bool:
+        """Whether this build has the decoder (a permissive build has no GPL codecs)."""
+        return self.codec is None or self.codec.installed()
 
     def matches(self, data: bytes) -> bool:
         if self.magic and data.startswith(self.magic):
@@ -55,9 +91,11 @@ ACCEPTED = (
     # AVIF before HEIC: a file that claims both is read by Pillow's AVIF plugin first, as Image.open does.
     ImageFormat("AVIF", "AVIF", "avif", "image/avif", ("avif",), brands=frozenset({b"avif", b"avis"})),
     ImageFormat("HEIC", "HEIF", "heic", "image/heic", ("heic", "heif", "hif"), brands=frozenset(
-        {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}), decoder_orients=True),
+        {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}), decoder_orients=True,
+                codec=HEIF_CODEC),
     ImageFormat("JPEG XL", "JXL", "jxl", "image/jxl", ("jxl",),
-                magic=(b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"), decoder_orients=True),
+                magic=(b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"), decoder_orients=True,
+                codec=JXL_CODEC),
 )
 # Recognised, so a refusal can name them, but not read.
 REFUSED = (
@@ -66,13 +104,31 @@ REFUSED = (
 # Pillow opens these only when asked for them by name; an MPO (a JPEG with extra pictures) is a JPEG.
 PILLOW_ALIASES = {"MPO": "JPEG"}
 
-NAMES = ", ".join(f.name for f in ACCEPTED[:-1]) + f" or {ACCEPTED[-1].name}"
-FILE_EXTENSIONS = [extension for f in ACCEPTED for extension in f.file_extensions]
-PILLOW_OPENERS = [f.pillow for f in ACCEPTED]
+
+
+def readable() -> tuple[ImageFormat, ...]:
+    """The accepted formats this build has the decoders for: every one, unless it left out the GPL codecs."""
+    return tuple(f for f in ACCEPTED if f.readable())
+
+
+def names() -> str:
+    """The readable formats as a person lists them: "JPEG, PNG, … or JPEG XL"."""
+    *most, last = (f.name for f in readable())
+    return f"{', '.join(most)} or {last}"
+
+
+def file_extensions() -> list[str]:
+    """What the upload widget offers."""
+    return [extension for f in readable() for extension in f.file_extensions]
+
+
+def pillow_openers() -> list[str]:
+    """The plugins Image.open may use."""
+    return [f.pillow for f in readable()]
 
 
 def sniff(data: bytes) -> ImageFormat | None:
-    """The accepted format `data` starts like, or None."""
+    """The accepted format `data` starts like, or None; it may be one this build cannot read (`readable`)."""
     return next((f for f in ACCEPTED if f.matches(data)), None)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from core.aws import AwsClients
 from core.errors import EventRejected, StoreUnavailable
 from core.fetching import Fetched
-from core.fetching.concurrent import Arrival, fetch_each
+from core.fetching.concurrent import Claim, fetch_each
 from core.fetching.limits import ByteBudget
 from core.imaging.pixel_budget import DECODING
 from core.ingest.events import failed_event, make_event
@@ -126,10 +126,11 @@ def _made(
     workers = max(1, min(clients.settings.worker_count, len(todo)))
     futures: dict[Future[Outcome], int] = {}
 
-    def make(position: int, source: Fetched | bytes | Exception, arrival: Arrival | None = None) -> None:
+    def make(position: int, source: Fetched | bytes | Exception, claim: Claim | None = None) -> None:
         future = pool.submit(_outcome, clients, jobs[position], source, mode, started)
-        if arrival is not None:  # the image's bytes are let go once its event is made, and the next fetched
-            future.add_done_callback(lambda _: arrival.release())
+        if claim is not None:  # once its event is made, room for the next image, and the next fetch
+            # The claim alone: a future keeps its callbacks until the batch ends, the image with them.
+            future.add_done_callback(lambda _: claim.release())
         futures[future] = position
 
     with ThreadPoolExecutor(workers, thread_name_prefix="record") as pool:
@@ -140,7 +141,7 @@ def _made(
                 make(position, job.rejected or job.data or b"")
         budget = ByteBudget(clients.settings.fetch_memory_bytes)
         for arrival in fetch_each([jobs[p].image_url or "" for p in fetching], clients, budget):
-            make(fetching[arrival.index], arrival.result, arrival)
+            make(fetching[arrival.index], arrival.result, arrival.claim)
         for count, future in enumerate(as_completed(futures), start=1):
             if done:
                 done(count)

@@ -20,6 +20,7 @@ from core.ingest.retry import retry_event
 from core.models import WireEvent, readable
 from core.ops.migrate import migrate
 from core.ops.provision import provision
+from core.ops.recount import SETTLE_SECONDS, Recounted, recount
 from core.ops.replay import Replayed, replay
 from core.settings import Settings
 from core.store.browse import failed_events
@@ -54,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
     boot.add_argument("--shards", type=int, default=1, help="shards for a new stream (default 1)")
+    count = commands.add_parser("recount", help="rebuild the minute counters of a time range from its events")
+    count.add_argument("--from", dest="start", type=since, required=True,
+                       help="the first minute: an ISO time (2026-11-25T08:00) or a duration back (2h)")
+    count.add_argument("--to", dest="end", type=since, default=None,
+                       help="the last minute, the same way (default: now)")
+    count.add_argument("--settle", type=float, default=SETTLE_SECONDS, metavar="SECONDS",
+                       help="how long a minute must stay still before it is written (default "
+                            f"{SETTLE_SECONDS:g}: the aggregator applies a change within a second or two)")
     move = commands.add_parser("migrate", help="copy a first-layout table's events into TABLE_NAME")
     move.add_argument("--from", dest="source", required=True, help="the old table's name")
     return parser
@@ -132,8 +141,17 @@ def _migrate(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"copied": copied, "from": args.source, "to": clients.settings.table_name}
 
 
+def _recount(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+    def progress(done: Recounted, waiting: int) -> None:
+        print(f"{done.exact} minutes exact, {len(done.corrected)} corrected, {waiting} still changing "
+              f"(of {done.minutes})", file=sys.stderr, flush=True)
+
+    done = recount(clients, args.start, args.end or clock.now(), progress, settle_seconds=args.settle)
+    return {"recounted": asdict(done)}
+
+
 COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "retry": _retry, "replay": _replay,
-            "provision": _provision, "bootstrap": _provision, "migrate": _migrate}
+            "provision": _provision, "bootstrap": _provision, "migrate": _migrate, "recount": _recount}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

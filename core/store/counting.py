@@ -8,6 +8,13 @@ finds what it already applied and applies only the rest, so every change counts 
 is delivered. A redelivered Kinesis record that the consumer writes again changes an event that exists
 (MODIFY), so it is not counted again.
 
+A change that cannot be applied is passed by, not retried: an item under an event's key that is no event
+this version reads, or a change whose counter DynamoDB refuses (ValidationException: a counter someone
+edited by hand). The checkpoint moves past it alone, the rest of the batch is counted exactly once, and it
+comes back in `Applied.skipped` for the aggregator to report (`python -m core recount` puts its minute
+right). A failure of our store itself (throttling, an outage, a refusal even of the checkpoint) is raised,
+and the batch is delivered again.
+
 Writes per batch, whatever its size: the checkpoint, one counter per minute it spans, one LATEST item.
 The batch's first sequence number also picks which of the COUNTER_SHARDS counters of a minute and which
 of the LATEST_SHARDS items it writes, so concurrent batches rarely meet on an item.
@@ -24,7 +31,7 @@ from core import clock
 from core.aws import AwsClients
 from core.aws.backoff import pause
 from core.aws.errors import aws_call
-from core.errors import ConditionFailed, TransactionConflict
+from core.errors import ConditionFailed, RequestRefused, TransactionConflict
 from core.models import EventStatus, StoredEvent
 from core.store import keys, latest
 from core.store.attributes import number, typed, values
@@ -41,15 +48,26 @@ CONFLICT_FIRST_SECONDS = 0.04  # colliding deliveries spread out from 40 ms, dou
 MAX_MINUTES = 99  # counters per transaction: DynamoDB takes 100 items, one is the checkpoint
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A change passed by because it cannot be applied: which item, where on the stream, and why."""
+
+    key: str  # the item's partition and sort key
+    sequence: int
+    reason: str
+
+
 @dataclass
 class Applied:
     changes: int = 0  # event changes in the batch
-    counted: int = 0  # of those, applied now (the rest were applied by an earlier delivery)
+    counted: int = 0  # of those, applied now (the rest were applied by an earlier delivery, or skipped)
     minutes: Counter[datetime] = field(default_factory=Counter)  # events added per minute
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Change:
+    key: str
     sequence: int
     kind: str  # INSERT, MODIFY, REMOVE
     before: StoredEvent | None
@@ -58,31 +76,79 @@ class _Change:
 
 def apply(clients: AwsClients, records: list[dict[str, Any]]) -> Applied:
     """Count a batch of the table's stream records (Lambda's DynamoDB Streams event records)."""
-    changes = [change for record in records if (change := _change(record)) is not None]
-    applied = Applied(changes=len(changes))
-    if not changes:
-        return applied
-    first = str(records[0]["dynamodb"]["SequenceNumber"])
+    applied = Applied()
+    changes = _changes(records, applied)
+    if changes:
+        first = str(records[0]["dynamodb"]["SequenceNumber"])
+        refused = _count_all(clients, first, changes, applied)
+        _refresh_latest(clients, first, [change for change in changes if change.sequence not in refused])
+    return applied
+
+
+def _changes(records: list[dict[str, Any]], applied: Applied) -> list[_Change]:
+    """The batch's event changes; a record whose image is no event is skipped into `applied`."""
+    changes = []
+    for record in records:
+        try:
+            change = _change(record)
+        except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            reason = f"its image is not an event this version reads: {_first_line(exc)}"
+            applied.skipped.append(Skipped(_key(record), _sequence(record), reason))
+            continue
+        if change is not None:
+            changes.append(change)
+    applied.changes = len(changes) + len(applied.skipped)
+    return changes
+
+
+def _count_all(clients: AwsClients, first: str, changes: list[_Change], applied: Applied) -> set[int]:
+    """Count each change not counted yet, passing by those whose counters DynamoDB refuses: their
+    sequence numbers."""
+    refused: dict[int, str] = {}
+    one_at_a_time = False  # while finding which change of a refused group it is
     conflicts = 0
     while True:
         seen = _checkpoint(clients, first)
         fresh = [change for change in changes if change.sequence > seen]
         if not fresh:
-            break
-        group = _group(fresh)
+            return set(refused)
+        group = fresh[:1] if one_at_a_time or fresh[0].sequence in refused else _group(fresh)
+        passing = group[0].sequence in refused
         try:
-            _commit(clients, first, seen, group)
+            _commit(clients, first, seen, group, count=not passing)
+        except RequestRefused as exc:
+            if passing:  # not even the checkpoint alone: our store's fault, not the change's
+                raise
+            if len(group) == 1:
+                refused[group[0].sequence] = _first_line(exc)
+            one_at_a_time = True
+            continue
         except (ConditionFailed, TransactionConflict):  # another delivery of this batch got there first
             conflicts += 1
             if conflicts == CONFLICT_ATTEMPTS:
                 raise
             pause(conflicts, CONFLICT_FIRST_SECONDS)
             continue
+        if passing:
+            reason = f"DynamoDB refused its counter: {refused[group[0].sequence]}"
+            applied.skipped.append(Skipped(group[0].key, group[0].sequence, reason))
+            one_at_a_time = False
+            continue
         applied.counted += len(group)
         applied.minutes += _deltas(group)[0]
-    _refresh_latest(clients, first, changes)
-    return applied
 
+
+def _key(record: dict[str, Any]) -> str:
+    found = record.get("dynamodb", {}).get("Keys", {})
+    return " ".join(str(found.get(name, {}).get("S", "?")) for name in (keys.PK, keys.SK))
+
+
+def _sequence(record: dict[str, Any]) -> int:
+    return int(record.get("dynamodb", {}).get("SequenceNumber", 0))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
 def _group(changes: list[_Change]) -> list[_Change]:
@@ -109,7 +175,7 @@ def _change(record: dict[str, Any]) -> _Change | None:
     if identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL:
         return None
     return _Change(
-        sequence=int(stream["SequenceNumber"]), kind=str(record["eventName"]),
+        key=_key(record), sequence=int(stream["SequenceNumber"]), kind=str(record["eventName"]),
         before=_event(stream.get("OldImage")), after=_event(stream.get("NewImage")),
     )
 
@@ -148,8 +214,9 @@ def _checkpoint(clients: AwsClients, first: str) -> int:
     return number(item, "last_sequence") if item else 0
 
 
-def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) -> None:
-    """Count `fresh` and move the checkpoint to its last change, if it is still at `seen`: one transaction."""
+def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change], count: bool = True) -> None:
+    """Count `fresh` (unless not `count`: pass it by) and move the checkpoint to its last change, if it is
+    still at `seen`: one transaction."""
     table = clients.settings.table_name
     expires = int((clock.now() + timedelta(days=CHECKPOINT_DAYS)).timestamp())
     checkpoint: TransactWriteItemTypeDef = {"Put": {
@@ -164,7 +231,7 @@ def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) ->
     days = clients.settings.event_retention_days
     counters: list[TransactWriteItemTypeDef] = [
         {"Update": _count(table, minute, shard, events[minute], failed[minute], days)}
-        for minute in sorted(set(events) | set(failed)) if events[minute] or failed[minute]
+        for minute in sorted(set(events) | set(failed)) if count and (events[minute] or failed[minute])
     ]
     with aws_call(f"table {table}"):
         clients.dynamodb.transact_write_items(TransactItems=[checkpoint, *counters])
@@ -173,8 +240,9 @@ def _commit(clients: AwsClients, first: str, seen: int, fresh: list[_Change]) ->
 def _count(table: str, minute: datetime, shard: int, events: int, failed: int, days: int) -> UpdateTypeDef:
     """One counter of `minute`: events and failures added (negative for deletes). With a retention, it
     expires at the end of its minute plus the retention, never before the events it counts."""
-    update = "ADD events :events, failed :failed"
-    given: dict[str, Any] = values(events=events, failed=failed)
+    # The revision tells a recount (core/ops/recount.py) that a change was added while it counted.
+    update = "ADD events :events, failed :failed, revision :one"
+    given: dict[str, Any] = values(events=events, failed=failed, one=1)
     if days:
         update += f" SET {keys.TTL_ATTRIBUTE} = if_not_exists({keys.TTL_ATTRIBUTE}, :expires)"
         given[":expires"] = expiry(minute + timedelta(minutes=1), days)[keys.TTL_ATTRIBUTE]

@@ -14,7 +14,7 @@ from dashboard.views import human_size
 st.title("Upload")
 settings = aws_clients().settings
 limit = human_size(settings.max_image_bytes)
-st.caption(f"{formats.NAMES}; up to {limit} and {settings.max_image_pixels / 1e6:.0f} MP each. "
+st.caption(f"{formats.names()}; up to {limit} and {settings.max_image_pixels / 1e6:.0f} MP each. "
            "Each file becomes one event.")
 
 # Not clear_on_submit: a warning must keep the chosen files. A stored batch gets a fresh form (a new key).
@@ -22,7 +22,7 @@ batch = st.session_state.setdefault("upload_batch", 0)
 with st.form("upload"):
     # The browser refuses files over server.maxUploadSize (.streamlit/config.toml), set above
     # MAX_IMAGE_BYTES so a file somewhat too large still arrives and is listed as refused, with its size.
-    files = st.file_uploader("Images", type=formats.FILE_EXTENSIONS, accept_multiple_files=True,
+    files = st.file_uploader("Images", type=formats.file_extensions(), accept_multiple_files=True,
                              key=f"upload-files-{batch}")
     description = st.text_input("Description", max_chars=500, placeholder="What is in these images?",
                                 key=f"upload-description-{batch}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.aws import AwsClients
 
-# What infra/deploy.sh always passes: the two parameters without a default.
+# What infra/deploy.sh always passes: the parameters without a default (the deployer's address, the image).
 REQUIRED = {"AllowedIngressCidr": "203.0.113.7/32", "DashboardImageTag": "rehearsal"}
 DOMAIN = "images.example.com"
 EXISTING_STREAM = "producers-events"  # an earlier system's stream, consumed in place
@@ -26,12 +26,17 @@ class ParameterSet:
 
 
 def defaults(clients: AwsClients) -> dict[str, str]:
-    return dict(REQUIRED)
+    """No certificate: CloudFront serves the dashboard, so its origin-facing prefix list is named, found as
+    infra/deploy.sh finds it."""
+    lists = clients.client("ec2").describe_managed_prefix_lists(Filters=[
+        {"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}])
+    return REQUIRED | {"CloudFrontPrefixListId": str(lists["PrefixLists"][0]["PrefixListId"])}
 
 
 def every_option(clients: AwsClients) -> dict[str, str]:
-    """An existing stream under a customer managed key, another source bucket, login with a certificate and
-    a hosted zone, tracing, retention of images, events and logs, an alarm address."""
+    """An existing stream under a customer managed key, another source bucket, a certificate of one's own
+    and a hosted zone (the load balancer serves HTTPS and the login itself), open to every address, tracing,
+    retention of images, events and logs, an alarm address."""
     key_arn = str(clients.client("kms").create_key(Description="the producers' stream")["KeyMetadata"]["Arn"])
     clients.kinesis.create_stream(StreamName=EXISTING_STREAM, ShardCount=1)
     clients.kinesis.get_waiter("stream_exists").wait(StreamName=EXISTING_STREAM, WaiterConfig={"Delay": 1})
@@ -41,8 +46,8 @@ def every_option(clients: AwsClients) -> dict[str, str]:
     clients.s3.create_bucket(Bucket=SOURCE_BUCKET)
     return REQUIRED | {
         "StreamArn": stream_arn, "StreamKmsKeyArn": key_arn, "StartingPosition": "TRIM_HORIZON",
-        "SourceBuckets": SOURCE_BUCKET, "AllowedIngressCidr": "0.0.0.0/0", "EnableLogin": "true",
-        "DomainName": DOMAIN, "CertificateArn": _certificate(clients), "HostedZoneId": _hosted_zone(clients),
+        "SourceBuckets": SOURCE_BUCKET, "AllowedIngressCidr": "0.0.0.0/0", "DomainName": DOMAIN,
+        "CertificateArn": _certificate(clients), "HostedZoneId": _hosted_zone(clients),
         "EnableTracing": "true", "ImageRetentionDays": "90", "EventRetentionDays": "30",
         "LogRetentionInDays": "14", "AlarmEmail": "ops@example.com",
     }

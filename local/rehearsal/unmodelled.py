@@ -27,27 +27,42 @@ class Unmodelled:
     covered_by: str  # what checks these resources instead
     ref: str = "{stack}-{logical_id}"  # what Ref stands for
     attributes: dict[str, str] = field(default_factory=dict)  # what GetAtt stands for, by attribute
+    resolved: str = ""  # what a dynamic reference to it resolves to ({{resolve:secretsmanager:...}})
 
 
 POOL = "{region}_Rehearsal"
+CLOUDFRONT_FUNCTION = "arn:aws:cloudfront::{account}:function/{stack}-{logical_id}"
 UNMODELLED: tuple[Unmodelled, ...] = (
+    Unmodelled("AWS::CloudFront::Distribution",
+               "tests/infra/test_template.py: browsers reach the dashboard only over HTTPS, the load "
+               "balancer answers CloudFront only (its origin header, its prefix list); cfn-lint, checkov",
+               ref="E2REHEARSAL0001", attributes={"DomainName": "d111111abcdef8.cloudfront.net",
+                                                  "Id": "E2REHEARSAL0001"}),
+    Unmodelled("AWS::CloudFront::Function",
+               "tests/infra/test_template.py: the allow-list admits exactly its network (run in Node); "
+               "cfn-lint", attributes={"FunctionMetadata.FunctionARN": CLOUDFRONT_FUNCTION,
+                                       "FunctionARN": CLOUDFRONT_FUNCTION}),
+    Unmodelled("AWS::CloudFront::ResponseHeadersPolicy",
+               "tests/infra/test_template.py: CloudFront adds the same security headers as the app; cfn-lint",
+               ref="rehearsal-{logical_id}"),
     Unmodelled("AWS::CloudWatch::Alarm",
                "tests/integration/test_alarms.py puts each alarm, as SAM translates it, into the local "
                "CloudWatch and checks its metrics and dimensions against a real handler run's; "
                "tests/infra/test_template.py: every alarm notifies the topic; cfn-lint",
                attributes={"Arn": "arn:aws:cloudwatch:{region}:{account}:alarm:{stack}-{logical_id}"}),
     Unmodelled("AWS::Cognito::UserPool",
-               "tests/infra/test_template.py: login wired for Streamlit's OIDC, the load balancer logs "
-               "visitors in first; cfn-lint, checkov", ref=POOL,
+               "tests/infra/test_template.py: always created and wired for Streamlit's OIDC, MFA by "
+               "default, deletion protection, no probing for accounts; cfn-lint, checkov", ref=POOL,
                attributes={"Arn": "arn:aws:cognito-idp:{region}:{account}:userpool/" + POOL,
                            "ProviderName": "cognito-idp.{region}.amazonaws.com/" + POOL}),
     Unmodelled("AWS::Cognito::UserPoolClient",
-               "tests/infra/test_template.py: its callbacks are the app's and the load balancer's; cfn-lint",
+               "tests/infra/test_template.py: its callbacks are HTTPS on each configuration's address; "
+               "cfn-lint",
                ref="rehearsalclient", attributes={"ClientSecret": "rehearsal-client-secret"}),
     Unmodelled("AWS::Cognito::UserPoolDomain", "cfn-lint", ref="image-processor-rehearsal"),
     Unmodelled("AWS::EC2::SecurityGroupEgress",
-               "tests/infra/test_template.py: with login, the load balancer may reach Cognito on 443 only; "
-               "cfn-lint, checkov"),
+               "tests/infra/test_template.py: with a certificate, the load balancer logs visitors in with "
+               "Cognito, which it may reach on 443; cfn-lint, checkov"),
     Unmodelled("AWS::S3::BucketPolicy",
                "tests/infra/test_template.py: the bucket policy refuses plain HTTP; cfn-lint, checkov"),
     Unmodelled("AWS::SNS::Subscription",
@@ -55,9 +70,11 @@ UNMODELLED: tuple[Unmodelled, ...] = (
     Unmodelled("AWS::SecretsManager::Secret",
                "tests/infra/test_template.py: the container's login secret comes from it; "
                "tests/infra/test_container.py: the entrypoint writes what ECS injects; cfn-lint, checkov",
-               ref="arn:aws:secretsmanager:{region}:{account}:secret:{stack}-{logical_id}-Rhrsl1"),
+               ref="arn:aws:secretsmanager:{region}:{account}:secret:{stack}-{logical_id}-Rhrsl1",
+               resolved="rehearsal-value-of-{logical_id}"),
 )
 BY_TYPE = {unmodelled.cfn_type: unmodelled for unmodelled in UNMODELLED}
+RESOLVED = "{{resolve}}"  # stand_in's name for what a dynamic reference resolves to
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,8 @@ IGNORED: tuple[Ignored, ...] = (
             "cfn-lint, checkov"),
 )
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+# CloudFormation resolves these before it creates the resource that holds one; moto keeps the text.
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:\$\{([^}.]+)\}[^}]*\}\}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,7 @@ def deployable(expanded: dict[str, Any], stack: str, region: str, account: str) 
 
     def stand_in(logical_id: str, attribute: str | None) -> str:
         kind = BY_TYPE[left_out[logical_id]]
-        pattern = kind.attributes[attribute] if attribute else kind.ref
+        pattern = {None: kind.ref, RESOLVED: kind.resolved}.get(attribute) or kind.attributes[str(attribute)]
         return pattern.format(logical_id=logical_id, **values)
 
     document = copy.deepcopy(expanded)
@@ -156,5 +175,11 @@ def _sub(argument: Any, left_out: dict[str, str], stand_in: Any) -> Any:
             return str(stand_in(logical_id, attribute or None))
         return match.group(0)
 
-    replaced = _SUB_NAME.sub(value, text)
+    def resolved(match: re.Match[str]) -> str:
+        logical_id = match.group(1)
+        if logical_id in left_out and logical_id not in names:
+            return str(stand_in(logical_id, RESOLVED))
+        return match.group(0)
+
+    replaced = _SUB_NAME.sub(value, _DYNAMIC_REFERENCE.sub(resolved, text))
     return replaced if isinstance(argument, str) else [replaced, _replaced(names, left_out, stand_in)]

@@ -1,15 +1,20 @@
 """The login gate over real HTTP: `streamlit run dashboard/server.py` (as the container runs it) with login
-configured, asked for the endpoints that never run a page, by a visitor who has a live session and an XSRF
-token but has not logged in. And what the gate does when login is required but missing or unreadable."""
+configured, probed on every route Streamlit registers by a visitor who has not logged in, and used with a
+login as a browser does. And what the gate does when login is required but missing or unreadable."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -17,7 +22,15 @@ import websockets
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.web.server.starlette import (
+    starlette_agent_routes,
+    starlette_auth_routes,
+    starlette_routes,
+    starlette_websocket,
+)
 
+from dashboard.headers import SECURITY_HEADERS
+from tests import hosts
 from tests.dashboard.served import serving
 
 COOKIE_SECRET = "the-cookie-secret-every-replica-shares-0123456789"
@@ -31,22 +44,63 @@ def write_secrets(home: Path, text: str) -> Path:
     return home
 
 
-def login_configured(home: Path) -> Path:
-    """Secrets as infra/entrypoint.sh writes them for Cognito."""
+def login_configured(home: Path, provider: str = "https://cognito-idp.eu-west-1.amazonaws.com/pool") -> Path:
+    """Secrets as infra/entrypoint.sh writes them for Cognito (`provider`: where its metadata is)."""
     return write_secrets(home, f"""[auth]
 redirect_uri = "https://images.example.com/oauth2callback"
 cookie_secret = "{COOKIE_SECRET}"
 client_id = "client"
 client_secret = "secret"
-server_metadata_url = "https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/openid-configuration"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
 """)
 
 
+class Discovery(BaseHTTPRequestHandler):
+    """An OpenID provider's discovery document, as Cognito publishes one: all Streamlit reads before it
+    sends the browser to the provider's authorization endpoint."""
+
+    server: ThreadingHTTPServer
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        body = json.dumps({
+            "issuer": base, "authorization_endpoint": f"{base}/oauth2/authorize",
+            "token_endpoint": f"{base}/oauth2/token", "jwks_uri": f"{base}/.well-known/jwks.json",
+            "userinfo_endpoint": f"{base}/oauth2/userInfo", "response_types_supported": ["code"],
+            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = login_configured(tmp_path_factory.mktemp("gated"))
+def provider() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
+    with hosts.serving(server):
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Iterator[str]:
+    home = login_configured(tmp_path_factory.mktemp("gated"), provider)
     with serving(home, LOGOUT_URL=LOGOUT_URL, LOGIN_SESSION_SECONDS=str(SESSION_SECONDS)) as url:
         yield url
+
+
+def streamlit_paths() -> set[str]:
+    """A path for every route Streamlit 1.67 registers (its modules' *ROUTE* constants, parameters filled
+    in), the page itself, and a deep link: a route added by a newer Streamlit is probed without a change."""
+    modules: list[ModuleType] = [starlette_routes, starlette_auth_routes, starlette_websocket,
+                                 starlette_agent_routes]
+    routes = {value for module in modules for name, value in vars(module).items()
+              if "ROUTE" in name and isinstance(value, str) and re.fullmatch(r"[a-z_][\w/{}:.-]*", value)}
+    return {"/" + re.sub(r"\{[^}]+\}", "x", route) for route in routes} | {"/", "/gallery", "/static/js/x.js"}
 
 
 def login_cookie(secret: str = COOKIE_SECRET, age_seconds: float = 0) -> str:
@@ -95,26 +149,100 @@ async def _session_id(stream: websockets.ClientConnection) -> str:
     raise AssertionError("the server never started a session")
 
 
+def test_before_login_nothing_answers_but_the_health_check(gated: str) -> None:
+    """Every route Streamlit serves, asked by a visitor who has not logged in: a page or file is sent to
+    the login, anything else refused, and nothing of Streamlit's (page, metrics, config) comes back."""
+    paths = streamlit_paths()
+    assert {"/_stcore/metrics", "/_stcore/host-config", "/_stcore/stream", "/media/x"} <= paths
+    for path in sorted(paths):
+        for method in ("GET", "POST", "PUT"):
+            answer = requests.request(method, gated + path, allow_redirects=False, timeout=10)
+            where = f"{method} {path}: {answer.status_code} {answer.headers.get('Location')}"
+            if path == "/_stcore/health":
+                assert answer.status_code in (200, 405), where
+            elif path.startswith(("/auth/login", "/oauth2callback")):  # the login's own steps
+                assert answer.status_code in (302, 303, 307, 405), where
+            elif method == "GET":
+                assert answer.status_code == 302, where
+                assert answer.headers["Location"].startswith("/auth/login?provider="), where
+            else:
+                assert answer.status_code == 401 and "Log in first" in answer.text, where
+    assert requests.get(f"{gated}/_stcore/health", timeout=10).text == "ok"
+    with pytest.raises(websockets.InvalidStatus):
+        asyncio.run(_open(gated))
+
+
+def test_a_visitor_who_has_not_logged_in_is_sent_to_the_providers_login(gated: str, provider: str) -> None:
+    """The gate's redirect is the one st.login makes: Streamlit's /auth/login answers it by sending the
+    browser to the provider's authorization endpoint, with this app's client and callback."""
+    page = requests.get(f"{gated}/gallery", allow_redirects=False, timeout=10)
+    login = requests.get(gated + page.headers["Location"], allow_redirects=False, timeout=10)
+    assert login.status_code == 302, login.text
+    target = urlsplit(login.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{provider}/oauth2/authorize"
+    query = parse_qs(target.query)
+    assert query["client_id"] == ["client"] and query["response_type"] == ["code"]
+    assert query["redirect_uri"] == ["https://images.example.com/oauth2callback"]
+
+
 def test_an_upload_from_a_visitor_who_has_not_logged_in_is_refused(gated: str) -> None:
-    assert upload_in_a_live_session(gated) == 401
+    browser = requests.Session()
+    browser.get(f"{gated}/_stcore/health", timeout=10)
+    answer = browser.put(f"{gated}/_stcore/upload_file/{uuid.uuid4()}/{uuid.uuid4()}", timeout=10,
+                         headers={"X-Xsrftoken": browser.cookies["_streamlit_xsrf"]},
+                         files={"file": ("cat.png", b"\x89PNG\r\n\x1a\n", "image/png")})
+    assert answer.status_code == 401
+
+
+def test_with_a_fresh_login_the_page_is_served(gated: str) -> None:
+    page = requests.get(gated, cookies={"_streamlit_user": login_cookie()}, timeout=10)
+    assert page.status_code == 200 and "<!doctype html>" in page.text.lower()
 
 
 def test_an_upload_with_a_fresh_login_reaches_streamlit(gated: str) -> None:
     assert upload_in_a_live_session(gated, _streamlit_user=login_cookie()) == 204
 
 
-def test_a_login_older_than_the_session_is_forgotten(gated: str) -> None:
-    stale = login_cookie(age_seconds=SESSION_SECONDS + 60)
-    assert upload_in_a_live_session(gated, _streamlit_user=stale) == 401
+@pytest.mark.parametrize("cookie", [login_cookie(age_seconds=SESSION_SECONDS + 60),
+                                    login_cookie(secret="not-the-secret")], ids=["stale", "forged"])
+def test_a_login_older_than_the_session_or_signed_with_another_secret_is_forgotten(
+    gated: str, cookie: str
+) -> None:
+    page = requests.get(gated, cookies={"_streamlit_user": cookie}, allow_redirects=False, timeout=10)
+    assert page.status_code == 302 and page.headers["Location"].startswith("/auth/login?")
+    with pytest.raises(websockets.InvalidStatus):
+        upload_in_a_live_session(gated, _streamlit_user=cookie)
 
 
-def test_a_login_cookie_signed_with_another_secret_is_refused(gated: str) -> None:
-    forged = login_cookie(secret="not-the-secret")
-    assert upload_in_a_live_session(gated, _streamlit_user=forged) == 401
+def test_every_answer_carries_hsts_and_refuses_to_be_framed(gated: str) -> None:
+    answers = [requests.get(f"{gated}/_stcore/health", timeout=10),
+               requests.get(gated, allow_redirects=False, timeout=10),  # to the login
+               requests.post(f"{gated}/_stcore/metrics", timeout=10),  # refused
+               requests.get(gated, cookies={"_streamlit_user": login_cookie()}, timeout=10)]  # the page
+    for answer in answers:
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(name) == value, (answer.url, answer.status_code, name)
 
 
-def test_media_is_refused_to_a_visitor_who_has_not_logged_in(gated: str) -> None:
-    assert requests.get(f"{gated}/media/0123456789abcdef.csv", timeout=10).status_code == 401
+def test_every_cookie_is_secure_when_the_dashboard_is_served_over_https(gated: str) -> None:
+    """The login's redirect URI is https://, so the browser reaches the dashboard over HTTPS (CloudFront or
+    the load balancer end TLS, and Streamlit alone would mark no cookie Secure)."""
+    answers = [requests.get(f"{gated}/_stcore/health", timeout=10),  # Streamlit's XSRF cookie
+               requests.get(f"{gated}/auth/logout", allow_redirects=False, timeout=10,
+                            cookies={"_streamlit_user": login_cookie()})]  # its login cookies, removed
+    cookies = [c for answer in answers for c in answer.raw.headers.getlist("Set-Cookie")]
+    assert any(c.startswith("_streamlit_xsrf=") for c in cookies)
+    assert any(c.startswith("_streamlit_user=") for c in cookies)
+    for cookie in cookies:
+        assert "secure" in [part.strip().lower() for part in cookie.split(";")], cookie
+
+
+def test_a_local_dashboard_without_login_keeps_its_cookies_usable_over_plain_http(tmp_path: Path) -> None:
+    with serving(tmp_path) as url:
+        answer = requests.get(f"{url}/_stcore/health", timeout=10)
+        (cookie,) = answer.raw.headers.getlist("Set-Cookie")
+        assert "secure" not in cookie.lower() and answer.headers["x-frame-options"] == "DENY"
+        assert requests.get(url, timeout=10).status_code == 200
 
 
 def test_logging_out_ends_the_load_balancers_session_and_the_providers(gated: str) -> None:
@@ -126,11 +254,13 @@ def test_logging_out_ends_the_load_balancers_session_and_the_providers(gated: st
     assert any(c.startswith("_streamlit_user=") for c in ended)  # Streamlit's own logout, still done
 
 
-def test_streamlit_alone_accepts_an_upload_from_a_visitor_who_has_not_logged_in(tmp_path: Path) -> None:
-    """Why the gate exists: served without it, Streamlit 1.67 checks only the XSRF token and the session.
-    If this fails, Streamlit checks the login itself now, and the gate's upload rule may be redundant."""
+def test_streamlit_alone_serves_a_visitor_who_has_not_logged_in(tmp_path: Path) -> None:
+    """Why the gate exists: served without it, Streamlit 1.67 opens a session, takes an upload (it checks
+    only the XSRF token and the session) and shows its metrics to anyone. If this fails, Streamlit checks
+    the login itself now, and some of the gate's rules may be redundant."""
     with serving(login_configured(tmp_path), script="dashboard/app.py") as url:
         assert upload_in_a_live_session(url) == 204
+        assert requests.get(f"{url}/_stcore/metrics", timeout=10).status_code == 200
 
 
 def test_when_login_is_required_but_not_configured_only_the_health_check_answers(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import yaml
 
 from local.run import streamlit_command
 from tests.infra.paths import ROOT, checkov_tool, venv_tool
+from tools import notices
 
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "infra" / "entrypoint.sh"
@@ -56,6 +57,12 @@ def test_apprunner_runs_the_same_command_on_the_same_port() -> None:
     assert "pip3 install --require-hashes -r requirements/dashboard.txt" in config["run"]["pre-run"]
 
 
+def test_apprunner_never_serves_the_dashboard_without_a_login() -> None:
+    config = yaml.safe_load((ROOT / "apprunner.yaml").read_text())
+    env = {entry["name"]: entry["value"] for entry in config["run"]["env"]}
+    assert env["REQUIRE_LOGIN"] == "true"
+
+
 def test_container_runs_as_a_non_root_user_with_a_health_check() -> None:
     (user,) = instruction("USER")
     assert user not in {"root", "0"} and not user.startswith("0:")
@@ -71,6 +78,15 @@ def test_build_context_holds_every_file_the_image_copies() -> None:
         if source != ".":
             assert f"!{source}" in ignore, f"{source} is copied but .dockerignore leaves it out"
     assert ".streamlit/secrets.toml" not in {line.lstrip("!") for line in ignore}
+
+
+def test_the_image_carries_the_licence_and_the_notices_make_deploy_writes_before_it_builds() -> None:
+    (workdir,) = instruction("WORKDIR")
+    copies = {tuple(args.split()) for args in instruction("COPY")}
+    assert {("LICENSE", "LICENSE"), (notices.DASHBOARD_NOTICES, notices.FILE_NAME)} <= copies
+    assert workdir == "/app"  # so /app/LICENSE and /app/THIRD_PARTY_NOTICES, beside the code
+    deploy = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("deploy:"))
+    assert "dashboard-notices" in deploy.split()
 
 
 def test_hadolint_passes() -> None:

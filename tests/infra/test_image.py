@@ -1,6 +1,7 @@
 """What the dashboard image installs, without Docker: requirements/dashboard.txt installed for the image's
 Python (CPython 3.12, manylinux x86_64) into a folder, slimmed by the image's own script, and then the
-dashboard run from that folder alone by Python 3.12. Skipped where no Python 3.12 is installed."""
+dashboard run from that folder alone by Python 3.12; and the notices `make dashboard-notices` writes of it.
+Skipped where no Python 3.12 is installed."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from core.imaging.formats import GPL_CODECS
 from tests.infra.paths import ROOT
-from tools.lambda_zip import interpreter
+from tools import notices
+from tools.locks import pins
+from tools.wheels import environment, interpreter
 
 PYTHON_312 = interpreter("3.12")
 pytestmark = pytest.mark.skipif(PYTHON_312 is None, reason="needs Python 3.12, the image's, to run them")
@@ -65,6 +69,13 @@ def test_slimming_removes_what_no_dashboard_runs(installed: tuple[Path, int]) ->
     assert size_mb(site) < before - 80, (size_mb(site), before)
 
 
+def test_slimming_keeps_every_licence_file(installed: tuple[Path, int]) -> None:
+    site, _ = installed
+    declared = [path for record in site.glob("*.dist-info/RECORD") for line in record.read_text().splitlines()
+                if "/licenses/" in (path := line.split(",")[0])]
+    assert declared and [path for path in declared if not (site / path).is_file()] == []
+
+
 def test_the_dashboard_runs_from_the_slimmed_packages_alone(
     installed: tuple[Path, int], tmp_path: Path
 ) -> None:
@@ -78,3 +89,15 @@ def test_the_dashboard_runs_from_the_slimmed_packages_alone(
     run = subprocess.run([PYTHON_312, "-I", "-c", boot], cwd=ROOT, env=environment, capture_output=True,
                          text=True, timeout=600, check=False)
     assert run.returncode == 0 and "ran every page" in run.stdout, run.stderr[-3000:]
+
+
+def test_the_notices_list_every_package_the_image_installs_and_name_the_gpl_codecs(tmp_path: Path) -> None:
+    """What `make dashboard-notices` writes (the wheels cached in build/, as the zip's are)."""
+    path = notices.dashboard(output=tmp_path / notices.FILE_NAME)
+    text = path.read_text()
+    # The lock's markers judged for the image's Python: its numpy is not the one a Python 3.11 would get.
+    assert notices.listed(text) == pins(LOCK, environment("x86_64", "3.12"))
+    gpl = text.split("GPL-licensed codecs", 1)[1].split("Packages", 1)[0]
+    assert [codec.distribution for codec in GPL_CODECS if codec.distribution in gpl] == [
+        "pillow-heif", "pillow-jxl-plugin"]
+    assert "python:3.12-slim" in text  # the base image's own licences are where it keeps them

@@ -123,6 +123,7 @@ def test_the_docs_list_each_type_not_deployed_with_what_covers_it() -> None:
 def test_the_stack_is_created_with_every_resource_its_conditions_keep(rehearsal: Rehearsal) -> None:
     assert rehearsal.created == "CREATE_COMPLETE"
     template = Template(Settings(), document=rehearsal.expanded, parameters=rehearsal.parameters)
+    assert template.broken_rules() == []  # CloudFormation would take these parameters (moto reads no Rules)
     kept = {name for name, resource in rehearsal.expanded["Resources"].items()
             if name not in rehearsal.left_out
             and ("Condition" not in resource or template.condition(resource["Condition"]))}
@@ -186,14 +187,22 @@ def test_the_dashboards_pages_read_what_the_stack_created(rehearsal: Rehearsal) 
     assert set(run.failed) == {event_id for event_id in run.sent if run.found[event_id].status == "failed"}
 
 
-def test_with_the_defaults_nothing_optional_is_granted_or_set(rehearsals: Rehearsals) -> None:
-    deployed = rehearsals["defaults"].deployed
+def test_with_the_defaults_nothing_optional_is_granted_and_cloudfront_serves_the_login(
+    rehearsals: Rehearsals,
+) -> None:
+    rehearsal = rehearsals["defaults"]
+    deployed = rehearsal.deployed
     assert sids(deployed.policies["consumer"]) & {"DecryptStream", "ReadSourceBuckets", "Tracing"} == set()
     assert "EncryptForStream" not in sids(deployed.policies["dashboard"])
     assert deployed.consumer.environment["POWERTOOLS_TRACE_DISABLED"] == "true"
-    assert deployed.dashboard_environment["REQUIRE_LOGIN"] == "false"
     assert set(deployed.log_retention_days.values()) == {30}
-    assert {"HttpsListener", "DnsRecord"} & set(deployed.resources) == set()
+    # No certificate: CloudFront (a stand-in here) in front, the load balancer forwarding only what it sends.
+    assert rehearsal.left_out["Distribution"] == "AWS::CloudFront::Distribution"
+    assert "OriginVerifiedRule" in deployed.resources and "HttpsListener" not in deployed.resources
+    cloudfront = BY_TYPE["AWS::CloudFront::Distribution"].attributes["DomainName"]
+    assert deployed.dashboard_environment["REQUIRE_LOGIN"] == "true"
+    assert deployed.dashboard_environment["AUTH_REDIRECT_URI"] == f"https://{cloudfront}/oauth2callback"
+    assert deployed.outputs["DashboardUrl"] == f"https://{cloudfront}"
 
 
 def test_with_every_option_on_each_option_reaches_what_it_configures(
@@ -210,10 +219,13 @@ def test_with_every_option_on_each_option_reaches_what_it_configures(
     assert "Tracing" in sids(consumer)
     assert deployed.consumer.environment["POWERTOOLS_TRACE_DISABLED"] == "false"
     assert deployed.consumer.environment["EVENT_RETENTION_DAYS"] == "30"
+    assert set(deployed.log_retention_days.values()) == {14}
+    # A certificate of one's own: the load balancer serves HTTPS and the login itself, no CloudFront.
+    assert {"HttpsListener", "DnsRecord"} <= set(deployed.resources)
+    assert "OriginVerifiedRule" not in deployed.resources  # the rule that admits CloudFront's requests
     assert deployed.dashboard_environment["REQUIRE_LOGIN"] == "true"
     assert deployed.dashboard_environment["AUTH_REDIRECT_URI"] == "https://images.example.com/oauth2callback"
-    assert set(deployed.log_retention_days.values()) == {14}
-    assert {"HttpsListener", "DnsRecord"} <= set(deployed.resources)
+    assert deployed.outputs["DashboardUrl"] == "https://images.example.com"
 
 
 # --- updated ------------------------------------------------------------------------------------------------
@@ -254,8 +266,8 @@ def test_an_update_that_turns_tracing_off_takes_its_grant_and_its_switch_away(
 def test_deleting_the_stack_keeps_exactly_what_is_marked_retain(rehearsal: Rehearsal) -> None:
     assert rehearsal.deleted == "DELETE_COMPLETE"
     retained = {name for name, resource in rehearsal.expanded["Resources"].items()
-                if resource.get("DeletionPolicy") == "Retain"}
-    assert retained == {"Bucket", "EventTable"}
+                if resource.get("DeletionPolicy") == "Retain" and name not in rehearsal.left_out}
+    assert retained == {"Bucket", "EventTable"}  # and the user pool, which the local stack has not
     assert {name for name, kept in rehearsal.remaining.items() if kept} == retained
     asked = {"FailureQueue", "ConsumerFunction", "AggregatorFunction", "ConsumerRole", "ConsumerLogGroup"}
     assert asked <= set(rehearsal.remaining)

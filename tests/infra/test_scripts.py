@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.paths import ROOT, venv_tool
+from tools.notices import DASHBOARD_NOTICES
 
 SCRIPTS = [ROOT / "infra" / name
            for name in ("deploy.sh", "destroy.sh", "common.sh", "entrypoint.sh", "slim-packages.sh")]
@@ -25,6 +26,9 @@ case "$(basename "$0") $*" in
     "aws cloudformation describe-stacks"*StreamName*) echo the-stream ;;
     "aws cloudformation describe-stacks"*BucketName*) echo the-bucket ;;
     "aws cloudformation describe-stacks"*TableName*) echo the-table ;;
+    "aws cloudformation describe-stacks"*UserPoolId*) echo eu-west-1_pool ;;
+    "aws cloudformation describe-stacks"*DashboardUrl*) echo https://d111111abcdef8.cloudfront.net ;;
+    "aws ec2 describe-managed-prefix-lists"*) echo pl-3b927c52 ;;
 esac
 """
 
@@ -42,12 +46,13 @@ def test_shellcheck_passes(script: Path) -> None:
 
 @pytest.fixture()
 def checkout(tmp_path: Path) -> Path:
-    """A copy of the files the scripts use, with the Lambda zip already built."""
+    """A copy of the files the scripts use, with the Lambda zip and the image's notices already built."""
     (tmp_path / "infra").mkdir()
     for name in ("deploy.sh", "destroy.sh", "common.sh", "template.yaml"):
         shutil.copy(ROOT / "infra" / name, tmp_path / "infra" / name)
-    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "dashboard").mkdir(parents=True)
     (tmp_path / "dist" / "lambda_consumer.zip").write_bytes(b"zip")
+    (tmp_path / DASHBOARD_NOTICES).write_text("notices")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("aws", "sam", "docker"):
@@ -78,22 +83,35 @@ def test_deploy_pushes_one_image_and_deploys_the_stack_with_it(checkout: Path) -
     assert f"docker push {image}" in calls
     (deploy,) = [c for c in calls if c.startswith("sam deploy")]
     assert "--template-file infra/template.yaml" in deploy
-    for parameter in ("DashboardImageTag=abc123", "AllowedIngressCidr=203.0.113.7/32", "EnableLogin=false"):
+    for parameter in ("DashboardImageTag=abc123", "AllowedIngressCidr=203.0.113.7/32"):
         assert parameter in deploy
-    assert "StreamArn=" not in deploy
+    assert "StreamArn=" not in deploy and "RequireMfa" not in deploy  # the template's default: required
     assert calls.index(f"docker push {image}") < calls.index(deploy)
+    assert "https://d111111abcdef8.cloudfront.net" in result.stdout  # where to log in
+    assert "admin-create-user --user-pool-id eu-west-1_pool" in result.stdout
 
 
-def test_deploy_passes_an_existing_stream_and_login_settings(checkout: Path) -> None:
+def test_deploy_without_a_certificate_lets_only_cloudfront_reach_the_load_balancer(checkout: Path) -> None:
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="0.0.0.0/0")
+    assert result.returncode == 0, result.stderr
+    (lookup,) = [c for c in calls if c.startswith("aws ec2 describe-managed-prefix-lists")]
+    assert "Values=com.amazonaws.global.cloudfront.origin-facing" in lookup
+    (deploy,) = [c for c in calls if c.startswith("sam deploy")]
+    assert "CloudFrontPrefixListId=pl-3b927c52" in deploy
+
+
+def test_deploy_passes_an_existing_stream_and_a_certificate_and_no_prefix_list(checkout: Path) -> None:
     stream = "arn:aws:kinesis:eu-west-1:123456789012:stream/legacy-images"
     result, calls = run(
-        checkout, "deploy.sh", ALLOWED_CIDR="0.0.0.0/0", STREAM_ARN=stream, ENABLE_LOGIN="true",
+        checkout, "deploy.sh", ALLOWED_CIDR="0.0.0.0/0", STREAM_ARN=stream, REQUIRE_MFA="false",
         DOMAIN_NAME="images.example.com", CERTIFICATE_ARN="arn:aws:acm:eu-west-1:123456789012:certificate/x",
     )
     assert result.returncode == 0, result.stderr
     (deploy,) = [c for c in calls if c.startswith("sam deploy")]
-    for parameter in (f"StreamArn={stream}", "EnableLogin=true", "DomainName=images.example.com"):
+    for parameter in (f"StreamArn={stream}", "RequireMfa=false", "DomainName=images.example.com"):
         assert parameter in deploy
+    assert "CloudFrontPrefixListId" not in deploy
+    assert not [c for c in calls if c.startswith("aws ec2")]
 
 
 def test_deploy_keeps_only_the_newest_dashboard_images_in_ecr(checkout: Path) -> None:
@@ -150,16 +168,33 @@ def test_deploy_without_the_zip_stops_before_touching_aws_resources(checkout: Pa
     assert not [c for c in calls if c.startswith(("docker build", "sam", "aws ecr create"))]
 
 
+def test_deploy_without_the_images_notices_stops_before_touching_aws_resources(checkout: Path) -> None:
+    (checkout / DASHBOARD_NOTICES).unlink()
+    result, calls = run(checkout, "deploy.sh", ALLOWED_CIDR="203.0.113.7/32")
+    assert result.returncode != 0
+    assert "make dashboard-notices" in result.stderr
+    assert not [c for c in calls if c.startswith(("docker build", "sam", "aws ecr create"))]
+
+
 def test_destroy_keeps_the_data_unless_asked(checkout: Path) -> None:
     result, calls = run(checkout, "destroy.sh")
     assert result.returncode == 0, result.stderr
     assert any(c.startswith("sam delete --stack-name image-processor") for c in calls)
-    assert not [c for c in calls if c.startswith(("aws s3 rb", "aws dynamodb delete-table"))]
+    deleting = ("aws s3 rb", "aws dynamodb", "aws cognito-idp")
+    assert not [c for c in calls if c.startswith(deleting)]
     assert "aws s3 rb s3://the-bucket --force" in result.stdout
+    assert "aws cognito-idp delete-user-pool --user-pool-id eu-west-1_pool" in result.stdout
 
 
-def test_destroy_with_delete_data_removes_bucket_and_table(checkout: Path) -> None:
+def test_destroy_with_delete_data_lifts_the_protections_then_removes_bucket_table_and_users(
+    checkout: Path,
+) -> None:
     result, calls = run(checkout, "destroy.sh", DELETE_DATA="yes")
     assert result.returncode == 0, result.stderr
     assert "aws s3 rb s3://the-bucket --force" in calls
-    assert "aws dynamodb delete-table --table-name the-table" in calls
+    pool = "--user-pool-id eu-west-1_pool"
+    in_order = ["aws dynamodb update-table --table-name the-table --no-deletion-protection-enabled",
+                "aws dynamodb delete-table --table-name the-table",
+                f"aws cognito-idp update-user-pool {pool} --deletion-protection INACTIVE",
+                f"aws cognito-idp delete-user-pool {pool}"]
+    assert [calls.index(call) for call in in_order] == sorted(calls.index(call) for call in in_order)

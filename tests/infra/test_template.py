@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import AliasChoices
 
 from core.settings import Settings
 from core.store import keys
+from dashboard.headers import SECURITY_HEADERS
 from local.template import Template
 from tests.infra.paths import ROOT, TEMPLATE, checkov_tool, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
@@ -113,7 +115,7 @@ def test_cfn_lint_finds_nothing() -> None:
 
 # Every optional part switched on, so checkov (which evaluates conditions with the defaults) sees it all.
 EVERY_OPTION = {
-    "EnableLogin": "true", "DomainName": "images.example.com", "HostedZoneId": "Z0123456789ABC",
+    "DomainName": "images.example.com", "HostedZoneId": "Z0123456789ABC",
     "CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "EnableTracing": "true",
     "StreamKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc", "AlarmEmail": "ops@example.com",
     "SourceBuckets": "legacy-images", "ImageRetentionDays": 90, "EventRetentionDays": 30,
@@ -284,19 +286,18 @@ def test_only_the_load_balancer_reaches_the_tasks_and_nobody_by_default(
     assert "Default" not in template["Parameters"]["AllowedIngressCidr"]
 
 
-def test_login_is_optional_and_wired_for_streamlit_oidc(resources: dict[str, Any]) -> None:
+def test_login_is_always_created_and_wired_for_streamlit_oidc(resources: dict[str, Any]) -> None:
     for name in ("UserPool", "UserPoolDomain", "UserPoolClient", "LoginClientSecret"):
-        assert resources[name]["Condition"] == "LoginEnabled", name
-    client = resources["UserPoolClient"]["Properties"]
-    assert client["CallbackURLs"][0] == {"Fn::Sub": "https://${DomainName}/oauth2callback"}
+        assert "Condition" not in resources[name], name
     settings: dict[str, Any] = {
         e["Name"]: e.get("Value", e.get("ValueFrom")) for e in container_settings(resources)
     }
-    assert settings["AUTH_REDIRECT_URI"] == client["CallbackURLs"][0]
     assert settings["AUTH_SERVER_METADATA_URL"]["Fn::Sub"].endswith(
         "/${UserPool}/.well-known/openid-configuration"
     )
+    assert settings["AUTH_CLIENT_ID"] == {"Ref": "UserPoolClient"}
     assert settings["AUTH_CLIENT_SECRET"] == {"Ref": "LoginClientSecret"}
+    assert settings["REQUIRE_LOGIN"] == "true"  # never a condition: no setting turns the login off
 
 
 def test_every_setting_the_template_passes_is_one_the_code_reads(resources: dict[str, Any]) -> None:
@@ -425,39 +426,22 @@ def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_th
     assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements("consumer"))
 
 
-def test_with_login_the_load_balancer_logs_visitors_in_before_forwarding_anything(
+def test_with_a_certificate_the_load_balancer_logs_visitors_in_before_forwarding_anything(
     resources: dict[str, Any],
 ) -> None:
-    listener = resources["HttpsListener"]["Properties"]
-    condition, with_login, without = listener["DefaultActions"]["Fn::If"]
-    assert condition == "LoginEnabled"
-    in_order = sorted(with_login, key=lambda action: action["Order"])
+    listener = resources["HttpsListener"]
+    assert listener["Condition"] == "HasCertificate"
+    actions = listener["Properties"]["DefaultActions"]
+    in_order = sorted(actions, key=lambda action: action["Order"])
     assert [action["Type"] for action in in_order] == ["authenticate-cognito", "forward"]
-    config = with_login[0]["AuthenticateCognitoConfig"]
+    config = in_order[0]["AuthenticateCognitoConfig"]
     assert config["UserPoolClientId"] == {"Ref": "UserPoolClient"}
     assert config["OnUnauthenticatedRequest"] == "authenticate"
     assert config["SessionTimeout"] == {"Ref": "LoginSessionSeconds"}
-    assert [a["Type"] for a in without] == ["forward"]
-    callbacks = resources["UserPoolClient"]["Properties"]["CallbackURLs"]
-    assert {"Fn::Sub": "https://${DomainName}/oauth2/idpresponse"} in callbacks  # the load balancer's own
     to_cognito = resources["LoadBalancerToCognito"]
-    assert to_cognito["Condition"] == "LoginEnabled"
+    assert to_cognito["Condition"] == "HasCertificate"
     assert to_cognito["Properties"]["GroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
     assert to_cognito["Properties"]["FromPort"] == to_cognito["Properties"]["ToPort"] == 443
-
-
-def test_the_app_refuses_to_serve_without_login_when_reachable_beyond_one_address(
-    template: dict[str, Any], resources: dict[str, Any]
-) -> None:
-    settings: dict[str, Any] = {e["Name"]: e.get("Value") for e in container_settings(resources)}
-    assert settings["REQUIRE_LOGIN"] == {"Fn::If": ["ReachableBeyondOneAddress", "true", "false"]}
-    assert template["Conditions"]["ReachableBeyondOneAddress"] == {"Fn::Not": [{"Fn::Equals": [
-        {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "AllowedIngressCidr"}]}]}, "32"]}]}
-    assert settings["LOGIN_SESSION_SECONDS"] == {"Ref": "LoginSessionSeconds"}
-    logout = "/logout?client_id=${UserPoolClient}&logout_uri=https://${DomainName}/"
-    assert logout in settings["LOGOUT_URL"]["Fn::Sub"]
-    rule = template["Rules"]["OpenToEveryoneNeedsLogin"]
-    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AllowedIngressCidr"}, "0.0.0.0/0"]}
 
 
 def test_the_dashboard_runs_on_a_read_only_root_with_the_images_volumes_writable(
@@ -471,3 +455,244 @@ def test_the_dashboard_runs_on_a_read_only_root_with_the_images_volumes_writable
     dockerfile = (ROOT / "Dockerfile").read_text()
     (declared,) = re.findall(r"^VOLUME (\[.*\])$", dockerfile, re.MULTILINE)
     assert set(json.loads(declared)) == set(mounts)  # ECS copies a VOLUME's owner onto the mount
+
+
+# ---------------------------------------------------------------- every configuration: HTTPS, behind a login
+
+CERTIFICATE = {"DomainName": "images.example.com", "HostedZoneId": "Z0123456789ABC",
+               "CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}
+PREFIX_LIST = {"CloudFrontPrefixListId": "pl-3b927c52"}
+# Each way to deploy: with a certificate or behind CloudFront, each with MFA required or optional, and an
+# allow-list of one address, a range, or everyone.
+CONFIGURATIONS: dict[str, dict[str, str]] = {
+    "CloudFront, one address, MFA": {**PREFIX_LIST, "AllowedIngressCidr": "203.0.113.7/32"},
+    "CloudFront, a range, MFA optional": {**PREFIX_LIST, "AllowedIngressCidr": "198.51.100.0/24",
+                                          "RequireMfa": "false"},
+    "CloudFront, everyone, MFA": {**PREFIX_LIST, "AllowedIngressCidr": "0.0.0.0/0"},
+    "certificate, one address, MFA optional": {**CERTIFICATE, "AllowedIngressCidr": "203.0.113.7/32",
+                                               "RequireMfa": "false"},
+    "certificate, everyone, MFA": {**CERTIFICATE, "AllowedIngressCidr": "0.0.0.0/0"},
+}
+
+
+class Deployed:
+    """The template as CloudFormation would create it with `parameters`: the resources whose condition
+    holds, their properties with every intrinsic resolved (local/template.py)."""
+
+    def __init__(self, parameters: dict[str, str]) -> None:
+        self.parameters = parameters
+        self.template = Template(Settings(), parameters={"DashboardImageTag": "abc", **parameters})
+
+    def exists(self, logical_id: str) -> bool:
+        condition = self.template.resource(logical_id).get("Condition")
+        return condition is None or self.template.condition(condition)
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        assert self.exists(logical_id), f"{logical_id} is not created with {self.parameters}"
+        return as_object(self.template.resolve(self.template.resource(logical_id)["Properties"]))
+
+    def environment(self) -> dict[str, str]:
+        (container,) = self.properties("DashboardTask")["ContainerDefinitions"]
+        entries = container["Environment"] + container["Secrets"]
+        return {e["Name"]: e.get("Value", e.get("ValueFrom")) for e in entries}
+
+    def output(self, name: str) -> Any:
+        return self.template.resolve(self.template.document["Outputs"][name]["Value"])
+
+    @property
+    def with_certificate(self) -> bool:
+        return "CertificateArn" in self.parameters
+
+
+@pytest.fixture(params=CONFIGURATIONS, ids=list(CONFIGURATIONS))
+def deployed(request: pytest.FixtureRequest) -> Deployed:
+    return Deployed(CONFIGURATIONS[request.param])
+
+
+def test_every_configuration_is_one_cloudformation_accepts(deployed: Deployed) -> None:
+    assert deployed.template.broken_rules() == []
+
+
+def test_the_load_balancer_answers_the_internet_over_https_or_cloudfront_only(deployed: Deployed) -> None:
+    ingress = deployed.properties("LoadBalancerSecurityGroup")["SecurityGroupIngress"]
+    (http,) = deployed.properties("HttpListener")["DefaultActions"]
+    if deployed.with_certificate:
+        assert {(rule["FromPort"], rule["CidrIp"]) for rule in ingress} == {
+            (80, deployed.parameters["AllowedIngressCidr"]), (443, deployed.parameters["AllowedIngressCidr"])}
+        assert http["Type"] == "redirect" and http["RedirectConfig"]["Protocol"] == "HTTPS"
+        https = deployed.properties("HttpsListener")
+        assert https["Protocol"] == "HTTPS" and https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+        assert not deployed.exists("Distribution") and not deployed.exists("OriginVerifiedRule")
+        return
+    (rule,) = ingress  # CloudFront's origin-facing servers, nobody else
+    assert rule["FromPort"] == rule["ToPort"] == 80 and "CidrIp" not in rule
+    assert rule["SourcePrefixListId"] == deployed.parameters["CloudFrontPrefixListId"]
+    assert http["Type"] == "fixed-response" and http["FixedResponseConfig"]["StatusCode"] == "403"
+    forwarded = deployed.properties("OriginVerifiedRule")
+    (header,) = [c["HttpHeaderConfig"] for c in forwarded["Conditions"] if c["Field"] == "http-header"]
+    (origin,) = deployed.properties("Distribution")["DistributionConfig"]["Origins"]
+    (sent,) = origin["OriginCustomHeaders"]
+    assert (header["HttpHeaderName"], header["Values"]) == (sent["HeaderName"], [sent["HeaderValue"]])
+    assert sent["HeaderValue"].startswith("{{resolve:secretsmanager:OriginVerifySecret:")
+    assert not deployed.exists("HttpsListener")
+
+
+def test_browsers_reach_the_dashboard_only_over_https(deployed: Deployed) -> None:
+    host = "images.example.com" if deployed.with_certificate else "Distribution.DomainName"
+    assert deployed.output("DashboardUrl") == f"https://{host}"
+    if deployed.with_certificate:
+        return
+    config = deployed.properties("Distribution")["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert "CacheBehaviors" not in config  # no path served any other way
+    assert "ViewerCertificate" not in config  # CloudFront's own certificate, for its *.cloudfront.net name
+    # WebSockets pass with every viewer header; the Host is the one Streamlit compares with the Origin.
+    assert config["DefaultCacheBehavior"]["OriginRequestPolicyId"] == "216adef6-5c7f-47e4-b989-5492eafa07d3"
+
+
+def test_every_configuration_requires_the_login_on_its_https_address(deployed: Deployed) -> None:
+    host = "images.example.com" if deployed.with_certificate else "Distribution.DomainName"
+    settings = deployed.environment()
+    assert settings["REQUIRE_LOGIN"] == "true"
+    assert settings["AUTH_REDIRECT_URI"] == f"https://{host}/oauth2callback"
+    assert settings["LOGOUT_URL"].endswith(f"&logout_uri=https://{host}/")
+    assert {"AUTH_CLIENT_ID", "AUTH_CLIENT_SECRET", "AUTH_SERVER_METADATA_URL"} <= set(settings)
+    client = deployed.properties("UserPoolClient")
+    assert settings["AUTH_REDIRECT_URI"] in client["CallbackURLs"]
+    assert all(url.startswith("https://") for url in client["CallbackURLs"] + client["LogoutURLs"])
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    pool = deployed.properties("UserPool")
+    required = deployed.parameters.get("RequireMfa", "true") == "true"
+    assert pool["MfaConfiguration"] == ("ON" if required else "OPTIONAL")
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_the_allow_list_is_an_extra_applied_where_the_visitor_connects(deployed: Deployed) -> None:
+    cidr = deployed.parameters["AllowedIngressCidr"]
+    if deployed.with_certificate:  # the security group: checked in the test above
+        assert not deployed.exists("AllowListFunction")
+        return
+    config = deployed.properties("Distribution")["DistributionConfig"]
+    associations = config["DefaultCacheBehavior"].get("FunctionAssociations", [])
+    if cidr == "0.0.0.0/0":
+        assert associations == [] and not deployed.exists("AllowListFunction")
+        assert config["IPV6Enabled"] is True
+        return
+    assert associations == [{"EventType": "viewer-request",
+                              "FunctionARN": "AllowListFunction.FunctionMetadata.FunctionARN"}]
+    assert config["IPV6Enabled"] is False  # the list is IPv4: an IPv6 viewer would never match it
+
+
+def test_cloudfront_adds_the_same_security_headers_as_the_app(deployed: Deployed) -> None:
+    if deployed.with_certificate:
+        return  # no CloudFront: the app's own headers (tests/dashboard/test_login_gate.py)
+    assert deployed.properties("Distribution")["DistributionConfig"]["DefaultCacheBehavior"][
+        "ResponseHeadersPolicyId"] == "DashboardResponseHeaders"
+    config = deployed.properties("DashboardResponseHeaders")["ResponseHeadersPolicyConfig"]
+    headers = config["SecurityHeadersConfig"]
+    hsts = headers["StrictTransportSecurity"]
+    expected = SECURITY_HEADERS["strict-transport-security"]
+    assert f"max-age={hsts['AccessControlMaxAgeSec']}; includeSubDomains" == expected
+    assert hsts["IncludeSubdomains"] is True
+    assert headers["FrameOptions"]["FrameOption"] == SECURITY_HEADERS["x-frame-options"]
+    policy = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert policy == SECURITY_HEADERS["content-security-policy"]
+    assert "ContentTypeOptions" in headers and SECURITY_HEADERS["x-content-type-options"] == "nosniff"
+    assert all(header["Override"] for header in headers.values())
+
+
+@pytest.mark.parametrize(("parameters", "refusal"), [
+    ({"AllowedIngressCidr": "0.0.0.0/0"}, "CloudFrontPrefixListId"),
+    ({**PREFIX_LIST, "AllowedIngressCidr": "0.0.0.0/0", "DomainName": "images.example.com"},
+     "CertificateArn"),
+], ids=["CloudFront without its prefix list", "a domain without a certificate"])
+def test_a_configuration_that_would_not_be_safe_is_refused_at_deploy_time(
+    parameters: dict[str, str], refusal: str
+) -> None:
+    (broken,) = Deployed(parameters).template.broken_rules()
+    assert refusal in broken
+
+
+def test_no_parameter_or_condition_can_turn_the_login_off(template: dict[str, Any]) -> None:
+    assert not {"EnableLogin"} & set(template["Parameters"])
+    text = json.dumps(template["Conditions"]) + json.dumps(template["Rules"])
+    assert "Login" not in text and "REQUIRE_LOGIN" not in text
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize(("cidr", "viewers"), [
+    ("203.0.113.7/32", {"203.0.113.7": True, "203.0.113.8": False, "2001:db8::1": False}),
+    ("198.51.100.0/24", {"198.51.100.0": True, "198.51.100.255": True, "198.51.101.1": False,
+                         "198.51.99.255": False}),
+    ("128.0.0.0/1", {"200.1.2.3": True, "127.0.0.1": False}),  # above 2^31, where bit operators fail
+])
+def test_the_cloudfront_allow_list_admits_exactly_its_network(
+    cidr: str, viewers: dict[str, bool], tmp_path: Path
+) -> None:
+    """The function's JavaScript, run by Node as CloudFront would run it on a viewer request."""
+    function = Deployed({**PREFIX_LIST, "AllowedIngressCidr": cidr}).properties("AllowListFunction")
+    code = function["FunctionCode"]
+    calls = "\n".join(f"console.log(JSON.stringify(handler({{viewer: {{ip: {json.dumps(ip)}}}, "
+                      f"request: {{uri: '/'}}}})));" for ip in viewers)
+    (tmp_path / "function.js").write_text(code + calls)
+    result = subprocess.run(["node", str(tmp_path / "function.js")], capture_output=True, text=True,
+                            timeout=60, check=True)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {ip: answer == {"uri": "/"} for ip, answer in zip(viewers, answers, strict=True)} == viewers
+    refused = {"statusCode": 403, "statusDescription": "Forbidden"}
+    assert all(answer in ({"uri": "/"}, refused) for answer in answers)
+
+
+# ---------------------------------------------------------------- alarms, Cognito, data, the dashboard's task
+
+def test_an_alarm_fires_when_no_dashboard_task_is_healthy_even_when_none_reports(
+    resources: dict[str, Any],
+) -> None:
+    alarm = resources["NoHealthyTaskAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApplicationELB", "HealthyHostCount")
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+        "LoadBalancer": {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]},
+        "TargetGroup": {"Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"]}}
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Minimum", "LessThanThreshold", 1)
+    assert alarm["TreatMissingData"] == "breaching"  # tasks that never start report nothing
+    assert "${NoHealthyTaskAlarm.Arn}" in resources["OperationsDashboard"]["Properties"]["DashboardBody"][
+        "Fn::Sub"][0]
+
+
+def test_the_user_pool_survives_the_stack_and_nobody_can_probe_who_has_an_account(
+    resources: dict[str, Any],
+) -> None:
+    pool = resources["UserPool"]
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    # Protection makes a delete fail; Retain lets the stack's deletion finish without the pool.
+    assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == "Retain"
+    assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert resources["UserPoolClient"]["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_mfa_is_a_parameter_required_by_default(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["RequireMfa"]
+    assert parameter["Default"] == "true" and parameter["AllowedValues"] == ["true", "false"]
+    mfa = resources["UserPool"]["Properties"]["MfaConfiguration"]
+    assert mfa == {"Fn::If": ["MfaRequired", "ON", "OPTIONAL"]}
+    assert template["Conditions"]["MfaRequired"] == {"Fn::Equals": [{"Ref": "RequireMfa"}, "true"]}
+
+
+def test_the_table_cannot_be_deleted_by_mistake(resources: dict[str, Any]) -> None:
+    assert resources["EventTable"]["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_the_dashboard_role_writes_only_the_prefixes_of_its_keys(resources: dict[str, Any]) -> None:
+    allowed = allowed_actions(resources["DashboardTaskRole"]["Properties"])
+    written = [keys.original_key("0", "jpg"), keys.thumbnail_key("0"), keys.preview_key("0")]
+    assert allowed["s3:PutObject"] == [
+        {"Fn::Sub": "${Bucket.Arn}/" + key.rsplit("/", 1)[0] + "/*"} for key in written
+    ]
+    assert allowed["s3:GetObject"] == [{"Fn::Sub": "${Bucket.Arn}/*"}]  # an s3:// event may name any key
+    assert "s3:DeleteObject" not in allowed
+
+
+def test_the_dashboard_task_drops_every_linux_capability(resources: dict[str, Any]) -> None:
+    linux = dashboard_container(resources)["LinuxParameters"]
+    assert linux == {"Capabilities": {"Drop": ["ALL"]}}

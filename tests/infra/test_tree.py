@@ -169,7 +169,7 @@ def test_the_dashboard_never_talks_to_botocore_itself() -> None:
 
 def test_lambda_consumer_is_the_function_its_event_contract_and_its_telemetry_only() -> None:
     modules = {path.stem for path in python_files("lambda_consumer")}
-    assert modules == {"__init__", "handler", "batch", "contract", "metrics", "records_log", "tracing"}
+    assert modules == {"__init__", "handler", "batch", "contract", "emf", "metrics", "records_log", "tracing"}
 
 
 def test_lambda_aggregator_is_its_handler_only_and_counting_lives_in_core() -> None:

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from core.aws import AwsClients
+from lambda_aggregator import handler as aggregator
 from lambda_consumer import handler as consumer
+from local.event_source.table_stream import TableStreamSource
 from local.rehearsal.expand import expand
 from local.template import Template
 from tests.awscalls import ThrottleWritesOf
@@ -77,12 +79,15 @@ def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture()
 def emitted(aws: AwsClients, capsys: pytest.CaptureFixture[str]) -> set[Metric]:
-    """The metrics a real handler run writes: a batch with a stored, a failed and a retried record."""
+    """The metrics real handler runs write: the consumer's on a batch with a stored, a failed and a retried
+    record, then the aggregator's on the table's stream that batch wrote."""
     good = image_event(jpeg_in_bucket(aws, "alarmed", "teal"))
     sent, event = put_and_read_back(aws, [good, b"not json", image_event("s3://elsewhere/x.jpg"), good])
     ThrottleWritesOf(consumer.aws_clients(), event_id(sent[-1]))
     capsys.readouterr()
     assert consumer.handler(event, lambda_context())["batchItemFailures"]
+    (changes,) = TableStreamSource(aws, in_process=True).pending()
+    aggregator.handler({"Records": changes}, lambda_context(aws.settings.aggregator_function_name))
     return set(emf_metrics(capsys.readouterr().out))
 
 
@@ -132,7 +137,7 @@ def test_every_alarm_is_accepted_by_cloudwatch_and_notifies_the_topic(
     aws: AwsClients, template: Template
 ) -> None:
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 10
+    assert len(alarms) == 12
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [template.resolve({"Ref": "AlarmTopic"})], name
         aws.cloudwatch.put_metric_alarm(AlarmName=name, **alarm)

@@ -3,9 +3,12 @@ and the batch's outcomes still come back in its records' order."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from core.aws import AwsClients
+from core.fetching import Fetched
 from core.ingest.batch import Job, counts, run
 from core.models import EventStatus, FailureKind
 from core.settings import Settings
@@ -55,3 +58,17 @@ def test_a_batch_with_room_for_two_images_at_a_time_stores_them_all(aws: AwsClie
 
     assert counts(outcomes)["stored"] == 20
     assert [outcome.job for outcome in outcomes] == batch
+
+
+def test_an_image_is_let_go_once_its_event_is_made_not_when_the_batch_ends(aws: AwsClients) -> None:
+    alive: list[int] = []  # fetched images still in memory each time a job is made
+
+    def made(_: int) -> None:
+        alive.append(sum(isinstance(thing, Fetched) for thing in gc.get_objects()))
+
+    with counting_host(PNG) as host:
+        outcomes = run(aws, jobs([host.url(f"{n}.png") for n in range(40)]), done=made)
+
+    assert counts(outcomes)["stored"] == 40
+    # At most those waiting for a worker (two each), those being made and the one just handed on.
+    assert max(alive) <= 3 * aws.settings.worker_count + 1, alive

@@ -3,6 +3,7 @@ twice, at once, or cancelled by DynamoDB's transaction conflicts (which botocore
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,14 +14,16 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
-from core.errors import TransactionConflict
+from core.errors import RequestRefused, TransactionConflict
 from core.models import EventSource, EventStatus, StoredEvent
 from core.store import counting, keys, latest
 from core.store.delete import delete_event
 from core.store.items import item_size
 from core.store.reads import minute_counts
 from core.store.writes import put_events
+from lambda_aggregator import handler as aggregator
 from local.event_source.table_stream import TableStreamSource
+from tests.factories import lambda_context
 
 NOW = datetime.now(UTC).replace(second=30, microsecond=0)
 
@@ -36,10 +39,11 @@ def counts(aws: AwsClients, start: datetime = NOW, end: datetime = NOW) -> list[
 
 
 class Conflicts:
-    """Cancels the next `times` TransactWriteItems with TransactionConflict, as DynamoDB answers them."""
+    """Cancels the next `times` TransactWriteItems with TransactionConflict (or another cancellation reason),
+    as DynamoDB answers them."""
 
-    def __init__(self, clients: AwsClients, times: int) -> None:
-        self.times_left = times
+    def __init__(self, clients: AwsClients, times: int, code: str = "TransactionConflict") -> None:
+        self.times_left, self.code = times, code
         events = clients.client("dynamodb").meta.events
         events.register("before-call.dynamodb.TransactWriteItems", self._answer)
 
@@ -47,7 +51,7 @@ class Conflicts:
         if self.times_left <= 0:
             return None
         self.times_left -= 1
-        reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
+        reasons = [{"Code": self.code}, {"Code": "None"}]
         error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
         return AWSResponse("http://fault", 400, HTTPHeaders(), None), {
             "Error": error, "CancellationReasons": reasons, "ResponseMetadata": {"HTTPStatusCode": 400},
@@ -180,3 +184,75 @@ def test_an_event_listed_by_two_latest_items_shows_as_its_later_change_left_it(a
     latest.merge(aws, 1, [(failed, 11)], set())  # and a later failure supersedes the stored version
     recent, newest_stored = latest.newest(aws)
     assert [e.status for e in recent] == [EventStatus.FAILED] and newest_stored is None
+
+
+def test_an_item_that_is_no_event_this_version_reads_is_skipped_and_the_rest_counted(
+    aws: AwsClients, source: TableStreamSource
+) -> None:
+    put_events(aws, [event(1)])
+    # Written under an event's key by hand (or by a later version): no time received, no status.
+    aws.dynamodb.put_item(TableName=aws.settings.table_name,
+                          Item={**keys.event_key("by-hand"), "description": {"S": "typed in the console"}})
+    put_events(aws, [event(2)])
+    (batch,) = source.pending()
+
+    applied = counting.apply(source.clients, batch)
+
+    assert (applied.counted, counts(aws)) == (2, [(2, 0)])
+    (skipped,) = applied.skipped
+    assert skipped.key == " ".join(keys.event_key("by-hand")[k]["S"] for k in (keys.PK, keys.SK))
+    assert "not an event this version reads" in skipped.reason
+    assert counting.apply(source.clients, batch).counted == 0  # delivered again: nothing twice
+
+
+def test_a_change_whose_counter_dynamodb_refuses_is_skipped_and_the_other_minutes_counted(
+    aws: AwsClients, source: TableStreamSource
+) -> None:
+    earlier = NOW - timedelta(minutes=5)
+    put_events(aws, [event(1, at=earlier), event(2), event(3, at=earlier), event(4)])
+    (batch,) = source.pending()
+    first = str(batch[0]["dynamodb"]["SequenceNumber"])
+    # The counter this batch writes for the earlier minute, edited by hand into a string.
+    shard = keys.shard_of(first, keys.COUNTER_SHARDS)
+    aws.dynamodb.put_item(TableName=aws.settings.table_name,
+                          Item={**keys.counter_key(earlier, shard), "events": {"S": "lots"}})
+
+    applied = counting.apply(source.clients, batch)
+
+    assert applied.counted == 2 and counts(aws) == [(2, 0)]
+    sequences = [int(record["dynamodb"]["SequenceNumber"]) for record in batch]
+    assert [skipped.sequence for skipped in applied.skipped] == [sequences[0], sequences[2]]
+    assert all("DynamoDB refused its counter" in skipped.reason for skipped in applied.skipped)
+    assert counting.apply(source.clients, batch).counted == 0
+
+
+def test_our_store_refusing_even_the_checkpoint_is_raised_for_the_batch_to_be_retried(
+    aws: AwsClients, source: TableStreamSource
+) -> None:
+    put_events(aws, [event(1), event(2)])
+    (batch,) = source.pending()
+    Conflicts(source.clients, times=100, code="ValidationError")  # every transaction refused, as a whole
+
+    with pytest.raises(RequestRefused):
+        counting.apply(source.clients, batch)
+    assert counts(aws) == []
+
+
+def test_the_aggregator_logs_a_skipped_change_with_its_key_and_counts_it_for_the_alarm(
+    aws: AwsClients, source: TableStreamSource, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    aws.dynamodb.put_item(TableName=aws.settings.table_name,
+                          Item={**keys.event_key("by-hand"), "description": {"S": "typed in the console"}})
+    put_events(aws, [event(1)])
+    (batch,) = source.pending()
+    capsys.readouterr()
+
+    aggregator.handler({"Records": batch}, lambda_context(aws.settings.aggregator_function_name))
+
+    (logged,) = [r for r in caplog.records if r.getMessage() == "change skipped: it cannot be counted"]
+    assert logged.levelname == "ERROR" and "by-hand" in logged.key and logged.reason  # type: ignore[attr-defined]
+    printed = capsys.readouterr().out.splitlines()
+    (figures,) = [json.loads(line) for line in printed if line.startswith('{"_aws"')]
+    assert (figures["ChangesSkipped"], figures["ChangesCounted"]) == ([1.0], [1.0])
+    assert counts(aws) == [(1, 0)]

@@ -75,7 +75,7 @@ def test_bodies_that_find_no_room_by_their_deadline_are_given_up_as_our_own_load
 
     assert len(fetched(arrivals)) == 2 and len(no_room(arrivals)) == 4
     assert budget.used == budget.peak == 2 * len(PNG)
-    assert all(arrival.hold.size == 0 for arrival in no_room(arrivals))
+    assert all(arrival.claim.hold.size == 0 for arrival in no_room(arrivals))
     reason = str(no_room(arrivals)[0].result)
     assert "FETCH_MEMORY_BYTES" in reason and "delivered again" in reason
 

@@ -72,3 +72,23 @@ def test_a_fetch_waiting_for_the_lead_never_starts_once_its_batch_lets_go() -> N
         lead.close()
         waiting.join(5)
     assert started == ["abandoned"]
+
+
+def test_a_url_waiting_on_its_host_makes_way_and_an_object_in_our_bucket_does_not() -> None:
+    def second_starts_within(ages: bool) -> bool:
+        lead = Lead(1, young_seconds=0.05)
+        started = threading.Event()
+
+        def second() -> None:
+            with lead.fetching():
+                started.set()
+
+        with lead.fetching(ages=ages):  # under way, not answered yet
+            waiting = threading.Thread(target=second)
+            waiting.start()
+            begun = started.wait(0.5)
+        waiting.join(5)
+        return begun
+
+    assert second_starts_within(ages=True)  # a URL: after 0.05 s it is the host's time, not ours
+    assert not second_starts_within(ages=False)  # s3://: it counts until it ends

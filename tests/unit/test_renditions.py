@@ -100,7 +100,7 @@ def test_every_accepted_format_is_sniffed_opened_and_offered_for_upload(fmt: str
     made = renditions(data, Settings(thumbnail_size=64, preview_size=128))
     assert sniffed is not None and formats.by_pillow(made.info.format) == sniffed
     assert (made.info.extension, made.info.content_type) == (sniffed.extension, sniffed.content_type)
-    assert sniffed.extension in formats.FILE_EXTENSIONS and sniffed.name in formats.NAMES
+    assert sniffed.extension in formats.file_extensions() and sniffed.name in formats.names()
     assert (made.preview.width, made.preview.height, made.thumbnail.width) == (128, 85, 64)
 
 
