@@ -14,7 +14,8 @@ ARCH ?= x86_64
 # The zip's image codecs: full, or permissive (without the GPL-licensed HEIC and JPEG XL ones; docs/licences.md).
 CODECS ?= full
 
-.PHONY: run stack test lint typecheck venv clean deploy destroy lint-infra lambda-zip dashboard-notices bench soak lock
+.PHONY: run stack test rehearse lint typecheck venv clean deploy destroy lint-infra lambda-zip dashboard-notices \
+	bench soak lock
 
 $(VENV)/.installed-%: requirements/%.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,11 @@ test: $(VENV)/.installed-dev $(VENV)/.installed-checkov
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+## rehearse: the stack created, run, updated and deleted in the local AWS's CloudFormation, with the defaults
+## and with every option on (docs/deploying.md, "Rehearsing a deployment"); `make test` runs it too
+rehearse: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/infra/test_rehearsal.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local import moto_dynamodb
+from local import moto_cloudformation, moto_dynamodb
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,84 @@ INDEX_GROUPS = Patch(
     moto_dynamodb.install_index_groups,
 )
 
-PATCHES: tuple[Patch, ...] = (MODULE_LIST, EMPTY_CONTINUE, TRANSACTION_SNAPSHOTS, PARTITION_QUERIES,
-                              INDEX_GROUPS)
+NO_VALUE_IN_LISTS = Patch(
+    "AWS::NoValue removes a list's item",
+    "moto 5.2.5's CloudFormation leaves a null where `!If [..., !Ref AWS::NoValue]` stands in a list, where "
+    "CloudFormation removes the item: a role's statements, a container's variables, lifecycle rules.",
+    {"moto.cloudformation.parsing:clean_json": "9fbe5dedab810616"},
+    moto_cloudformation.install_no_value_in_lists,
+)
+LISTED_RESOURCES = Patch(
+    "a stack lists the resources it created",
+    "moto 5.2.5's ListStackResources and DescribeStackResources list a resource whose condition is false "
+    "(not created) as an entry with an empty logical id, type and physical id.",
+    {"moto.cloudformation.models:Stack.stack_resources.fget": "48081724e7f64b7e"},
+    moto_cloudformation.install_listed_resources,
+)
+ROLE_POLICIES = Patch(
+    "a stack's role policies are JSON, and follow updates",
+    "moto 5.2.5 keeps the inline policies of a role a stack creates as Python's text of a dict "
+    "(GetRolePolicy answered with it, not JSON), and a stack update leaves them unchanged.",
+    {"moto.iam.models:Role.create_from_cloudformation_json": "05f0a3ccfb317f36",
+     "moto.iam.models:Role.update_from_cloudformation_json": "ddb4ea55b0276bd7"},
+    moto_cloudformation.install_role_policies,
+)
+CONDITION_UPDATES = Patch(
+    "an update reaches what a parameter reaches",
+    "moto 5.2.5's stack update changes only the resources that `Ref` a changed parameter themselves: one "
+    "that depends on it through a condition (`!If [TracingEnabled, ...]`) or a `Fn::Sub` kept its old "
+    "properties (EnableTracing=false left the consumer's tracing statement and variable as they were).",
+    {"moto.cloudformation.parsing:ResourceMap.build_resource_diff": "d42fee2851cf6a0d"},
+    moto_cloudformation.install_condition_updates,
+)
+TASK_DEFINITION_UPDATES = Patch(
+    "an updated task definition is a new revision",
+    "moto 5.2.5's stack update registers a changed task definition under a new random family without the "
+    "key conversion its create does: the task read back had no environment. ECS registers a new revision "
+    "of the same family, as the create would have made it.",
+    {"moto.ecs.models:TaskDefinition.update_from_cloudformation_json": "da835757251d8389"},
+    moto_cloudformation.install_task_definition_updates,
+)
+NETWORK_DELETES = Patch(
+    "a stack's network is deleted with it",
+    "moto 5.2.5's CloudFormation has no delete for a route table, an internet gateway or the gateway's "
+    "attachment: they outlived a deleted stack, and the VPC's delete (a VPC still holding a route table) "
+    "failed the whole DeleteStack. The added deletes call moto's own DeleteRouteTable, "
+    "DetachInternetGateway and DeleteInternetGateway.",
+    {},  # adds methods moto does not have; test_patches.py checks that it still has none
+    moto_cloudformation.install_network_deletes,
+)
+LOG_GROUP_ARN = Patch(
+    "a log group's ARN ends in :*",
+    "moto 5.2.5's CloudFormation gives a log group's GetAtt Arn without the `:*` AWS's ends in, so a role's "
+    "Logs statement on it granted nothing under the local IAM (CreateLogStream names the group's streams).",
+    {"moto.logs.models:LogGroup.get_cfn_attribute": "584d22e6ca845703"},
+    moto_cloudformation.install_log_group_arn,
+)
+LOAD_BALANCER_ATTRIBUTES = Patch(
+    "a load balancer's and a target group's full names",
+    "moto 5.2.5's CloudFormation does not give an application load balancer's GetAtt LoadBalancerFullName, "
+    "CanonicalHostedZoneID or SecurityGroups, and has no GetAtt for a target group (TargetGroupFullName): "
+    "the template's alarms, operations dashboard and DNS alias name them, and the stack failed with a 500.",
+    {"moto.elbv2.models:FakeLoadBalancer.get_cfn_attribute": "36fd43f94a494b1f"},
+    moto_cloudformation.install_load_balancer_attributes,
+)
+STREAMS_PLAYED_LOCALLY = Patch(
+    "event source mappings deliver nothing",
+    "moto 5.2.5's Lambda event source mapping (one a stack creates) invokes its function for every Kinesis "
+    "record and every change of a table, in Docker, and empties the table's stream once it has tried. "
+    "local/event_source/ plays both mappings instead, from the stream, with the function's role.",
+    {"moto.awslambda.models:LambdaBackend.send_kinesis_message": "a088247f0014c603",
+     "moto.awslambda.models:LambdaBackend.send_dynamodb_items": "110b6aaa90f83e44"},
+    moto_cloudformation.install_no_stream_invocations,
+)
+
+PATCHES: tuple[Patch, ...] = (
+    MODULE_LIST, EMPTY_CONTINUE, TRANSACTION_SNAPSHOTS, PARTITION_QUERIES, INDEX_GROUPS,
+    # CloudFormation, for the rehearsal of a deployment (local/rehearsal/)
+    NO_VALUE_IN_LISTS, LISTED_RESOURCES, ROLE_POLICIES, CONDITION_UPDATES, TASK_DEFINITION_UPDATES,
+    NETWORK_DELETES, LOG_GROUP_ARN, LOAD_BALANCER_ATTRIBUTES, STREAMS_PLAYED_LOCALLY,
+)
 _applying = threading.Lock()
 
 

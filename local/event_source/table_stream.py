@@ -21,7 +21,7 @@ from local.event_source.invoke import FunctionConfig, LocalFunction
 from local.event_source.lambda_logs import LogWriter
 from local.event_source.runner import settings_environment
 from local.roles import role_credentials, role_session
-from local.template import ACCOUNT, AGGREGATOR, Template
+from local.template import ACCOUNT, AGGREGATOR, FunctionSettings, TableStreamSettings, Template
 
 log = logging.getLogger(__name__)
 RETRY_PAUSE_SECONDS = 0.5
@@ -37,10 +37,13 @@ class _Shard:
 class TableStreamSource:
     """Delivers the table's stream to the aggregator from a thread (`start`/`stop`) or `poll_once`."""
 
-    def __init__(self, clients: AwsClients, in_process: bool = False, poll_seconds: float = 0.5) -> None:
+    def __init__(self, clients: AwsClients, in_process: bool = False, poll_seconds: float = 0.5,
+                 config: TableStreamSettings | None = None, function: FunctionSettings | None = None) -> None:
+        """`config` and `function` as the template has them, unless given (a rehearsal gives what Lambda
+        holds for the function a stack created)."""
         template = Template(clients.settings)
-        self.config = template.table_stream_source()
-        self.function = template.function(AGGREGATOR)
+        self.config = config or template.table_stream_source()
+        self.function = function or template.function(AGGREGATOR)
         self.service = clients  # the account's: Lambda's mapping is told the stream, it does not look it up
         self.clients = AwsClients(clients.settings, session=role_session("aggregator"))
         self.streams = self.clients.client("dynamodbstreams")

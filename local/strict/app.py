@@ -5,7 +5,8 @@ oversized Kinesis records, a role's call its policy does not allow, a write to a
 holds); then let moto answer, under the narrowest locks that keep it consistent: a readers-writer
 lock per DynamoDB table (dynamodb.py), and one lock per other service, whose moto backends are plain
 dicts too. `/_local/…` answers the tests: denials and conflicts so far, a way to take one action
-away from a role, and a snapshot of the whole state to restore before each test (snapshots.py).
+away from a role or to grant a role the policies IAM holds for it, and a snapshot of the whole state to
+restore before each test (snapshots.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from local.strict import kinesis
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
-from local.strict.iam import Authorizer
+from local.strict.iam import Authorizer, policy_statements
 from local.strict.snapshots import Snapshot
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -107,6 +108,9 @@ class StrictEmulator:
             self.authorizer.remove(request["role"], request["action"])
         elif path == "/_local/iam/restore":
             self.authorizer.restore()
+        elif path == "/_local/iam/grant":  # a role's policies, as IAM holds them (a rehearsal's roles)
+            statements = [s for document in request["policies"] for s in policy_statements(document)]
+            self.authorizer.grant(request["role"], statements)
         elif path == "/_local/snapshot":  # keep the state as it is now (the tests: once provisioned)
             with self._lock_for("moto-api"):
                 self._snapshot = Snapshot.take()
@@ -120,6 +124,8 @@ class StrictEmulator:
             self.dynamodb.hold_seconds = float(request["hold_seconds"])
         state = {
             "denials": [asdict(denial) for denial in self.authorizer.denials],
+            "grants": {role: [asdict(statement) for statement in statements]
+                       for role, statements in self.authorizer.granted().items()},
             "transactions": self.dynamodb.transactions, "conflicts": self.dynamodb.conflicts,
             "strictness": asdict(self.strictness), "hold_seconds": self.dynamodb.hold_seconds,
             "cpu_seconds": time.process_time(),  # the emulator's own, for benchmarks to charge it

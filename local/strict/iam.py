@@ -1,18 +1,21 @@
 """IAM, enforced: a call made with a role's key needs an Allow for every action it implies.
 
 The roles' statements come from infra/template.yaml (local/template.py), so the local stack runs with
-exactly the permissions a deployment gets. Which action and resource a call needs follows AWS's
-service authorization reference for the calls this project makes; a transaction needs the action of
-each item, as DynamoDB requires. Like AWS, S3 answers 403 rather than 404 for a missing key when the
-caller may not list the bucket.
+exactly the permissions a deployment gets; a rehearsal (local/rehearsal/) replaces them with the policies
+IAM holds for the roles its CloudFormation stack created (POST /_local/iam/grant). Which action and
+resource a call needs follows AWS's service authorization reference for the calls this project makes; a
+transaction needs the action of each item, as DynamoDB requires. Like AWS, S3 answers 403 rather than 404
+for a missing key when the caller may not list the bucket.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from core.ops.resources import BUCKET, CONSUMER_LOG_GROUP, FAILURE_QUEUE, STREAM, TABLE
 from local.roles import role_of
@@ -34,7 +37,7 @@ class Authorizer:
     """Decides each call of a role against its statements; keeps every denial for the tests to read."""
 
     def __init__(self, statements: dict[str, list[Statement]]) -> None:
-        self._granted = statements
+        self._initial = self._granted = statements
         self._removed: set[tuple[str, str]] = set()  # (role, action) taken away by a test
         self._lock = threading.Lock()
         self.denials: list[Denial] = []
@@ -69,11 +72,22 @@ class Authorizer:
             denial = Denial(str(role_of(call.access_key)), "s3:ListBucket", BUCKET.arn(bucket, "", ACCOUNT))
             self.denials.append(denial)
 
+    def grant(self, role: str, statements: list[Statement]) -> None:
+        """From now on, `role` may do exactly what `statements` allow."""
+        with self._lock:
+            self._granted = self._granted | {role: statements}
+
+    def granted(self) -> dict[str, list[Statement]]:
+        return dict(self._granted)
+
     def remove(self, role: str, action: str) -> None:
         self._removed.add((role, action.lower()))
 
     def restore(self) -> None:
-        self._removed.clear()
+        """Every role's statements as at the start: nothing taken away, nothing granted since."""
+        with self._lock:
+            self._removed.clear()
+            self._granted = self._initial
 
     def needs(self, call: AwsCall) -> list[Need]:
         region = call.region or "us-east-1"
@@ -93,6 +107,28 @@ class Authorizer:
         if call.service == "monitoring":
             return [(f"cloudwatch:{call.operation}", "*")]
         return []  # sts:GetCallerIdentity needs no permission; the roles make no other calls
+
+
+def policy_statements(document: dict[str, Any] | str) -> list[Statement]:
+    """The statements of an IAM policy document, as GetRolePolicy gives it (JSON, or its text).
+
+    Conditions are not evaluated (see docs/local-aws.md); a Deny, NotAction or NotResource is refused
+    rather than read wrongly: the roles only grant.
+    """
+    parsed = json.loads(document) if isinstance(document, str) else document
+    found = parsed["Statement"]
+    statements = []
+    for raw in found if isinstance(found, list) else [found]:
+        unread = {"NotAction", "NotResource", "NotPrincipal"} & raw.keys()
+        if raw["Effect"] != "Allow" or unread:
+            raise ValueError(f"the local IAM reads Allow statements with Action and Resource only: {raw}")
+        statements.append(Statement(str(raw.get("Sid", "")), tuple(_listed(raw["Action"])),
+                                    tuple(_listed(raw["Resource"]))))
+    return statements
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _stream_of_iterator(iterator: str) -> str:

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode  # type: ignore[import-untyped]  # cfn-lint ships no type information
-from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
 from core.aws import AwsClients
 from lambda_aggregator import handler as aggregator
 from lambda_consumer import handler as consumer
 from local.event_source.table_stream import TableStreamSource
-from local.template import TEMPLATE, Template
+from local.rehearsal.expand import expand
+from local.template import Template
 from tests.awscalls import ThrottleWritesOf
 from tests.factories import event_id, image_event, jpeg_in_bucket, lambda_context, put_and_read_back
 
@@ -63,29 +62,14 @@ OUR_RESOURCES: dict[str, list[dict[str, Any]]] = {
 
 def translated() -> dict[str, Any]:
     """infra/template.yaml after SAM's transform: plain CloudFormation, the function's mapping included."""
-    parsed, errors = decode(str(TEMPLATE))
-    assert not errors, errors
-    document: dict[str, Any] = json.loads(json.dumps(parsed))
-    # sam deploy uploads the zip and puts its S3 location here; the transform requires one.
-    for function in ("ConsumerFunction", "AggregatorFunction"):  # one zip, as `sam deploy` uploads it
-        document["Resources"][function]["Properties"]["CodeUri"] = "s3://artifacts/consumer.zip"
-
-    class NoManagedPolicies:  # the function names its own role, so SAM looks up no managed policy
-        def load(self) -> dict[str, str]:
-            return {}
-
-    result: dict[str, Any] = transform(document, {}, NoManagedPolicies())
-    return result
+    return expand("s3://artifacts/consumer.zip", "us-east-1")
 
 
 @pytest.fixture(scope="module")
 def template(moto_endpoint: str) -> Template:
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the transform asks boto3 for a region
-        document = translated()
     from core.settings import Settings
 
-    return Template(Settings(), document=document)
+    return Template(Settings(), document=translated())
 
 
 def of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:

@@ -94,3 +94,67 @@ def test_the_emulator_takes_dynamodbs_hundred_items_in_a_transaction_without_a_p
     with pytest.raises(ClientError) as refused:
         aws.dynamodb.transact_write_items(TransactItems=puts(101))
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+# --- CloudFormation, for the rehearsal of a deployment ------------------------------------------------------
+
+
+def test_moto_still_keeps_a_null_where_no_value_stands_in_a_list() -> None:
+    clean_json = upstream("moto.cloudformation.parsing:clean_json")
+    assert clean_json([{"Ref": "AWS::NoValue"}, "kept"], {"AWS::NoValue": None}) == [None, "kept"], (
+        "moto now drops AWS::NoValue from a list: the NO_VALUE_IN_LISTS patch can go")
+
+
+def test_moto_still_lists_a_resource_its_condition_left_out() -> None:
+    listed = inspect.getsource(upstream("moto.cloudformation.models:Stack.stack_resources.fget"))
+    created = inspect.getsource(upstream("moto.cloudformation.parsing:parse_and_create_resource"))
+    assert "return self.resource_map.values()" in listed
+    assert "# If this has a False condition, don't create the resource\n        return None" in created
+
+
+def test_moto_still_keeps_a_stacks_role_policies_as_given_and_never_updates_them() -> None:
+    create = inspect.getsource(upstream("moto.iam.models:Role.create_from_cloudformation_json"))
+    update = inspect.getsource(upstream("moto.iam.models:Role.update_from_cloudformation_json"))
+    as_given = 'policy_json = policy["PolicyDocument"]\n            role.put_policy(policy_name, policy_json)'
+    assert as_given in create, "moto now writes a stack's role policies as JSON: half of ROLE_POLICIES can go"
+    assert "Policies" not in update, "moto now updates a role's policies: half of ROLE_POLICIES can go"
+
+
+def test_moto_still_updates_only_resources_that_ref_a_changed_parameter_themselves() -> None:
+    references = upstream("moto.cloudformation.parsing:get_references_from_template")
+    through_a_condition = {"Fn::If": ["TracingEnabled", "Active", "PassThrough"]}
+    assert references(through_a_condition) == references({"Fn::Sub": "${EventRetentionDays}"}) == []
+    diff = inspect.getsource(upstream("moto.cloudformation.parsing:ResourceMap.build_resource_diff"))
+    assert "get_references_from_template(new[name])" in diff
+
+
+def test_moto_still_updates_a_task_definition_without_its_creates_key_conversion() -> None:
+    update = inspect.getsource(upstream("moto.ecs.models:TaskDefinition.update_from_cloudformation_json"))
+    assert "remap_nested_keys" not in update and '"Family", f"task-definition-' in update
+
+
+def test_moto_still_cannot_delete_a_stacks_route_table_internet_gateway_or_its_attachment() -> None:
+    for dotted in ("moto.ec2.models.route_tables:RouteTable",
+                   "moto.ec2.models.internet_gateways:InternetGateway",
+                   "moto.ec2.models.vpn_gateway:VPCGatewayAttachment"):
+        model = upstream(dotted)
+        assert not hasattr(model, "delete"), f"{dotted} can be deleted now: NETWORK_DELETES can go"
+        assert "delete_from_cloudformation_json" not in vars(model), dotted
+
+
+def test_moto_still_gives_a_log_groups_arn_without_its_wildcard() -> None:
+    group = upstream("moto.logs.models:LogGroup")("123456789012", "us-east-1", "/rehearsal/group")
+    assert group.get_cfn_attribute("Arn") == "arn:aws:logs:us-east-1:123456789012:log-group:/rehearsal/group"
+
+
+def test_moto_still_has_no_full_names_for_a_load_balancer_or_a_target_group() -> None:
+    balancer = inspect.getsource(upstream("moto.elbv2.models:FakeLoadBalancer.get_cfn_attribute"))
+    assert '"LoadBalancerFullName",\n            "SecurityGroups",\n        ]' in balancer
+    assert not hasattr(upstream("moto.elbv2.models:FakeTargetGroup"), "get_cfn_attribute")
+
+
+def test_moto_still_invokes_the_function_of_a_stream_mapping_and_empties_a_table_stream_after() -> None:
+    table_stream = inspect.getsource(upstream("moto.dynamodb.models.table:StreamShard.add"))
+    kinesis = inspect.getsource(upstream("moto.kinesis.models:Stream.put_record"))
+    assert "send_dynamodb_items(" in table_stream and "self.items = []" in table_stream
+    assert "send_kinesis_message(" in kinesis

@@ -4,6 +4,7 @@ DynamoDB's transaction conflicts, no SigV2 for S3, Kinesis's size limits, and th
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import threading
 import time
@@ -214,6 +215,27 @@ def test_a_role_may_call_what_the_template_grants_it_and_nothing_else(
     consumer.s3.put_object(Bucket=aws.settings.bucket_name, Key="thumbnails/x.webp", Body=b"x")
     denied = {(d["role"], d["action"]) for d in state(moto_endpoint)["denials"]}
     assert denied == {("consumer", "dynamodb:DeleteItem"), ("consumer", "s3:PutObject")}
+
+
+@pytest.mark.access_denied_expected
+def test_a_role_granted_the_policies_iam_holds_may_do_what_they_allow_until_restored(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    """What a rehearsal does with the roles its stack created (local/rehearsal/created.py)."""
+    bucket = aws.settings.bucket_name
+    listing = {"Sid": "ListOnly", "Effect": "Allow", "Action": "s3:ListBucket",
+               "Resource": f"arn:aws:s3:::{bucket}"}
+    held = json.dumps({"Version": "2012-10-17", "Statement": [listing]})  # as GetRolePolicy gives it
+    grant = {"role": "dashboard", "policies": [held]}
+    requests.post(f"{moto_endpoint}/_local/iam/grant", json=grant, timeout=10).raise_for_status()
+    dashboard = AwsClients(aws.settings, session=role_session("dashboard"))
+    dashboard.s3.list_objects_v2(Bucket=bucket)
+    upload = lambda: dashboard.s3.put_object(Bucket=bucket, Key="originals/x.jpg", Body=b"x")  # noqa: E731
+    assert code_of(upload) == "AccessDenied"  # the template grants it; the policy given does not
+    assert state(moto_endpoint)["grants"]["dashboard"] == [
+        {"sid": "ListOnly", "actions": ["s3:ListBucket"], "resources": [f"arn:aws:s3:::{bucket}"]}]
+    requests.post(f"{moto_endpoint}/_local/iam/restore", timeout=10).raise_for_status()
+    dashboard.s3.put_object(Bucket=bucket, Key="originals/x.jpg", Body=b"x")  # the template's grants again
 
 
 @pytest.mark.access_denied_expected
