@@ -106,6 +106,7 @@ lock: $(VENV)/.installed-dev
 	cd requirements && UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) lambda.in --python-version 3.12 \
 	  --python-platform x86_64-manylinux_2_28 -c dev.txt -o lambda.txt $(LAMBDA_RUNTIME_PACKAGES:%=--no-emit-package %)
 	$(BIN)/python -m tools.base_image
+	$(BIN)/python -m tools.notices --repository
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache test-artifacts

@@ -3,7 +3,9 @@ it: the GPL-licensed codecs first, then each package's name, version, licence an
 reads them from the packages' metadata), then every licence and notice file the packages carry.
 
 `python -m tools.notices` (`make dashboard-notices`) writes the dashboard image's into dist/dashboard/, for
-the Dockerfile to copy; tools/lambda_zip.py writes the zip's into the zip.
+the Dockerfile to copy; tools/lambda_zip.py writes the zip's into the zip. `python -m tools.notices
+--repository` (run by `make lock`) writes both, for the default build (x86_64, every codec), into licences/,
+so the repository carries them too; a test holds them to the locks.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FILE_NAME = "THIRD_PARTY_NOTICES"
 DASHBOARD_NOTICES = "dist/dashboard/THIRD_PARTY_NOTICES"
 DASHBOARD_LOCK = ROOT / "requirements" / "dashboard.txt"
+LAMBDA_LOCK = ROOT / "requirements" / "lambda.txt"
+# The repository's copies, for the default builds.
+LAMBDA_COPY = "licences/lambda-zip/THIRD_PARTY_NOTICES"
+DASHBOARD_COPY = "licences/dashboard-image/THIRD_PARTY_NOTICES"
 # pip-licenses reads the distributions on sys.path: the folder's alone, not this virtualenv's.
 _PIP_LICENSES = """
 import sys, piplicenses
@@ -40,7 +46,8 @@ def write(site: Path, output: Path, artifact: str, about: tuple[str, ...] = ()) 
     versions = {normalised(p["Name"]): p["Version"] for p in found}
     gpl = [codec for codec in GPL_CODECS if codec.distribution in versions]
     lines = [f"Third-party software in {artifact}", _RULE,
-             "Image Processor itself is licensed under the Apache License 2.0 (LICENSE, beside this file).",
+             "Image Processor itself is licensed under the Apache License 2.0 (LICENSE, at the top of the",
+             "build and of the repository).",
              "What it ships of others' is listed below, each under its own licence; docs/licences.md in the",
              "repository says what that means for whoever distributes this build.", *about,
              "", "GPL-licensed codecs", "-" * 19]
@@ -107,10 +114,25 @@ def dashboard(arch: str = "x86_64", output: Path | str = DASHBOARD_NOTICES) -> P
     return path
 
 
+def lambda_zip(output: Path | str = LAMBDA_COPY) -> Path:
+    """The default Lambda zip's notices (x86_64, every codec), as `make lambda-zip` puts them in the zip."""
+    site = installed(LAMBDA_LOCK, "x86_64", "3.12", ROOT / "build", python=None)
+    path = ROOT / output
+    write(site, path, "the Lambda zip (make lambda-zip: x86_64, Python 3.12, CODECS=full)")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default=DASHBOARD_NOTICES)
-    path = dashboard(output=parser.parse_args().output)
+    parser.add_argument("--repository", action="store_true",
+                        help=f"write both deployables' notices into {LAMBDA_COPY} and {DASHBOARD_COPY}")
+    args = parser.parse_args()
+    if args.repository:
+        for path in (lambda_zip(), dashboard(output=DASHBOARD_COPY)):
+            print(f"{path.relative_to(ROOT)}: third-party notices kept in the repository")
+        return
+    path = dashboard(output=args.output)
     print(f"{path.relative_to(ROOT)}: the dashboard image's third-party notices")
 
 
