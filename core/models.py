@@ -137,6 +137,7 @@ class StoredEvent(BaseModel):
     shard_id: str | None = None
     sequence_number: str | None = None
     request_id: str | None = None
+    read_as: str | None = None  # how its stream record was read, when it was not plain JSON (core/wire.py)
     # Why a failed event failed, as the exception core raised; never stored (the reason is). The
     # consumer's metrics count failures by its type.
     _rejection: EventRejected | None = PrivateAttr(None)

@@ -29,7 +29,7 @@ from core.ingest.origin import Origin
 from core.models import EventStatus, StoredEvent
 from core.store.reads import existing
 from core.store.writes import put_events
-from core.wire import parse_payload, salvage_fields
+from core.wire import parse_record, salvage_fields
 
 # Ids of events not written, and why (the error each of their jobs reports).
 Writer = Callable[[AwsClients, list[StoredEvent]], tuple[set[str], Exception]]
@@ -50,11 +50,11 @@ class Job:
 def stream_job(data: bytes, origin: Origin) -> Job:
     """A raw stream record as a job: its event, or why it is none (with what URL and description it had)."""
     try:
-        event = parse_payload(data)
+        record = parse_record(data)
     except EventRejected as exc:
         salvaged = salvage_fields(data)
         return Job(origin, salvaged.get("description", ""), salvaged.get("image_url"), rejected=exc)
-    return Job(origin, event.description, event.image_url)
+    return Job(replace(origin, read_as=record.read_as), record.event.description, record.event.image_url)
 
 
 def write_all(clients: AwsClients, events: list[StoredEvent]) -> tuple[set[str], Exception]:

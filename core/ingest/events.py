@@ -84,5 +84,5 @@ def _event(origin: Origin, status: EventStatus, description: str, url: str | Non
         status=status, description=description[:MAX_DESCRIPTION_CHARS],
         image_url=(url or "")[:MAX_URL_CHARS] or None,
         shard_id=origin.shard_id, sequence_number=origin.sequence_number,
-        request_id=origin.request_id, filename=origin.filename,
+        request_id=origin.request_id, filename=origin.filename, read_as=origin.read_as,
     )

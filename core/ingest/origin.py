@@ -21,6 +21,7 @@ class Origin:
     sequence_number: str | None = None
     request_id: str | None = None
     filename: str | None = None
+    read_as: str | None = None  # how a stream record that was not plain JSON was read (core/wire.py)
 
 
 def stream_event_id(shard_id: str, sequence_number: str) -> str:

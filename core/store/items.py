@@ -17,7 +17,7 @@ from core.store import keys
 from core.store.attributes import plain, text, typed
 
 ITEM_BUDGET = 1000  # bytes, as DynamoDB sizes items: under 1 KB with room for the keys' growth
-DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id")
+DETAIL_FIELDS = ("image_url", "exif", "shard_id", "sequence_number", "request_id", "read_as")
 PREVIEW_CHARS = 200  # of a description or a reason kept in the event's item when the whole moves out
 LISTED_CHARS = 100  # of a description or a reason in a LATEST item's list (the Live strip's cells)
 # Derived from sha256 and the format, so not stored: the object keys.

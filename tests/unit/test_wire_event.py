@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from core.errors import InvalidEvent
-from core.wire import parse_payload, salvage_fields
+from core.wire import parse_payload, parse_record, salvage_fields
 from tests.factories import SEED_DESCRIPTION, image_event, wire_json
 
 URL = "https://images.example.com/cat.jpg"
@@ -93,3 +93,25 @@ def test_fields_of_a_rejected_event_are_kept_for_its_failed_record() -> None:
     salvaged = salvage_fields(wire_json({"ImageUrl": "ftp://x/y", "Description": "kept", "Extra": 1}))
     assert salvaged == {"image_url": "ftp://x/y", "description": "kept"}
     assert salvage_fields(b"not json") == {}
+
+
+def test_a_record_that_is_not_json_shows_its_first_bytes_escaped_in_its_reason() -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        parse_payload(b"ImageUrl=http://x/y.jpg\x01\xff" + b"z" * 100)
+    assert 'it began "ImageUrl=http://x/y.jpg\\u0001\\\\xff' in str(refused.value)
+    assert str(refused.value).count("z") < 60  # cut, not the whole record
+
+
+def test_escaped_quotes_are_read_once_removed_and_the_event_says_so() -> None:
+    escaped = b'{\\"ImageUrl\\": \\"http://example.com/image.jpg\\", \\"Description\\": \\"from a script\\"}'
+    for data in (escaped, base64.b64encode(escaped)):  # as AWS CLI v2 and v1 deliver it
+        record = parse_record(data)
+        assert (record.event.image_url, record.event.description) == ("http://example.com/image.jpg",
+                                                                      "from a script")
+        assert record.read_as is not None and "escaped" in record.read_as
+    assert parse_record(wire_json({"ImageUrl": URL, "Description": 'say \\"hi\\"'})).read_as is None
+
+
+def test_escaped_quotes_that_still_make_no_json_are_refused() -> None:
+    with pytest.raises(InvalidEvent, match="not JSON"):
+        parse_payload(b'{\\"ImageUrl\\": \\"http://x/y.jpg\\"')
