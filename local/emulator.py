@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from local.processes import stop
+from local.processes import ctrl_c_left_to_us, stop
 from local.roles import ADMIN_CREDENTIALS
 
 
@@ -27,7 +27,9 @@ def embedded_aws(host: str = "127.0.0.1", port: int = 0, lenient: Sequence[str] 
         check_free(host, port)
     command = [sys.executable, "-m", "local.server", "--host", host, "--port", str(port)]
     command += [arg for layer in lenient for arg in ("--lenient", layer)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ | ADMIN_CREDENTIALS)
+    environment = os.environ | ADMIN_CREDENTIALS
+    with ctrl_c_left_to_us():  # the event source stops before the emulator it reads
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
     try:
         yield _endpoint(server)
     finally:

@@ -3,6 +3,11 @@
 Python ends on SIGTERM at once, without running a single `finally`, so the emulator, the consumer's
 function processes and Streamlit lived on after `kill`. Here SIGTERM is turned into the KeyboardInterrupt
 that Ctrl-C raises, so both unwind the same way and every child is stopped on the way out.
+
+A terminal sends Ctrl-C to its whole foreground group, children included. Had each child died of it at once,
+the emulator would be gone while the event source still read from it, and every last call would print a
+traceback. So children start with SIGINT blocked (`ctrl_c_left_to_us`), and this process alone stops them,
+in order: the event source, then the emulator it reads, each with SIGTERM.
 """
 
 from __future__ import annotations
@@ -25,6 +30,17 @@ def stopped_by_sigterm_or_ctrl_c() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextmanager
+def ctrl_c_left_to_us() -> Iterator[None]:
+    """Around starting a child: it starts with SIGINT blocked (a signal mask is per thread, and a child
+    keeps it through fork and exec), so Ctrl-C reaches this process alone."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,7 +12,7 @@ import sys
 
 from core.settings import Settings
 from local.emulator import check_free, local_environment, shell_line
-from local.processes import stop, stopped_by_sigterm_or_ctrl_c
+from local.processes import ctrl_c_left_to_us, stop, stopped_by_sigterm_or_ctrl_c
 from local.roles import role_credentials
 from local.stack import local_stack
 
@@ -43,11 +43,13 @@ def serve(port: int, dashboard_port: int) -> int:
         # The dashboard acts as its task role does in AWS: with exactly the template's permissions.
         env = os.environ | local_environment(endpoint) | role_credentials("dashboard")
         command = streamlit_command(dashboard_port, "127.0.0.1")
-        dashboard = subprocess.Popen([sys.executable, *command[1:]], env=env)
+        with ctrl_c_left_to_us():  # stopped below with SIGTERM, not cut short by Ctrl-C ("Aborted!")
+            dashboard = subprocess.Popen([sys.executable, *command[1:]], env=env)
         try:
             return dashboard.wait()
         finally:
             stop(dashboard)
+            print("Stopped the dashboard.", flush=True)
 
 
 def main() -> None:

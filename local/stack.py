@@ -60,6 +60,7 @@ def local_stack(port: int, settings: Settings | None = None) -> Iterator[str]:
         finally:
             consumer.stop()
             aggregator.stop()
+            print("Stopped the local consumer and aggregator.", flush=True)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from core.clock import now
 from core.logs import lambda_lines as lambda_lines
 from local.event_source.lambda_logs import LogLine, now_ms
+from local.processes import ctrl_c_left_to_us
 
 MARK = "\x1e"  # starts the environment's lines to the event source; everything else is the function's log
 
@@ -111,11 +112,12 @@ class LocalFunction:
         if self._process is not None and self._process.poll() is None:
             return None, None
         self._output = queue.Queue()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.event_source.environment", self.config.handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=os.environ | self.config.environment,
-        )
+        with ctrl_c_left_to_us():  # the event source stops its environments itself
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "local.event_source.environment", self.config.handler],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=os.environ | self.config.environment,
+            )
         threading.Thread(target=_pump, args=(self._process, self._output), daemon=True).start()
         started = self._next_message(lines, 60.0)  # Lambda allows an init phase 10 s; a cold venv needs more
         if started is None or "init_error" in started:

@@ -55,7 +55,7 @@ def start(module: str) -> tuple[subprocess.Popen[str], list[int]]:
 
 
 @pytest.mark.parametrize(("module", "how"), [
-    ("local.stack", "kill"), ("local.run", "kill"), ("local.run", "ctrl-c"),
+    ("local.stack", "kill"), ("local.stack", "ctrl-c"), ("local.run", "kill"), ("local.run", "ctrl-c"),
 ])
 def test_stopping_leaves_no_process_behind(module: str, how: str) -> None:
     process, _ = start(module)
@@ -70,6 +70,12 @@ def test_stopping_leaves_no_process_behind(module: str, how: str) -> None:
             os.killpg(group, signal.SIGINT)  # Ctrl-C: the terminal tells the whole foreground group
         output, _ = process.communicate(timeout=STOP_SECONDS)
         assert "Stopped; the emulator's data is gone." in output
+        # A line per part stopped, and nothing else: no child cut short by Ctrl-C, no traceback.
+        expected = ["Stopped the local consumer and aggregator.", "Stopped; the emulator's data is gone."]
+        if module == "local.run":
+            expected.insert(0, "Stopped the dashboard.")
+        assert [line for line in output.splitlines() if line.strip()][-len(expected):] == expected, output
+        assert "Traceback" not in output and "Aborted!" not in output, output
         deadline = time.monotonic() + 5
         while group_members(group) and time.monotonic() < deadline:
             time.sleep(0.1)
