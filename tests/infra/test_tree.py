@@ -219,3 +219,11 @@ def test_the_lambda_zip_holds_exactly_the_locked_versions() -> None:
     installed = {normalised(m[1]): m[2] for name in names
                  if (m := re.match(r"^([^/]+)-([^-/]+)\.dist-info/METADATA$", name))}
     assert installed == pins("lambda.txt")
+
+
+def test_the_top_level_requirements_file_installs_the_lock_make_run_installs() -> None:
+    named = [line.split(None, 1)[1] for line in (ROOT / "requirements.txt").read_text().splitlines()
+             if line.startswith("-r ")]
+    makefile = (ROOT / "Makefile").read_text()
+    run_target = re.search(r"^run: \$\(VENV\)/\.installed-(\w+)$", makefile, re.MULTILINE)
+    assert run_target is not None and named == [f"requirements/{run_target.group(1)}.txt"]
