@@ -343,6 +343,14 @@ def display_p3() -> bytes:
     return _icc_profile(b"mntr", b"RGB ", b"XYZ ", tags)
 
 
+def grey_profile(gamma: float = 1.0) -> bytes:
+    """An ICC profile for grey with a plain gamma curve (1.0: linear light), written byte by byte as above."""
+    curve = _icc_tag(b"curv", struct.pack(">IH", 1, round(gamma * 256)))
+    tags = {b"desc": _icc_description(f"Grey, gamma {gamma:g} (test)"),
+            b"wtpt": _icc_tag(b"XYZ ", _s15(*D50)), b"kTRC": curve, b"cprt": _icc_tag(b"text", b"none\x00")}
+    return _icc_profile(b"mntr", b"GRAY", b"XYZ ", tags)
+
+
 def cmyk_profile() -> bytes:
     """A CMYK printer profile (a 9-point CMYK -> Lab table) for inks that are not ideal: cyan absorbs some
     green, magenta some blue, black leaves a tenth of the light. Naive CMYK -> RGB gives other colours."""

@@ -1,5 +1,5 @@
-"""Colour: renditions are sRGB, converted from the source's embedded ICC profile (CMYK included), so every
-browser shows the same colours whether or not it colour-manages. A rendition carries no profile.
+"""Colour: renditions are sRGB, converted from the source's embedded ICC profile (CMYK and grey included), so
+every browser shows the same colours whether or not it colour-manages. A rendition carries no profile.
 
 Transforms are built once per profile and kept (building one costs milliseconds, a CMYK one tens);
 a profile that turns out to describe sRGB is remembered as needing no work at all.
@@ -13,7 +13,7 @@ import io
 from PIL import Image, ImageCms
 
 # The profile's colour space for each mode we convert (ICC header signatures, as Pillow reports them).
-_SPACES = {"RGB": "RGB ", "RGBA": "RGB ", "CMYK": "CMYK"}
+_SPACES = {"RGB": "RGB ", "RGBA": "RGB ", "CMYK": "CMYK", "L": "GRAY", "LA": "GRAY"}
 # A transform's 8-bit results differ from a true identity by rounding alone when the profile is sRGB.
 _IDENTITY_TOLERANCE = 2
 
@@ -21,11 +21,18 @@ _IDENTITY_TOLERANCE = 2
 def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """The image as sRGB RGB (RGBA when it has alpha): through its ICC profile when it has one that fits
     its mode, otherwise as Pillow converts (untagged pixels are sRGB by the web's convention)."""
-    target = "RGBA" if image.mode == "RGBA" else "RGB"
-    transform = _transform(icc_profile, image.mode, target) if icc_profile and image.mode in _SPACES else None
+    target = "RGBA" if image.mode in ("RGBA", "LA") else "RGB"
+    mode = "L" if image.mode == "LA" else image.mode
+    transform = _transform(icc_profile, mode, "RGB" if mode == "L" else target) \
+        if icc_profile and image.mode in _SPACES else None
     if transform is None:
         return image if image.mode == target else image.convert(target)
-    return transform.apply(image)
+    if image.mode != "LA":
+        return transform.apply(image)
+    # LittleCMS carries no alpha from grey to colour: the grey is converted, its alpha put back.
+    converted = transform.apply(image.getchannel("L"))
+    converted.putalpha(image.getchannel("A"))
+    return converted
 
 
 @functools.lru_cache(maxsize=16)
@@ -40,7 +47,7 @@ def _transform(icc_profile: bytes, mode: str, target: str) -> ImageCms.ImageCmsT
         transform = ImageCms.buildTransform(source, _srgb(), mode, target, flags=ImageCms.Flags.NOCACHE)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return None
-    return None if mode != "CMYK" and _is_identity(transform, mode) else transform
+    return None if mode in ("RGB", "RGBA") and _is_identity(transform, mode) else transform
 
 
 @functools.cache

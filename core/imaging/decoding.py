@@ -103,7 +103,7 @@ def _first_sentence(exc: Exception) -> str:
 
 def decoded(image: Image.Image, longest: int, gap: float) -> Image.Image:
     """The first frame, decoded at 1/2..1/8 scale where the format allows (JPEG) but no smaller than `gap`
-    times a `longest`-sided fit; in RGB, RGBA, L, or CMYK (left for the colour step and its profile)."""
+    times a `longest`-sided fit; in RGB, RGBA, L, LA or CMYK (left for the colour step and its profile)."""
     width, height = image.size
     scale = gap * min(1.0, longest / max(width, height))
     # The request is in stored axes, like the scale it sets, so an EXIF rotation applied later needs no swap.
@@ -112,7 +112,7 @@ def decoded(image: Image.Image, longest: int, gap: float) -> Image.Image:
         return image.convert("I").point(lambda value: value / 256).convert("L")
     if image.mode == "F":  # JPEG XL's float greys: nominally 0..1
         return image.point(lambda value: value * 255).convert("L")
-    if image.mode == "CMYK":
+    if image.mode in ("CMYK", "L", "LA"):  # their profiles are CMYK or grey: converted by the colour step
         image.load()
         return image
     target = "RGBA" if image.has_transparency_data else "RGB"

@@ -1,4 +1,4 @@
-"""Colour: thumbnails and previews are sRGB, converted from the source's ICC profile (Display P3, CMYK),
+"""Colour: thumbnails and previews are sRGB, converted from the source's ICC profile (Display P3, CMYK, grey),
 within a small mean difference of LittleCMS's own conversion; untagged and sRGB pixels are left alone."""
 
 from __future__ import annotations
@@ -25,7 +25,16 @@ def sources() -> dict[str, tuple[Image.Image, bytes]]:
     return {"Display P3 JPEG": (make.colourful(), make.display_p3()),
             "Display P3 HEIC": (make.colourful(), make.display_p3()),
             "Display P3 AVIF": (make.colourful(), make.display_p3()),
-            "CMYK JPEG": (make.cmyk_inks(), make.cmyk_profile())}
+            "CMYK JPEG": (make.cmyk_inks(), make.cmyk_profile()),
+            # A grey scan tagged as linear light: its mid-grey is lighter in sRGB (128 -> 188).
+            "grey JPEG": (make.colourful().convert("L"), make.grey_profile(1.0)),
+            "grey+alpha PNG": (with_alpha(make.colourful().convert("L")), make.grey_profile(1.0))}
+
+
+def with_alpha(picture: Image.Image) -> Image.Image:
+    shaded = picture.convert("LA")
+    shaded.putalpha(Image.linear_gradient("L").resize(picture.size))
+    return shaded
 
 
 def source_file(name: str) -> bytes:
@@ -39,7 +48,8 @@ def reference(data: bytes, longest: int) -> Image.Image:
     with make.opened(data) as source:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(source.info["icc_profile"]))
         srgb = ImageCms.createProfile("sRGB")
-        converted = ImageCms.profileToProfile(source, profile, srgb, outputMode="RGB")
+        colours = source.getchannel("L") if source.mode == "LA" else source  # the alpha is not compared
+        converted = ImageCms.profileToProfile(colours, profile, srgb, outputMode="RGB")
     assert converted is not None
     converted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
     return converted
@@ -104,6 +114,12 @@ def test_a_profile_for_another_colour_space_is_not_applied() -> None:
     """A CMYK profile on RGB pixels describes something else; the pixels are taken as sRGB."""
     assert colour.to_srgb(Image.new("RGB", (4, 4), (10, 20, 30)), make.cmyk_profile()).getpixel((0, 0)) == (
         10, 20, 30)
+
+
+def test_grey_alpha_is_kept_through_the_conversion_to_colour() -> None:
+    converted = colour.to_srgb(with_alpha(Image.new("L", (64, 48), 128)), make.grey_profile(1.0))
+    assert converted.mode == "RGBA" and converted.getpixel((0, 0))[:3] == (188, 188, 188)
+    assert converted.getchannel("A").tobytes() == Image.linear_gradient("L").resize((64, 48)).tobytes()
 
 
 def test_alpha_is_kept_through_the_conversion() -> None:
