@@ -65,6 +65,13 @@ def text_only(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def printable(text: str) -> str:
+    """`text` as it can be stored and shown: lone surrogates and control characters (but newline and tab)
+    replaced by U+FFFD, so a refused field is kept without what it was refused for."""
+    return "".join("\ufffd" if unicodedata.category(c) == "Cc" and c not in "\n\t" else c
+                   for c in text_only(text))
+
+
 def _has_lone_surrogate(text: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in text)
 

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import InvalidEvent
-from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WIRE_NAMES, WireEvent, readable, text_only
+from core.models import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, WIRE_NAMES, WireEvent, printable, readable
 
 _NOT_JSON = object()
 EXPECTED = '{"ImageUrl": "https://…", "Description": "…"}'
@@ -63,7 +63,7 @@ def salvage_fields(data: bytes) -> dict[str, str]:
     for field, names, limit in fields:
         value = next((document[n] for n in names if isinstance(document.get(n), str)), None)
         if value:
-            found[field] = text_only(value)[:limit]
+            found[field] = printable(value)[:limit]
     return found
 
 
@@ -79,8 +79,7 @@ def _json_object(data: bytes) -> tuple[dict[str, Any], str | None]:
         repaired = next((d for d in (_unescaped(data), _unescaped(decoded)) if isinstance(d, dict)), None)
         document, read_as = (repaired, ESCAPED_QUOTES) if repaired is not None else (_NOT_JSON, None)
     if document is _NOT_JSON:
-        raise InvalidEvent(
-            f"Record is not JSON (nor base64 of JSON); it began {_shown(data)}; send {EXPECTED}")
+        raise InvalidEvent(_not_json(data))
     if not isinstance(document, dict):
         kind = type(document).__name__ if document is not None else "null"
         raise InvalidEvent(f"Record is JSON {kind}, not an object; send {EXPECTED}")
@@ -92,6 +91,17 @@ def _unescaped(data: bytes | None) -> Any:
     if not data or b'\\"' not in data:
         return _NOT_JSON
     return _loads(data.replace(b'\\"', b'"'))
+
+
+def _not_json(data: bytes) -> str:
+    """Why `data` is no event: not UTF-8 (and where), or text that is not JSON (and how it began)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        return (f"Record is not UTF-8 text: byte 0x{byte:02x} at position {exc.start} cannot be read as "
+                f"UTF-8 (it began {_shown(data)}); send JSON in UTF-8, like {EXPECTED}")
+    return f"Record is not JSON (nor base64 of JSON); it began {_shown(data)}; send {EXPECTED}"
 
 
 def _shown(data: bytes) -> str:

@@ -28,7 +28,7 @@ NOT_ALLOWED = "is not an allowed source .* add it to ALLOWED_SOURCE_BUCKETS"
 # kind: (the record's bytes, what the stored reason must say)
 PAYLOADS: dict[str, tuple[bytes, str]] = {
     "not-json": (b"not json at all", f"not JSON.*{SEND_JSON}"),
-    "invalid-utf8": (b"\xff\xfe\xfa\x00{", "not JSON"),
+    "invalid-utf8": (b"\xff\xfe\xfa\x00{", "not UTF-8 text: byte 0xff at position 0"),
     "truncated-json": (b'{"ImageUrl": "s3://b/k.jpg", "Descr', "not JSON"),
     "empty": (b"", "Record is empty"),
     "whitespace-only": (b" \n\t ", "Record is empty"),

@@ -78,7 +78,8 @@ def test_exactly_500_characters_is_accepted() -> None:
     [
         (b"", "Record is empty"),
         (b"not json", "not JSON"),
-        (b"\xff\xfe\x00garbage", "not JSON"),
+        (b"\xff\xfe\x00garbage", "not UTF-8 text: byte 0xff at position 0"),
+        (b"{\"ImageUrl\": \"caf\xe9\"}", "not UTF-8 text: byte 0xe9 at position 17"),
         (b"[1, 2]", "JSON list, not an object"),
         (b"42", "JSON int, not an object"),
         (b"null", "JSON null, not an object"),
@@ -115,3 +116,8 @@ def test_escaped_quotes_are_read_once_removed_and_the_event_says_so() -> None:
 def test_escaped_quotes_that_still_make_no_json_are_refused() -> None:
     with pytest.raises(InvalidEvent, match="not JSON"):
         parse_payload(b'{\\"ImageUrl\\": \\"http://x/y.jpg\\"')
+
+
+def test_a_refused_description_is_kept_without_its_control_characters() -> None:
+    salvaged = salvage_fields(wire_json({"ImageUrl": URL, "Description": "ring\u0007 the\u001b[31m bell\n"}))
+    assert salvaged["description"] == "ring\ufffd the\ufffd[31m bell\n"
