@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from local.strict import kinesis
+from local.roles import secret_of, session_end
+from local.strict import kinesis, presign
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
@@ -37,6 +38,7 @@ class Strictness:
     sigv2: bool = True
     kinesis_limits: bool = True
     iam: bool = True
+    presigned_links: bool = True
     transaction_hold_seconds: float = 0.005
 
 
@@ -61,6 +63,8 @@ class StrictEmulator:
     def _refusal(self, call: AwsCall) -> Answer | None:
         if self.strictness.sigv2 and call.service == "s3" and call.sigv2:
             return error(call, 400, "InvalidRequest", SIGV2)
+        if self.strictness.presigned_links and (refused := presign.refuse(call, secret_of, session_end)):
+            return refused
         if self.strictness.iam and (denied := self.authorizer.refuse(call)) is not None:
             return denied
         if self.strictness.kinesis_limits and call.service == "kinesis":
