@@ -7,6 +7,7 @@ any other key is the account's administrator (provisioning, seeding, tests looki
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import boto3
 
@@ -29,6 +30,16 @@ def role_credentials(role: str, seconds: float = ROLE_SESSION_SECONDS) -> dict[s
     for a session that ends `seconds` from now."""
     return {"AWS_ACCESS_KEY_ID": ROLE_KEYS[role], "AWS_SECRET_ACCESS_KEY": ROLE_SECRET,
             "AWS_SESSION_TOKEN": f"local-{role}{_SESSION_END}{time.time() + seconds:.3f}"}
+
+
+def container_credentials(role: str, seconds: float = ROLE_SESSION_SECONDS) -> dict[str, str]:
+    """A session of `role` as ECS's container credentials endpoint serves it: botocore reads it from
+    AWS_CONTAINER_CREDENTIALS_FULL_URI and fetches a fresh one as the session nears its end."""
+    credentials = role_credentials(role, seconds)
+    ends = datetime.fromtimestamp(time.time() + seconds, UTC)
+    return {"AccessKeyId": credentials["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": credentials["AWS_SECRET_ACCESS_KEY"],
+            "Token": credentials["AWS_SESSION_TOKEN"], "Expiration": ends.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def role_session(role: str, seconds: float = ROLE_SESSION_SECONDS) -> boto3.Session:
