@@ -7,6 +7,7 @@ any other key is the account's administrator (provisioning, seeding, tests looki
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import boto3
@@ -40,6 +41,13 @@ def container_credentials(role: str, seconds: float = ROLE_SESSION_SECONDS) -> d
     return {"AccessKeyId": credentials["AWS_ACCESS_KEY_ID"],
             "SecretAccessKey": credentials["AWS_SECRET_ACCESS_KEY"],
             "Token": credentials["AWS_SESSION_TOKEN"], "Expiration": ends.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def task_role_environment(role: str, endpoint: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` made to act as `role` as an ECS task does: no keys of its own (boto3's chain would take them
+    first), sessions from the local AWS's credentials endpoint, fetched again before each ends."""
+    kept = {name: value for name, value in environ.items() if name not in (*ADMIN_CREDENTIALS, "AWS_PROFILE")}
+    return kept | {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{endpoint}/_local/credentials/{role}"}
 
 
 def role_session(role: str, seconds: float = ROLE_SESSION_SECONDS) -> boto3.Session:
