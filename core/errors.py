@@ -90,6 +90,13 @@ class NoRoom(StoreError):
     retryable = True
 
 
+class CredentialsEnding(StoreError):
+    """The temporary credentials (a task role's session) end before a presigned link would be used, and fresh
+    ones are not out yet; the role's credentials rotate, so asking again shortly succeeds."""
+
+    retryable = True
+
+
 class StoreMisconfigured(StoreError):
     """A person must act (missing resource, no permission, bad credentials); retrying is safe, not enough."""
 

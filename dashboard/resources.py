@@ -50,10 +50,17 @@ def live_snapshot() -> LiveSnapshot:
     )
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+# Image links are kept 5 minutes so the browser's cached image stays valid between refreshes; a link handed
+# out at the end of those minutes must still load, and the page may take a while to ask for it.
+LINK_TTL_SECONDS = 300
+LINK_USABLE_SECONDS = LINK_TTL_SECONDS + 120
+
+
+@st.cache_data(ttl=LINK_TTL_SECONDS, show_spinner=False)
 def image_link(key: str) -> str:
-    """A presigned link, kept for 5 minutes so the browser's cached image stays valid between refreshes."""
-    return objects.presigned_url(aws_clients(), key)
+    """A presigned link that works for as long as it is kept, and a while after (CredentialsEnding if the
+    credentials that would sign it end sooner)."""
+    return objects.presigned_url(aws_clients(), key, usable_for=LINK_USABLE_SECONDS)
 
 
 # CloudWatch Logs allows FilterLogEvents 5 times a second per account and region (an adjustable quota).

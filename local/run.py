@@ -13,7 +13,7 @@ import sys
 from core.settings import Settings
 from local.emulator import check_free, local_environment, shell_line
 from local.processes import ctrl_c_left_to_us, stop, stopped_by_sigterm_or_ctrl_c
-from local.roles import role_credentials
+from local.roles import task_role_environment
 from local.stack import local_stack
 
 APP_PATH = "dashboard/server.py"  # the app behind its login gate (dashboard/gate.py)
@@ -40,8 +40,9 @@ def serve(port: int, dashboard_port: int) -> int:
     with local_stack(port) as endpoint:
         print(f"{shell_line(endpoint, Settings().region)}   # for the AWS CLI and python -m core elsewhere")
         print(f"Dashboard: http://localhost:{dashboard_port}", flush=True)
-        # The dashboard acts as its task role does in AWS: with exactly the template's permissions.
-        env = os.environ | local_environment(endpoint) | role_credentials("dashboard")
+        # The dashboard acts as its task role does in AWS: with exactly the template's permissions, and
+        # sessions that end and rotate.
+        env = task_role_environment("dashboard", endpoint, os.environ | local_environment(endpoint))
         command = streamlit_command(dashboard_port, "127.0.0.1")
         with ctrl_c_left_to_us():  # stopped below with SIGTERM, not cut short by Ctrl-C ("Aborted!")
             dashboard = subprocess.Popen([sys.executable, *command[1:]], env=env)

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
-    parser.add_argument("--lenient", action="append", default=[], choices=["sigv2", "kinesis_limits", "iam"],
+    parser.add_argument("--lenient", action="append", default=[],
+                        choices=["sigv2", "presigned_links", "kinesis_limits", "iam"],
                         help="turn one strictness layer off (repeatable)")
     parser.add_argument("--transaction-ms", type=float, default=5.0,
                         help="how long a transaction holds its items (DynamoDB's commit), ms")

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 
+from core.errors import CredentialsEnding
 from core.settings import Settings
 
 if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at run time
@@ -82,6 +85,9 @@ class AwsClients:
     def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
         self.settings = settings
         self._session = session or new_session()
+        # A fresh session reads the credential chain again (ECS's endpoint hands out the rotated ones); a
+        # session given by the caller is all there is.
+        self._renew: Callable[[], boto3.Session] = (lambda: session) if session else new_session
         self._config = client_config(settings)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -95,6 +101,26 @@ class AwsClients:
     @property
     def s3(self) -> S3Client:
         return cast("S3Client", self.client("s3"))
+
+    def s3_signing_for(self, seconds: int) -> S3Client:
+        """The S3 client, its credentials good for `seconds` more: a presigned link dies with the session of
+        the temporary credentials that signed it, whatever its ExpiresIn. Renewed when they would end
+        sooner; CredentialsEnding when even fresh ones would."""
+        if not self._last(seconds):
+            with self._lock:
+                self._session = self._renew()
+                self._clients.clear()
+            if not self._last(seconds):
+                raise CredentialsEnding(f"the credentials signing image links end within {seconds} s, "
+                                        "before a link would be used; fresh ones come as the role's rotate")
+        return self.s3
+
+    def _last(self, seconds: int) -> bool:
+        credentials = self._session.get_credentials()
+        if not isinstance(credentials, RefreshableCredentials):
+            return True  # long-term keys, or temporary ones whose end botocore is not told (Lambda's)
+        credentials.get_frozen_credentials()  # lets botocore refresh them first, near their end
+        return not credentials.refresh_needed(seconds)
 
     def _build(self, service: str) -> Any:
         config = self._config.merge(S3_CONFIG) if service == "s3" else self._config

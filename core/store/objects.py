@@ -24,13 +24,14 @@ def names_object(clients: AwsClients, url: str | None, key: str) -> bool:
     return url == f"s3://{clients.settings.bucket_name}/{key}"
 
 
-def presigned_url(clients: AwsClients, key: str) -> str:
-    """A GET link valid for PRESIGN_SECONDS, so image bytes never pass through the dashboard."""
+def presigned_url(clients: AwsClients, key: str, usable_for: int = 0) -> str:
+    """A GET link valid for PRESIGN_SECONDS, so image bytes never pass through the dashboard, and usable
+    for at least `usable_for` seconds: its own expiry and its credentials' session both last that long."""
     return str(
-        clients.s3.generate_presigned_url(
+        clients.s3_signing_for(usable_for).generate_presigned_url(
             "get_object",
             Params={"Bucket": clients.settings.bucket_name, "Key": key},
-            ExpiresIn=clients.settings.presign_seconds,
+            ExpiresIn=max(clients.settings.presign_seconds, usable_for),
         )
     )
 

@@ -25,10 +25,13 @@ if SELECTED in st.session_state:
     details(st.session_state[SELECTED])  # a dialog over the page, where the visitor is looking
 if not page.events:
     st.info("No events match. Widen the time range or clear the filters, or send an event.")
-for start in range(0, len(page.events), COLUMNS):
-    for column, event in zip(st.columns(COLUMNS), page.events[start:start + COLUMNS], strict=False):
-        with column:
-            tile(event)
+try:
+    for start in range(0, len(page.events), COLUMNS):
+        for column, event in zip(st.columns(COLUMNS), page.events[start:start + COLUMNS], strict=False):
+            with column:
+                tile(event)
+except StoreError as exc:  # no image link that would die before the browser loads it (CredentialsEnding)
+    show_store_error(exc, key="retry-links")
 
 back, position, forward = st.columns([1, 2, 1])
 if back.button("← Previous", disabled=len(cursors) == 1):

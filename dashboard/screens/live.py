@@ -92,8 +92,11 @@ def live_panel() -> None:
     count.metric("Events in the last hour", snapshot.last_hour)
     stored.metric("Stored", snapshot.last_hour - snapshot.failed_last_hour)
     failed.metric("Failed", snapshot.failed_last_hour)
-    latest_event(snapshot)
-    recent_strip(snapshot)
+    try:
+        latest_event(snapshot)
+        recent_strip(snapshot)
+    except StoreError as exc:  # no image link that would die before the browser loads it (CredentialsEnding)
+        show_store_error(exc, key="retry-links")
     per_minute_chart(snapshot)
     st.button("Refresh now", on_click=live_snapshot.clear)  # the click itself reruns this fragment
 

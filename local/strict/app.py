@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
-from local.strict import kinesis
+from local.roles import ROLE_SESSION_SECONDS, container_credentials, secret_of, session_end
+from local.strict import kinesis, presign
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
@@ -37,6 +39,7 @@ class Strictness:
     sigv2: bool = True
     kinesis_limits: bool = True
     iam: bool = True
+    presigned_links: bool = True
     transaction_hold_seconds: float = 0.005
 
 
@@ -61,6 +64,8 @@ class StrictEmulator:
     def _refusal(self, call: AwsCall) -> Answer | None:
         if self.strictness.sigv2 and call.service == "s3" and call.sigv2:
             return error(call, 400, "InvalidRequest", SIGV2)
+        if self.strictness.presigned_links and (refused := presign.refuse(call, secret_of, session_end)):
+            return refused
         if self.strictness.iam and (denied := self.authorizer.refuse(call)) is not None:
             return denied
         if self.strictness.kinesis_limits and call.service == "kinesis":
@@ -104,6 +109,11 @@ class StrictEmulator:
     def _control(self, environ: dict[str, Any], path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        if path.startswith("/_local/credentials/"):  # as ECS's credentials endpoint; ?seconds= a short one
+            asked = parse_qs(environ.get("QUERY_STRING", "")).get("seconds", [])
+            seconds = float(asked[0]) if asked else ROLE_SESSION_SECONDS
+            session = container_credentials(path.rsplit("/", 1)[-1], seconds)
+            return 200, [("Content-Type", "application/json")], json.dumps(session).encode()
         if path == "/_local/iam/remove":
             self.authorizer.remove(request["role"], request["action"])
         elif path == "/_local/iam/restore":

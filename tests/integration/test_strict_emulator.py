@@ -4,6 +4,7 @@ DynamoDB's transaction conflicts, no SigV2 for S3, Kinesis's size limits, and th
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import socket
 import threading
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.auth
 import pytest
 import requests
 from botocore.config import Config
@@ -166,6 +168,48 @@ def test_s3_refuses_a_sigv2_presigned_link_and_serves_a_sigv4_one(
     assert "Please use AWS4-HMAC-SHA256" in refused.text
     link = aws.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a.txt"})
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in link
+    assert requests.get(link, timeout=10).content == b"hello"
+
+
+def test_s3_refuses_a_presigned_link_whose_signature_or_key_was_changed(aws: AwsClients) -> None:
+    bucket = aws.settings.bucket_name
+    for key in ("a.txt", "b.txt"):
+        aws.s3.put_object(Bucket=bucket, Key=key, Body=b"hello")
+    link = aws.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a.txt"})
+    signature = link[-1]
+    tampered = link[:-1] + ("0" if signature != "0" else "1")
+    for changed in (tampered, link.replace("/a.txt?", "/b.txt?")):
+        refused = requests.get(changed, timeout=10)
+        assert refused.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in refused.text
+    assert requests.get(link, timeout=10).content == b"hello"
+
+
+def test_s3_refuses_a_presigned_link_past_its_expiry(
+    aws: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = aws.settings.bucket_name
+    aws.s3.put_object(Bucket=bucket, Key="a.txt", Body=b"hello")
+    two_hours_ago = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=2)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: two_hours_ago)  # signed back then
+    params = {"Bucket": bucket, "Key": "a.txt"}
+    link = aws.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+    refused = requests.get(link, timeout=10)
+    assert refused.status_code == 403 and "<Code>AccessDenied</Code>" in refused.text
+    assert "Request has expired" in refused.text
+
+
+def test_s3_refuses_a_link_signed_by_a_role_session_that_has_ended_whatever_its_expiry(
+    aws: AwsClients,
+) -> None:
+    key = "thumbnails/a.webp"
+    aws.s3.put_object(Bucket=aws.settings.bucket_name, Key=key, Body=b"hello")
+    params = {"Bucket": aws.settings.bucket_name, "Key": key}
+    ended = AwsClients(aws.settings, session=role_session("dashboard", seconds=-1))
+    long_link = ended.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+    refused = requests.get(long_link, timeout=10)
+    assert refused.status_code == 400 and "<Code>ExpiredToken</Code>" in refused.text
+    live = AwsClients(aws.settings, session=role_session("dashboard", seconds=60))
+    link = live.s3.generate_presigned_url("get_object", Params=params)
     assert requests.get(link, timeout=10).content == b"hello"
 
 
