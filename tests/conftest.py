@@ -104,3 +104,12 @@ def fresh_aws(aws: AwsClients, moto_endpoint: str) -> AwsClients:
     """As `aws`, but made the slow way for this test alone: the emulator reset and provision() run."""
     provision_afresh(moto_endpoint, aws)
     return aws
+
+
+@pytest.fixture()
+def unthrottled_kinesis(aws: AwsClients, moto_endpoint: str) -> AwsClients:
+    """As `aws`, with Kinesis's per-shard rates off (a test of megabytes, not of throttling); /_local/restore
+    before the next test turns them on again."""
+    answer = requests.post(f"{moto_endpoint}/_local/kinesis", json={"on": False}, timeout=10)
+    answer.raise_for_status()
+    return aws

@@ -27,6 +27,7 @@ from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
 from local.strict.iam import Authorizer, policy_statements
 from local.strict.snapshots import Snapshot
+from local.strict.throughput import Throughput
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SIGV2 = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
@@ -50,6 +51,7 @@ class StrictEmulator:
         self._service_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self.throughput = Throughput()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -75,6 +77,9 @@ class StrictEmulator:
         return None
 
     def _served(self, call: AwsCall, environ: dict[str, Any]) -> Answer:
+        if self.strictness.kinesis_limits and call.service == "kinesis":  # per-shard rates (throughput.py)
+            with self._lock_for("kinesis"):
+                return self.throughput.serve(call, environ, lambda: _run(self.moto, environ))
         with self._serving(call) as replaced:
             answer = replaced or _run(self.moto, environ)
         return self._after(call, answer)
@@ -105,6 +110,7 @@ class StrictEmulator:
         self.authorizer.restore()
         self.dynamodb.reset()
         self.dynamodb.hold_seconds = self.strictness.transaction_hold_seconds
+        self.throughput.reset()
 
     def _control(self, environ: dict[str, Any], path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -132,12 +138,15 @@ class StrictEmulator:
                 self._snapshot.restore()
         elif path == "/_local/transactions":  # how long a transaction holds its items, for a test to widen
             self.dynamodb.hold_seconds = float(request["hold_seconds"])
+        elif path == "/_local/kinesis":  # per-shard throughput limits, for a test to change (throughput.py)
+            self.throughput.configure(request)
         state = {
             "denials": [asdict(denial) for denial in self.authorizer.denials],
             "grants": {role: [asdict(statement) for statement in statements]
                        for role, statements in self.authorizer.granted().items()},
             "transactions": self.dynamodb.transactions, "conflicts": self.dynamodb.conflicts,
             "strictness": asdict(self.strictness), "hold_seconds": self.dynamodb.hold_seconds,
+            "kinesis": self.throughput.state(),
             "cpu_seconds": time.process_time(),  # the emulator's own, for benchmarks to charge it
         }
         return 200, [("Content-Type", "application/json")], json.dumps(state).encode()

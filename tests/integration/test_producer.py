@@ -121,7 +121,8 @@ def test_large_batches_go_in_calls_of_at_most_500_records_with_progress(aws: Aws
     assert progress == [(500, 1001), (1000, 1001), (1001, 1001)]
 
 
-def test_large_payloads_go_in_calls_of_at_most_5_mib(aws: AwsClients) -> None:
+def test_large_payloads_go_in_calls_of_at_most_5_mib(unthrottled_kinesis: AwsClients) -> None:
+    aws = unthrottled_kinesis
     faults = PutRecordsFaults(aws, refuse=set(), times=0)
     payloads = [bytes([n]) * 900 * 1024 for n in range(12)]  # 5 fit in 5 MiB with their keys, 6 do not
     send_events(aws, payloads)
