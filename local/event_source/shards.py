@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from core.aws import AwsClients
 from local.event_source.events import StreamSource
+
+# Kinesis takes 5 GetRecords calls a second per shard; Lambda keeps under it, and so does this reader.
+READ_GAP_SECONDS = 0.2
 
 
 def stream_source(clients: AwsClients) -> StreamSource:
@@ -33,6 +37,7 @@ class ShardCursor:
     failing: str | None = None  # the sequence number redelivered from, while it keeps failing
     attempts: int = 0
     closed: bool = False
+    read_at: float = 0.0  # time.monotonic() of the last GetRecords
 
     def advance(self, last_sequence: str, next_iterator: str | None) -> None:
         """Checkpoint after `last_sequence` and read on from `next_iterator`."""
@@ -76,6 +81,8 @@ class ShardReader:
         """Up to batch_size records from the cursor, and the iterator that follows them."""
         if cursor.iterator is None:
             cursor.iterator = self._iterator(cursor)
+        time.sleep(max(0.0, cursor.read_at + READ_GAP_SECONDS - time.monotonic()))
+        cursor.read_at = time.monotonic()
         page = self.clients.kinesis.get_records(ShardIterator=cursor.iterator, Limit=self.batch_size)
         records = [dict(record) for record in page.get("Records", [])]
         next_iterator = page.get("NextShardIterator")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from core.aws import AwsClients
 from core.logs.entries import LogEntry
@@ -159,3 +160,15 @@ def test_the_background_runner_stores_a_new_record_within_seconds(aws: AwsClient
         assert runner.wait_until_caught_up(5)
     finally:
         runner.stop()
+
+
+def test_the_event_source_reads_a_shard_at_most_5_times_a_second_as_lambda_does(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    send_images(aws, 12)
+    config = EventSourceConfig.from_template(aws.settings, starting_position="TRIM_HORIZON", batch_size=1,
+                                             poll_seconds=0.05)
+    runner = LocalEventSource(aws, config)
+    delivered = sum(runner.poll_once() for _ in range(12))
+    assert delivered == 12
+    assert requests.get(f"{moto_endpoint}/_local/state", timeout=10).json()["kinesis"]["throttled"] == 0
