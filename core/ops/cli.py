@@ -25,7 +25,7 @@ from core.ops.replay import Replayed, replay
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, newest_events
-from core.stream.producer import encode_event, send_events
+from core.stream.producer import Progress, encode_event, send_events
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -97,8 +97,18 @@ def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
 def _send(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     event = WireEvent(ImageUrl=args.url, Description=args.description)  # refuse before sending
     payload = encode_event(event.image_url, event.description)
-    sent = send_events(clients, [payload] * max(1, args.count), args.partition_key)
-    return {"sent": [record.__dict__ for record in sent]}
+
+    latest = [Progress(0, 0)]
+
+    def progress(done: Progress) -> None:
+        latest[0] = done
+        if done.throttled:  # the shard is at its write rate: say why the send is taking its time
+            print(f"{done.done} of {done.total} sent; {done.throttled} refused for the shard's write rate "
+                  f"and {done.resent} resent so far", file=sys.stderr, flush=True)
+
+    sent = send_events(clients, [payload] * max(1, args.count), args.partition_key, on_progress=progress)
+    return {"sent": [record.__dict__ for record in sent], "throttled": latest[0].throttled,
+            "resent": latest[0].resent}
 
 
 def _failed(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:

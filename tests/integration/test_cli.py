@@ -56,6 +56,19 @@ def test_send_puts_the_exact_wire_payload_count_times(
     assert stream_payloads(aws) == [expected] * 3
 
 
+def test_send_5000_to_a_one_shard_stream_is_throttled_and_still_lands_every_record_once(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["send", "--url", "https://example.com/a.jpg", "--description", "burst", "--count", "5000"])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert code == 0 and result["throttled"] > 0 and result["resent"] == result["throttled"]
+    assert "refused for the shard's write rate" in captured.err
+    on_stream = [record.sequence_number for record in stream_records(aws)]
+    assert len(on_stream) == len(set(on_stream)) == 5000
+    assert set(on_stream) == {record["sequence_number"] for record in result["sent"]}
+
+
 def test_send_refuses_an_invalid_event_before_sending_in_words_not_a_validation_dump(
     aws: AwsClients, capsys: pytest.CaptureFixture[str]
 ) -> None:

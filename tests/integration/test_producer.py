@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
+import requests
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from core.aws import AwsClients
 from core.errors import StoreMisconfigured, StoreUnavailable
-from core.stream.producer import SendFailed, encode_event, send_events, send_raw
+from core.stream.producer import Progress, SendFailed, encode_event, send_events, send_raw
 from tests.awscalls import FailCalls
 from tests.factories import stream_records
 
@@ -107,16 +109,19 @@ def test_only_the_records_kinesis_refused_are_resent_and_each_lands_once(aws: Aw
 
 def test_records_still_refused_after_max_attempts_raise_send_failed(aws: AwsClients) -> None:
     faults = PutRecordsFaults(aws, refuse={b"stuck"}, times=99)
-    with pytest.raises(SendFailed, match=r"1 record\(s\) still refused after 3 attempts"):
+    with pytest.raises(SendFailed, match=r"1 of 2 record\(s\) not sent \(records 2, counting from 1\): "
+                       r"Kinesis refused them 3 times in a row") as raised:
         send_events(aws, [b"ok", b"stuck"], max_attempts=3)
     assert faults.calls == [[b"ok", b"stuck"], [b"stuck"], [b"stuck"]]
+    assert raised.value.unsent == [1] and raised.value.sent[1] is None and raised.value.sent[0] is not None
     assert list(stream_contents(aws).values()) == [b"ok"]
 
 
 def test_large_batches_go_in_calls_of_at_most_500_records_with_progress(aws: AwsClients) -> None:
     faults = PutRecordsFaults(aws, refuse=set(), times=0)
     progress: list[tuple[int, int]] = []
-    send_events(aws, [b"%d" % n for n in range(1001)], on_progress=lambda *p: progress.append(p))
+    send_events(aws, [b"%d" % n for n in range(1001)],
+                on_progress=lambda p: progress.append((p.done, p.total)))
     assert [len(call) for call in faults.calls] == [500, 500, 1]
     assert progress == [(500, 1001), (1000, 1001), (1001, 1001)]
 
@@ -148,3 +153,28 @@ def test_throttling_or_server_errors_raise_store_unavailable(aws: AwsClients, co
     assert not isinstance(raised.value, StoreMisconfigured)
     with pytest.raises(StoreUnavailable, match=code):
         send_events(aws, [b"x"])
+
+
+def test_a_burst_past_a_shards_write_rate_is_resent_until_every_record_lands_once(aws: AwsClients) -> None:
+    payloads = [b"burst %d" % n for n in range(1500)]  # one shard takes 1,000 at once, then 1,000 a second
+    seen: list[Progress] = []
+    results = send_events(aws, payloads, on_progress=lambda p: seen.append(replace(p)))
+    assert seen[-1].done == 1500 and seen[-1].throttled > 0 and seen[-1].resent == seen[-1].throttled
+    assert set(seen[-1].codes) == {"ProvisionedThroughputExceededException"}
+    on_stream = stream_contents(aws)
+    assert Counter(on_stream.values()) == Counter(payloads)
+    assert [on_stream[r.sequence_number] for r in results] == payloads
+
+
+def test_records_the_stream_keeps_refusing_are_named_with_why_when_the_send_gives_up(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    limits = {"records_per_second": 0.001}  # the first record, then none for the test's lifetime
+    requests.post(f"{moto_endpoint}/_local/kinesis", json=limits, timeout=10).raise_for_status()
+    with pytest.raises(SendFailed) as raised:
+        send_events(aws, [b"a", b"b", b"c"], max_attempts=2)
+    assert raised.value.unsent == [1, 2]
+    message = str(raised.value)
+    assert "2 of 3 record(s) not sent (records 2-3, counting from 1)" in message
+    assert "ProvisionedThroughputExceededException ×4" in message and "Rate exceeded for shard" in message
+    assert list(stream_contents(aws).values()) == [b"a"]
