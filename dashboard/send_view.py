@@ -12,7 +12,7 @@ from core.aws import AwsClients
 from core.ingest.origin import stream_event_id
 from core.models import EventStatus, StoredEvent
 from core.store.reads import get_events
-from core.stream.producer import SentRecord
+from core.stream.producer import Progress, SentRecord
 
 WAITING = "waiting for the consumer…"
 COLUMNS = {
@@ -21,6 +21,21 @@ COLUMNS = {
     "sequence number": st.column_config.TextColumn("sequence number", width="medium"),
     "shard": st.column_config.TextColumn("shard", width="small"),
 }
+
+
+def progress_text(progress: Progress) -> str:
+    """The bar's words: how far the burst is, and what the shard's write rate has refused so far."""
+    text = f"Sending… {progress.done} of {progress.total} on the stream"
+    if progress.throttled:
+        text += f"; {progress.throttled} refused for the shard's write rate, resent with backoff"
+    return text
+
+
+def throttling_note(progress: Progress) -> str:
+    if not progress.throttled:
+        return ""
+    return (f" The shard's write rate (1,000 records or 1 MiB a second) refused {progress.throttled} on the "
+            f"way; they were resent with backoff ({progress.resent} resends).")
 
 
 @dataclass

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import ImageProcessorError, StoreError
 from core.store.objects import list_keys
-from core.stream.producer import send_events
+from core.stream.producer import Progress, SendFailed, send_events
 from dashboard import send_view
 from dashboard.presets import templates
 from dashboard.resources import aws_clients
@@ -53,14 +53,23 @@ if sent and not url:
     st.error(f"Nothing sent: “{OTHER}” is chosen but empty. Enter an https:// or s3:// address, "
              "or choose a sample image.")
 elif sent:
-    progress = st.progress(0.0, text="Sending…")
+    bar = st.progress(0.0, text="Sending…")
+    seen = [Progress(0, int(count))]
+
+    def sending(done: Progress) -> None:
+        seen[0] = done
+        bar.progress(done.done / done.total, text=send_view.progress_text(done))
+
     try:
         records = send_events(clients, [template.payload(url, description)] * int(count),
-                              partition_key.strip() or None,
-                              on_progress=lambda done, total: progress.progress(done / total))
+                              partition_key.strip() or None, on_progress=sending)
         st.session_state.sent = send_view.Followed(records)
-        progress.empty()
-        st.success(f"Sent {len(records)} record(s) to {clients.settings.stream_name}.")
+        bar.empty()
+        st.success(f"Sent {len(records)} record(s) to {clients.settings.stream_name}."
+                   + send_view.throttling_note(seen[0]))
+    except SendFailed as exc:  # follow what landed; the message names the rest and why
+        st.session_state.sent = send_view.Followed([record for record in exc.sent if record is not None])
+        st.error(f"Not all sent: {exc}")
     except ImageProcessorError as exc:
         st.error(f"Not sent: {exc}")
 

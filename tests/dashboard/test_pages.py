@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
@@ -311,6 +312,37 @@ def test_send_follows_every_record_of_a_burst_with_batched_reads(open_page: Open
     counter.reset()
     app.run()
     assert counter.total == 0  # every record has its result: nothing is read again
+
+
+def test_send_reports_a_burst_the_shard_throttled_and_resent_whole(
+    open_page: Open, aws: AwsClients, moto_endpoint: str
+) -> None:
+    kinesis_limits(moto_endpoint, records_per_second=40)  # a 100-record burst outruns the shard's rate
+    upload_samples(aws)
+    app = open_page("screens/send.py")
+    app.number_input[0].set_value(100)
+    app.button[0].click().run()
+    assert not app.error and len(stream_records(aws)) == 100
+    said = app.success[0].value
+    assert re.search(r"^Sent 100 record\(s\) to .*refused \d+ on the way; they were resent", said)
+    assert len(app.dataframe[0].value) == 100
+
+
+def test_send_names_the_records_it_gave_up_on_and_follows_the_rest(
+    open_page: Open, aws: AwsClients, moto_endpoint: str
+) -> None:
+    kinesis_limits(moto_endpoint, records_per_second=0.001)  # the first record, then none for the test
+    upload_samples(aws)
+    app = open_page("screens/send.py")
+    app.number_input[0].set_value(3)
+    app.button[0].click().run()
+    assert "Not all sent: 2 of 3 record(s) not sent (records 2-3" in app.error[0].value
+    assert "ProvisionedThroughputExceededException" in app.error[0].value
+    assert len(app.dataframe[0].value) == 1 and len(stream_records(aws)) == 1
+
+
+def kinesis_limits(endpoint: str, **limits: float) -> None:
+    requests.post(f"{endpoint}/_local/kinesis", json=limits, timeout=10).raise_for_status()
 
 
 def consume_stream(aws: AwsClients) -> None:
