@@ -459,9 +459,11 @@ def put_on_stream(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRe
 
 
 def read_back(clients: AwsClients, sent: list[SentRecord]) -> dict[str, Any]:
-    """The sent records as Lambda's event source mapping would deliver them: one event, GetRecords order."""
+    """The sent records as Lambda's event source mapping would deliver them: one event, GetRecords order
+    (the shard's order: a record resent after Kinesis throttled it lands after the ones sent beside it)."""
     shard = sent[0].shard_id
     assert {record.shard_id for record in sent} == {shard}
+    sent = sorted(sent, key=lambda record: int(record.sequence_number))
     iterator = clients.kinesis.get_shard_iterator(
         StreamName=clients.settings.stream_name, ShardId=shard,
         ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=sent[0].sequence_number,
