@@ -3,13 +3,16 @@ conditional writes, and IAM's explicit Deny and policy conditions."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
+from core.store.objects import put_once
 
 TABLE = "image-processor-events"
 
@@ -24,6 +27,36 @@ def refusal(call: Callable[[], object]) -> tuple[str, str]:
 def put(index: int, payload: str = "") -> Any:
     item = {"pk": {"S": f"LIMIT#{index}"}, "sk": {"S": "x"}, "payload": {"S": payload}}
     return {"PutRequest": {"Item": item}}
+
+
+def at_once(count: int, work: Callable[[int], object]) -> list[object]:
+    """`work(0)` … `work(count - 1)` started together, each in a thread; their results or exceptions."""
+    results: list[object] = [None] * count
+    start = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = work(index)
+        except Exception as exc:  # kept for the test to look at
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def hold_conditional_writes(endpoint: str, seconds: float) -> None:
+    hold = {"hold_seconds": seconds}
+    answer = requests.post(f"{endpoint}/_local/s3/conditional-writes", json=hold, timeout=10)
+    answer.raise_for_status()
+
+
+def s3_conflicts(endpoint: str) -> int:
+    return int(requests.get(f"{endpoint}/_local/state", timeout=10).json()["s3_conflicts"])
 
 
 # --- DynamoDB's request limits ------------------------------------------------------------------------------
@@ -53,3 +86,38 @@ def test_transact_write_items_over_4_mb_in_all_is_refused_and_nothing_is_written
     first = aws.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "LIMIT#0"}, "sk": {"S": "x"}})
     assert "Item" not in first
     aws.dynamodb.transact_write_items(TransactItems=items[:11])  # 3.85 MB
+
+
+# --- S3's conditional writes ----------------------------------------------------------------------------
+
+
+def test_a_conditional_put_racing_another_of_its_key_gets_409_then_412_once_written(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    bucket = aws.settings.bucket_name
+    hold_conditional_writes(moto_endpoint, 0.3)
+
+    def write(_: int) -> object:
+        return aws.s3.put_object(Bucket=bucket, Key="thumbnails/raced.webp", Body=b"x", IfNoneMatch="*")
+
+    results = at_once(2, write)
+    codes = sorted(r.response["Error"]["Code"] for r in results if isinstance(r, ClientError))
+    assert codes == ["ConditionalRequestConflict"] and s3_conflicts(moto_endpoint) == 1
+    assert sum(isinstance(r, dict) for r in results) == 1  # the other was written
+    code, _ = refusal(lambda: write(0))
+    assert code == "PreconditionFailed"
+
+
+def test_a_content_addressed_write_that_races_another_retries_until_the_object_is_there(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    """Not "already written" on a 409: the other write may yet fail, and the caller goes on to use the key."""
+    bucket, key = aws.settings.bucket_name, "thumbnails/content-addressed.webp"
+    hold_conditional_writes(moto_endpoint, 0.05)
+
+    def write_then_read(_: int) -> bytes:
+        put_once(aws, key, b"same bytes", "image/webp")
+        return bytes(aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    assert at_once(2, write_then_read) == [b"same bytes", b"same bytes"]
+    assert s3_conflicts(moto_endpoint) >= 1
