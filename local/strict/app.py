@@ -134,7 +134,10 @@ class StrictEmulator:
         elif path == "/_local/iam/restore":
             self.authorizer.restore()
         elif path == "/_local/iam/grant":  # a role's policies, as IAM holds them (a rehearsal's roles)
-            statements = [s for document in request["policies"] for s in policy_statements(document)]
+            try:
+                statements = [s for document in request["policies"] for s in policy_statements(document)]
+            except ValueError as exc:  # loudly: a policy the local IAM would read wrongly
+                return 400, [("Content-Type", "text/plain")], str(exc).encode()
             self.authorizer.grant(request["role"], statements)
         elif path == "/_local/snapshot":  # keep the state as it is now (the tests: once provisioned)
             with self._lock_for("moto-api"):

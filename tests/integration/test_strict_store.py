@@ -3,6 +3,7 @@ conditional writes, and IAM's explicit Deny and policy conditions."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,11 @@ import requests
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
+from core.settings import Settings
 from core.store.objects import put_once
+from local.roles import role_session
+from local.strict.iam import Authorizer
+from local.template import ROLES, Template
 
 TABLE = "image-processor-events"
 
@@ -121,3 +126,79 @@ def test_a_content_addressed_write_that_races_another_retries_until_the_object_i
 
     assert at_once(2, write_then_read) == [b"same bytes", b"same bytes"]
     assert s3_conflicts(moto_endpoint) >= 1
+
+
+# --- IAM: explicit Deny, and conditions -------------------------------------------------------------------
+
+
+def grant(endpoint: str, role: str, *statements: dict[str, Any]) -> requests.Response:
+    document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})  # as GetRolePolicy has it
+    request = {"role": role, "policies": [document]}
+    return requests.post(f"{endpoint}/_local/iam/grant", json=request, timeout=10)
+
+
+def grants(endpoint: str) -> dict[str, Any]:
+    return dict(requests.get(f"{endpoint}/_local/state", timeout=10).json()["grants"])
+
+
+def objects(bucket: str, actions: list[str], **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": f"arn:aws:s3:::{bucket}/*", **extra}
+
+
+@pytest.mark.access_denied_expected
+def test_an_explicit_deny_wins_over_an_allow(aws: AwsClients, moto_endpoint: str) -> None:
+    bucket = aws.settings.bucket_name
+    keep_originals = {"Effect": "Deny", "Action": "s3:DeleteObject",
+                      "Resource": f"arn:aws:s3:::{bucket}/originals/*"}
+    grant(moto_endpoint, "dashboard", objects(bucket, ["s3:*"]), keep_originals).raise_for_status()
+    dashboard = AwsClients(aws.settings, session=role_session("dashboard"))
+    for key in ("originals/x.jpg", "thumbnails/x.webp"):
+        dashboard.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    dashboard.s3.delete_object(Bucket=bucket, Key="thumbnails/x.webp")
+    code, _ = refusal(lambda: dashboard.s3.delete_object(Bucket=bucket, Key="originals/x.jpg"))
+    assert code == "AccessDenied"
+
+
+@pytest.mark.access_denied_expected
+def test_a_statement_applies_only_where_its_conditions_hold(aws: AwsClients, moto_endpoint: str) -> None:
+    bucket, region = aws.settings.bucket_name, aws.settings.region
+    https_only = objects(bucket, ["s3:PutObject"], Condition={"Bool": {"aws:SecureTransport": "true"}})
+    here = objects(bucket, ["s3:GetObject"], Condition={"StringEquals": {"aws:RequestedRegion": region}})
+    no_plain_http = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+                     "Condition": {"Bool": {"aws:SecureTransport": False}}}
+    grant(moto_endpoint, "dashboard", https_only, here, objects(bucket, ["s3:DeleteObject"]),
+          no_plain_http).raise_for_status()
+    aws.s3.put_object(Bucket=bucket, Key="thumbnails/x.webp", Body=b"x")
+    dashboard = AwsClients(aws.settings, session=role_session("dashboard"))
+    assert dashboard.s3.get_object(Bucket=bucket, Key="thumbnails/x.webp")["Body"].read() == b"x"
+    put = lambda: dashboard.s3.put_object(Bucket=bucket, Key="thumbnails/y.webp", Body=b"y")  # noqa: E731
+    delete = lambda: dashboard.s3.delete_object(Bucket=bucket, Key="thumbnails/x.webp")  # noqa: E731
+    assert refusal(put)[0] == refusal(delete)[0] == "AccessDenied"  # the emulator is plain HTTP
+
+
+@pytest.mark.parametrize("condition", [
+    {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}},
+    {"StringEquals": {"aws:PrincipalTag/team": "images"}},
+    {"StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}},
+])
+def test_a_policy_whose_condition_the_local_iam_does_not_evaluate_is_refused_loudly(
+    aws: AwsClients, moto_endpoint: str, condition: dict[str, Any]
+) -> None:
+    before = grants(moto_endpoint)
+    policy = objects(aws.settings.bucket_name, ["s3:*"], Condition=condition)
+    refused = grant(moto_endpoint, "dashboard", policy)
+    assert refused.status_code == 400 and "does not evaluate the condition" in refused.text
+    assert grants(moto_endpoint) == before
+
+
+def test_the_templates_conditional_grants_are_read_with_their_conditions() -> None:
+    """With every option on, each role's policies parse, and the stream key's Decrypt holds only through
+    Kinesis (kms:ViaService), never for the role calling KMS itself."""
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    template = Template(Settings(), parameters={"StreamKmsKeyArn": key, "EnableTracing": "true"})
+    authorizer = Authorizer({role: template.role_statements(role) for role in ROLES})
+    direct = {"aws:SecureTransport": "true", "aws:RequestedRegion": "us-east-1"}
+    through_kinesis = {**direct, "kms:ViaService": "kinesis.us-east-1.amazonaws.com"}
+    assert authorizer.allows("consumer", "kms:Decrypt", key, through_kinesis)
+    assert not authorizer.allows("consumer", "kms:Decrypt", key, direct)
+    assert authorizer.allows("consumer", "xray:PutTraceSegments", "*", direct)
