@@ -1,4 +1,5 @@
-"""IAM, enforced: a call made with a role's key needs an Allow for every action it implies.
+"""IAM, enforced: a call made with a role's key needs an Allow, and no explicit Deny, for every action it
+implies, from the statements whose conditions hold (conditions.py).
 
 The roles' statements come from infra/template.yaml (local/template.py), so the local stack runs with
 exactly the permissions a deployment gets; a rehearsal (local/rehearsal/) replaces them with the policies
