@@ -83,6 +83,13 @@ class TransactionConflict(StoreError):
     retryable = True
 
 
+class ObjectWriteConflict(StoreError):
+    """S3 answered a conditional write while another conditional write of the same key was under way (409
+    ConditionalRequestConflict): nothing is known of the key yet; retry after a pause."""
+
+    retryable = True
+
+
 class NoRoom(StoreError):
     """The batch's room for fetched images (FETCH_MEMORY_BYTES) stayed full until a fetch's deadline; the
     source is not blamed, and delivering the record again may succeed."""

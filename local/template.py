@@ -18,6 +18,7 @@ import yaml
 
 from core.ops.resources import BY_LOGICAL_ID
 from core.settings import Settings
+from local.strict.conditions import Condition, parse
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
@@ -28,11 +29,24 @@ ROLES = {"consumer": "ConsumerRole", "aggregator": "AggregatorRole", "dashboard"
 
 @dataclass(frozen=True)
 class Statement:
-    """One Allow statement: actions (IAM's names, wildcards allowed) on resources (ARNs, wildcards)."""
+    """One statement: actions (IAM's names, wildcards allowed) on resources (ARNs, wildcards), allowed or
+    denied when its conditions hold."""
 
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    effect: str = "Allow"
+    conditions: tuple[Condition, ...] = ()
+
+
+def read_statement(raw: dict[str, Any]) -> Statement:
+    """A policy statement as IAM holds it; ValueError for what the local IAM would read wrongly."""
+    unread = {"NotAction", "NotResource", "NotPrincipal"} & raw.keys()
+    if raw.get("Effect") not in ("Allow", "Deny") or unread:
+        raise ValueError(f"the local IAM reads Allow and Deny statements of Action and Resource only: {raw}")
+    resources = tuple(r for r in _listed(raw["Resource"]) if r is not None)
+    return Statement(str(raw.get("Sid", "")), tuple(_listed(raw["Action"])), resources, str(raw["Effect"]),
+                     parse(raw.get("Condition")))
 
 
 @dataclass(frozen=True)
@@ -155,18 +169,14 @@ class Template:
         )
 
     def role_statements(self, role: str) -> list[Statement]:
-        """The Allow statements of a role's inline policies, resolved for the local stack."""
+        """The statements of a role's inline policies, resolved for the local stack."""
         statements: list[Statement] = []
         for policy in self.resource(ROLES[role])["Properties"]["Policies"]:
             for raw in policy["PolicyDocument"]["Statement"]:
                 statement = self.resolve(raw)
                 if statement is None:  # a statement under a condition that is off (e.g. TracingEnabled)
                     continue
-                assert statement["Effect"] == "Allow", "the roles grant; nothing here denies"
-                statements.append(Statement(
-                    str(statement.get("Sid", "")), tuple(_listed(statement["Action"])),
-                    tuple(r for r in _listed(statement["Resource"]) if r is not None),
-                ))
+                statements.append(read_statement(statement))
         return statements
 
     # --- intrinsics -------------------------------------------------------------------------------

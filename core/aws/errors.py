@@ -24,6 +24,7 @@ from core.errors import (
     AlreadyExists,
     ConditionFailed,
     CredentialsRejected,
+    ObjectWriteConflict,
     RequestRefused,
     ResourceMissing,
     StoreError,
@@ -52,11 +53,10 @@ CODES: dict[str, ErrorType] = {
          "MissingAuthenticationToken"),
         CredentialsRejected,
     ),
-    **dict.fromkeys(
-        # S3's 409 ConditionalRequestConflict: another conditional write of the key is under way.
-        ("ConditionalCheckFailedException", "PreconditionFailed", "412", "ConditionalRequestConflict"),
-        ConditionFailed,
-    ),
+    **dict.fromkeys(("ConditionalCheckFailedException", "PreconditionFailed", "412"), ConditionFailed),
+    # S3's 409: another conditional write of the key is under way. Its outcome is unknown, so this is not
+    # a failed condition (412) but a conflict to retry.
+    "ConditionalRequestConflict": ObjectWriteConflict,
     **dict.fromkeys(
         ("BucketAlreadyOwnedByYou", "ResourceInUseException", "ResourceAlreadyExistsException",
          "QueueAlreadyExists"),
@@ -151,5 +151,7 @@ def _message(kind: ErrorType, exc: ClientError, code: str, what: str, setting: s
         AlreadyExists: f"{what} exists already ({code})",
         TransactionConflict: f"{what}: {operation} overlapped another transaction ({code}); retrying "
                              "may succeed",
+        ObjectWriteConflict: f"{what}: {operation} overlapped another conditional write of the key ({code}); "
+                             "retrying may succeed",
     }
     return messages.get(kind, f"{what} did not answer {operation} ({code}); retrying may succeed")

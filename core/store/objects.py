@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from core.aws import AwsClients
+from core.aws.backoff import attempts
 from core.aws.errors import aws_call
-from core.errors import ConditionFailed
+from core.errors import ConditionFailed, ObjectWriteConflict
+
+# S3's 409 to a conditional write racing another of the key: retried with backoff from 100 ms (at most
+# 3.1 s of pauses), since the other write may yet fail and leave the key empty.
+CONFLICT_ATTEMPTS = 6
+CONFLICT_FIRST_SECONDS = 0.1
 
 
 def put_once(clients: AwsClients, key: str, data: bytes, content_type: str) -> None:
     """Write `data` at `key` unless it is already there (keys are content hashes: same key, same bytes)."""
     bucket = clients.settings.bucket_name
-    try:
-        with aws_call(f"bucket {bucket}"):
-            clients.s3.put_object(
-                Bucket=bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*"
-            )
-    except ConditionFailed:
-        pass  # S3 answers 412 to If-None-Match: * when the key exists
+    for attempt in attempts(CONFLICT_ATTEMPTS, CONFLICT_FIRST_SECONDS):
+        try:
+            with aws_call(f"bucket {bucket}"):
+                clients.s3.put_object(
+                    Bucket=bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*"
+                )
+            return
+        except ConditionFailed:
+            return  # S3 answers 412 to If-None-Match: * when the key exists
+        except ObjectWriteConflict:
+            if attempt == CONFLICT_ATTEMPTS - 1:
+                raise
 
 
 def names_object(clients: AwsClients, url: str | None, key: str) -> bool:

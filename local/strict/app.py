@@ -4,7 +4,8 @@ Order for each request: read it as AWS would (calls.py); refuse what AWS refuses
 oversized Kinesis records, a role's call its policy does not allow, a write to an item a transaction
 holds); then let moto answer, under the narrowest locks that keep it consistent: a readers-writer
 lock per DynamoDB table (dynamodb.py), and one lock per other service, whose moto backends are plain
-dicts too. `/_local/…` answers the tests: denials and conflicts so far, a way to take one action
+dicts too (S3's also holds a conditional write's key: s3.py).
+`/_local/…` answers the tests: denials and conflicts so far, a way to take one action
 away from a role or to grant a role the policies IAM holds for it, and a snapshot of the whole state to
 restore before each test (snapshots.py).
 """
@@ -15,7 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,6 +27,7 @@ from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, read_call
 from local.strict.dynamodb import DynamoDBLayer
 from local.strict.iam import Authorizer, policy_statements
+from local.strict.s3 import ConditionalWrites
 from local.strict.snapshots import Snapshot
 from local.strict.throughput import Throughput
 
@@ -42,6 +44,7 @@ class Strictness:
     iam: bool = True
     presigned_links: bool = True
     transaction_hold_seconds: float = 0.005
+    conditional_write_hold_seconds: float = 0.0  # beyond moto's own time: no latency unless a test asks
 
 
 class StrictEmulator:
@@ -52,6 +55,7 @@ class StrictEmulator:
         self._guard = threading.Lock()
         self._snapshot: Snapshot | None = None
         self.throughput = Throughput()
+        self.s3 = ConditionalWrites(strictness.conditional_write_hold_seconds)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -90,8 +94,12 @@ class StrictEmulator:
             with self.dynamodb.serving(call) as replaced:
                 yield replaced
             return
-        with self._lock_for(call.service or "moto-api"):
-            yield None
+        with self.s3.writing(call) if call.service == "s3" else nullcontext() as conflict:
+            if conflict is not None:
+                yield conflict
+                return
+            with self._lock_for(call.service or "moto-api"):
+                yield None
 
     def _after(self, call: AwsCall, answer: Answer) -> Answer:
         status = answer[0]
@@ -111,6 +119,7 @@ class StrictEmulator:
         self.dynamodb.reset()
         self.dynamodb.hold_seconds = self.strictness.transaction_hold_seconds
         self.throughput.reset()
+        self.s3.reset(self.strictness.conditional_write_hold_seconds)
 
     def _control(self, environ: dict[str, Any], path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -125,7 +134,10 @@ class StrictEmulator:
         elif path == "/_local/iam/restore":
             self.authorizer.restore()
         elif path == "/_local/iam/grant":  # a role's policies, as IAM holds them (a rehearsal's roles)
-            statements = [s for document in request["policies"] for s in policy_statements(document)]
+            try:
+                statements = [s for document in request["policies"] for s in policy_statements(document)]
+            except ValueError as exc:  # loudly: a policy the local IAM would read wrongly
+                return 400, [("Content-Type", "text/plain")], str(exc).encode()
             self.authorizer.grant(request["role"], statements)
         elif path == "/_local/snapshot":  # keep the state as it is now (the tests: once provisioned)
             with self._lock_for("moto-api"):
@@ -140,11 +152,14 @@ class StrictEmulator:
             self.dynamodb.hold_seconds = float(request["hold_seconds"])
         elif path == "/_local/kinesis":  # per-shard throughput limits, for a test to change (throughput.py)
             self.throughput.configure(request)
+        elif path == "/_local/s3/conditional-writes":  # how long a conditional PutObject holds its key
+            self.s3.hold_seconds = float(request["hold_seconds"])
         state = {
             "denials": [asdict(denial) for denial in self.authorizer.denials],
             "grants": {role: [asdict(statement) for statement in statements]
                        for role, statements in self.authorizer.granted().items()},
             "transactions": self.dynamodb.transactions, "conflicts": self.dynamodb.conflicts,
+            "s3_conflicts": self.s3.conflicts,
             "strictness": asdict(self.strictness), "hold_seconds": self.dynamodb.hold_seconds,
             "kinesis": self.throughput.state(),
             "cpu_seconds": time.process_time(),  # the emulator's own, for benchmarks to charge it

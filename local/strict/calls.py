@@ -25,6 +25,7 @@ class AwsCall:
     access_key: str = ""
     operation: str = ""
     params: dict[str, Any] = field(default_factory=dict)  # the JSON body of JSON-protocol calls
+    secure: bool = False  # came over HTTPS (IAM's aws:SecureTransport)
 
     @property
     def sigv2(self) -> bool:
@@ -57,6 +58,7 @@ def read_call(environ: dict[str, Any]) -> AwsCall:
     call = AwsCall(
         method=environ["REQUEST_METHOD"], path=unquote(environ.get("PATH_INFO", "")),
         query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True), headers=headers, body=body,
+        secure=environ.get("wsgi.url_scheme") == "https",
     )
     _identify(call)
     return call

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+from local.strict import dynamodb_limits
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall
 
@@ -80,7 +81,10 @@ class DynamoDBLayer:
             self.transactions = self.conflicts = 0
 
     def refuse(self, call: AwsCall) -> Answer | None:
-        """A conflict answer for a write that touches an item a transaction holds, else None."""
+        """DynamoDB's answer to a call over its limits, or to a write that touches an item a transaction
+        holds; else None."""
+        if (over := dynamodb_limits.refuse(call)) is not None:
+            return over
         if call.operation not in ("PutItem", "UpdateItem", "DeleteItem"):
             return None
         key = self._item_key(call.params.get("TableName", ""), call.params)

@@ -1,4 +1,5 @@
-"""IAM, enforced: a call made with a role's key needs an Allow for every action it implies.
+"""IAM, enforced: a call made with a role's key needs an Allow, and no explicit Deny, for every action it
+implies, from the statements whose conditions hold (conditions.py).
 
 The roles' statements come from infra/template.yaml (local/template.py), so the local stack runs with
 exactly the permissions a deployment gets; a rehearsal (local/rehearsal/) replaces them with the policies
@@ -21,7 +22,8 @@ from core.ops.resources import BUCKET, CONSUMER_LOG_GROUP, FAILURE_QUEUE, STREAM
 from local.roles import role_of
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall, s3_location
-from local.template import ACCOUNT, Statement
+from local.strict.conditions import holds
+from local.template import ACCOUNT, Statement, read_statement
 
 Need = tuple[str, str]  # (action, resource ARN)
 
@@ -48,22 +50,26 @@ class Authorizer:
         if role is None:
             return None
         for action, resource in self.needs(call):
-            if not self.allows(role, action, resource):
+            if not self.allows(role, action, resource, context_of(call)):
                 with self._lock:
                     self.denials.append(Denial(role, action, resource))
                 return _denied(call, role, action, resource)
         return None
 
-    def allows(self, role: str, action: str, resource: str) -> bool:
+    def allows(self, role: str, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+        """Whether a statement allows it and none denies it (an explicit Deny wins, as in IAM)."""
         if (role, action.lower()) in self._removed:
             return False
-        return any(_matches(statement, action, resource) for statement in self._granted.get(role, []))
+        effects = {statement.effect for statement in self._granted.get(role, [])
+                   if _matches(statement, action, resource) and holds(statement.conditions, context or {})}
+        return effects == {"Allow"}
 
     def may_list(self, call: AwsCall) -> bool:
         """Whether the caller may list the bucket: without it, S3 hides a missing key behind a 403."""
         role = role_of(call.access_key)
         bucket, _ = s3_location(call)
-        return role is None or self.allows(role, "s3:ListBucket", BUCKET.arn(bucket, "", ACCOUNT))
+        list_bucket = "s3:ListBucket", BUCKET.arn(bucket, "", ACCOUNT)
+        return role is None or self.allows(role, *list_bucket, context_of(call))
 
     def hid_missing_key(self, call: AwsCall) -> None:
         """A 404 turned 403 for want of s3:ListBucket: a denial of that action, as S3 counts it."""
@@ -112,23 +118,18 @@ class Authorizer:
 def policy_statements(document: dict[str, Any] | str) -> list[Statement]:
     """The statements of an IAM policy document, as GetRolePolicy gives it (JSON, or its text).
 
-    Conditions are not evaluated (see docs/local-aws.md); a Deny, NotAction or NotResource is refused
-    rather than read wrongly: the roles only grant.
+    A NotAction, NotResource, or a condition operator or key the local IAM does not evaluate
+    (local/strict/conditions.py) is refused (ValueError) rather than read wrongly.
     """
     parsed = json.loads(document) if isinstance(document, str) else document
     found = parsed["Statement"]
-    statements = []
-    for raw in found if isinstance(found, list) else [found]:
-        unread = {"NotAction", "NotResource", "NotPrincipal"} & raw.keys()
-        if raw["Effect"] != "Allow" or unread:
-            raise ValueError(f"the local IAM reads Allow statements with Action and Resource only: {raw}")
-        statements.append(Statement(str(raw.get("Sid", "")), tuple(_listed(raw["Action"])),
-                                    tuple(_listed(raw["Resource"]))))
-    return statements
+    return [read_statement(raw) for raw in (found if isinstance(found, list) else [found])]
 
 
-def _listed(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+def context_of(call: AwsCall) -> dict[str, str]:
+    """The condition keys' values for `call`, as AWS sets them for a role calling directly."""
+    region = call.region or "us-east-1"
+    return {"aws:SecureTransport": str(call.secure).lower(), "aws:RequestedRegion": region}
 
 
 def _stream_of_iterator(iterator: str) -> str:

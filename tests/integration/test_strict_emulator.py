@@ -277,7 +277,8 @@ def test_a_role_granted_the_policies_iam_holds_may_do_what_they_allow_until_rest
     upload = lambda: dashboard.s3.put_object(Bucket=bucket, Key="originals/x.jpg", Body=b"x")  # noqa: E731
     assert code_of(upload) == "AccessDenied"  # the template grants it; the policy given does not
     assert state(moto_endpoint)["grants"]["dashboard"] == [
-        {"sid": "ListOnly", "actions": ["s3:ListBucket"], "resources": [f"arn:aws:s3:::{bucket}"]}]
+        {"sid": "ListOnly", "actions": ["s3:ListBucket"], "resources": [f"arn:aws:s3:::{bucket}"],
+         "effect": "Allow", "conditions": []}]
     requests.post(f"{moto_endpoint}/_local/iam/restore", timeout=10).raise_for_status()
     dashboard.s3.put_object(Bucket=bucket, Key="originals/x.jpg", Body=b"x")  # the template's grants again
 
