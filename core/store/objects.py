@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import zlib
+
 from core.aws import AwsClients
 from core.aws.backoff import attempts
 from core.aws.errors import aws_call
@@ -13,8 +16,20 @@ CONFLICT_ATTEMPTS = 6
 CONFLICT_FIRST_SECONDS = 0.1
 
 
+# One writer per key in this process: workers holding the same image (a batch of one photo sent many times)
+# take turns instead of racing, which S3 answers with 409; the later ones then get the quick 412. Striped, so
+# it never grows; unrelated keys rarely share a stripe among a few workers. Other processes' races are the
+# retries' to absorb.
+_WRITERS = [threading.Lock() for _ in range(64)]
+
+
 def put_once(clients: AwsClients, key: str, data: bytes, content_type: str) -> None:
     """Write `data` at `key` unless it is already there (keys are content hashes: same key, same bytes)."""
+    with _WRITERS[zlib.crc32(key.encode()) % len(_WRITERS)]:
+        _put_once(clients, key, data, content_type)
+
+
+def _put_once(clients: AwsClients, key: str, data: bytes, content_type: str) -> None:
     bucket = clients.settings.bucket_name
     for attempt in attempts(CONFLICT_ATTEMPTS, CONFLICT_FIRST_SECONDS):
         try:

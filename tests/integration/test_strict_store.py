@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -118,14 +119,27 @@ def test_a_content_addressed_write_that_races_another_retries_until_the_object_i
 ) -> None:
     """Not "already written" on a 409: the other write may yet fail, and the caller goes on to use the key."""
     bucket, key = aws.settings.bucket_name, "thumbnails/content-addressed.webp"
-    hold_conditional_writes(moto_endpoint, 0.05)
+    hold_conditional_writes(moto_endpoint, 0.3)
 
-    def write_then_read(_: int) -> bytes:
-        put_once(aws, key, b"same bytes", "image/webp")
+    def write_then_read(n: int) -> bytes:
+        if n == 0:  # another consumer's write of the same image, which S3 is still taking
+            aws.s3.put_object(Bucket=bucket, Key=key, Body=b"same bytes", IfNoneMatch="*")
+        else:
+            time.sleep(0.1)
+            put_once(aws, key, b"same bytes", "image/webp")
         return bytes(aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     assert at_once(2, write_then_read) == [b"same bytes", b"same bytes"]
     assert s3_conflicts(moto_endpoint) >= 1
+
+
+def test_workers_of_one_process_writing_the_same_image_take_turns_rather_than_race(
+    aws: AwsClients, moto_endpoint: str
+) -> None:
+    """A batch of one photo sent many times: its workers would race on its keys; they queue for them."""
+    hold_conditional_writes(moto_endpoint, 0.05)
+    at_once(4, lambda _: put_once(aws, "thumbnails/same-image.webp", b"same bytes", "image/webp"))
+    assert s3_conflicts(moto_endpoint) == 0
 
 
 # --- IAM: explicit Deny, and conditions -------------------------------------------------------------------
