@@ -29,7 +29,7 @@ def refuse(call: AwsCall) -> Answer | None:
     for index, record in enumerate(records):
         if (problem := _record_problem(call, record, f"records.{index + 1}.member.")) is not None:
             return problem
-    total = sum(_size(record) for record in records)
+    total = sum(record_size(record) for record in records)
     if total > MAX_CALL_BYTES:
         return error(call, 400, "InvalidArgumentException",
                      f"Records size exceeds 5 MB limit: {total} bytes in one PutRecords request")
@@ -42,14 +42,15 @@ def _record_problem(call: AwsCall, record: dict[str, Any], where: str) -> Answer
         return error(call, 400, "ValidationException", f"1 validation error detected: Value at '{where}"
                      f"partitionKey' failed to satisfy constraint: Member must have length between 1 and "
                      f"{MAX_PARTITION_KEY_CHARS}")
-    if _size(record) > MAX_RECORD_BYTES:
+    if record_size(record) > MAX_RECORD_BYTES:
         return error(call, 400, "ValidationException", f"1 validation error detected: Value at '{where}data' "
                      f"failed to satisfy constraint: Member must have length less than or equal to "
                      f"{MAX_RECORD_BYTES - len(key.encode())}")
     return None
 
 
-def _size(record: dict[str, Any]) -> int:
+def record_size(record: dict[str, Any]) -> int:
+    """A record's bytes as Kinesis counts them against its limits: its data decoded, and its partition key."""
     try:
         data = base64.b64decode(str(record.get("Data", "")), validate=True)
     except (binascii.Error, ValueError):

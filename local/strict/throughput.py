@@ -21,6 +21,7 @@ from typing import Any
 
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall
+from local.strict.kinesis import record_size
 
 THROTTLED = "ProvisionedThroughputExceededException"
 MAX_GET_LIMIT = 10_000
@@ -91,7 +92,7 @@ class Throughput:
         if stream is None:
             return moto()
         shard = _shard_for(stream, call.params)
-        if shard is not None and not self._admit_write(stream, shard, _size(call.params)):
+        if shard is not None and not self._admit_write(stream, shard, record_size(call.params)):
             return error(call, 400, THROTTLED, _rate_exceeded(stream, shard))
         return moto()
 
@@ -102,7 +103,7 @@ class Throughput:
         refused: dict[int, str] = {}
         for index, record in enumerate(records):
             shard = _shard_for(stream, record)
-            if shard is not None and not self._admit_write(stream, shard, _size(record)):
+            if shard is not None and not self._admit_write(stream, shard, record_size(record)):
                 refused[index] = _rate_exceeded(stream, shard)
         if not refused:
             return moto()
@@ -225,14 +226,6 @@ def _records_within(stream: Any, shard_id: str, after: int, limit: int, most_byt
             return count
         count += 1
     return limit
-
-
-def _size(record: dict[str, Any]) -> int:
-    try:
-        data = base64.b64decode(str(record.get("Data", "")), validate=True)
-    except (binascii.Error, ValueError):
-        data = str(record.get("Data", "")).encode()
-    return len(data) + len(str(record.get("PartitionKey", "")).encode())
 
 
 def _rate_exceeded(stream: Any, shard: str) -> str:

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from core.aws import AwsClients
 from core.store import keys
 from local.roles import role_session
+from tests.threads import at_once
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -56,25 +57,6 @@ def add_one(aws: AwsClients, key: dict[str, Any] = COUNTER) -> TransactWriteItem
                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}
 
 
-def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
-    results: list[object] = [None] * count
-    start = threading.Barrier(count)
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            results[index] = work(index)
-        except Exception as exc:  # kept for the test to look at
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 # --- concurrency ----------------------------------------------------------------------------------------
 
 
@@ -84,7 +66,7 @@ def test_concurrent_writers_to_one_item_lose_no_update(aws: AwsClients) -> None:
             aws.dynamodb.update_item(TableName=TABLE, Key=COUNTER, UpdateExpression="ADD events :one",
                                      ExpressionAttributeValues={":one": {"N": "1"}})
 
-    assert not any(in_threads(8, bump))
+    assert not any(at_once(8, bump))
     item = aws.dynamodb.get_item(TableName=TABLE, Key=COUNTER)["Item"]
     assert item["events"]["N"] == str(8 * 25)
 
@@ -128,7 +110,7 @@ def test_a_transaction_overlapping_another_on_an_item_is_cancelled_with_transact
         aws.dynamodb.transact_write_items(TransactItems=[add_one(aws, other), add_one(aws)] if index else
                                           [add_one(aws)])
 
-    first, second = in_threads(2, transact)
+    first, second = at_once(2, transact)
     assert first is None and isinstance(second, ClientError)
     assert second.response["Error"]["Code"] == "TransactionCanceledException"
     assert [r["Code"] for r in second.response["CancellationReasons"]] == ["None", "TransactionConflict"]

@@ -4,7 +4,6 @@ conditional writes, and IAM's explicit Deny and policy conditions."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from core.store.objects import put_once
 from local.roles import role_session
 from local.strict.iam import Authorizer
 from local.template import ROLES, Template
+from tests.threads import at_once
 
 TABLE = "image-processor-events"
 
@@ -33,26 +33,6 @@ def refusal(call: Callable[[], object]) -> tuple[str, str]:
 def put(index: int, payload: str = "") -> Any:
     item = {"pk": {"S": f"LIMIT#{index}"}, "sk": {"S": "x"}, "payload": {"S": payload}}
     return {"PutRequest": {"Item": item}}
-
-
-def at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """`work(0)` … `work(count - 1)` started together, each in a thread; their results or exceptions."""
-    results: list[object] = [None] * count
-    start = threading.Barrier(count)
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            results[index] = work(index)
-        except Exception as exc:  # kept for the test to look at
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def hold_conditional_writes(endpoint: str, seconds: float) -> None:
