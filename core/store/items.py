@@ -87,7 +87,7 @@ def _value_size(value: dict[str, Any]) -> int:
         return 3 + sum(len(k.encode()) + _value_size(v) for k, v in data.items()) + len(data)
     if kind == "L":
         return 3 + sum(_value_size(v) for v in data) + len(data)
-    return sum(len(str(member).encode()) for member in data)  # string, number and binary sets
+    return sum(_value_size({kind[0]: member}) for member in data)  # SS, NS, BS: each member as its kind
 
 
 def _plain(event: StoredEvent) -> dict[str, Any]:

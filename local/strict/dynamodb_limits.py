@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from core.store.items import item_size
 from local.strict.answers import Answer, error
 from local.strict.calls import AwsCall
 
@@ -49,30 +50,25 @@ def _transaction(call: AwsCall) -> Answer | None:
 
 
 def _request_size(body: Any) -> int:
-    """The bytes one transaction item writes or names: its item (Put), or its key and values."""
+    """The bytes one transaction item writes or names: its item (Put), or its key and values, sized as the
+    store sizes its own items (core/store/items.py)."""
     if not isinstance(body, dict):
         return 0
     attributes = body.get("Item") or {**body.get("Key", {}), **body.get("ExpressionAttributeValues", {})}
-    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+    return item_size({name: _as_boto3(value) for name, value in attributes.items()})
 
 
-def _value_size(value: Any) -> int:
-    """An attribute value's size as DynamoDB counts it (strings UTF-8, numbers ~1 byte per 2 digits)."""
+def _as_boto3(value: Any) -> Any:
+    """A value as the wire carries it (binary in base64 text) as boto3 hands it to the store (bytes)."""
     if not isinstance(value, dict) or len(value) != 1:
-        return 0
+        return {"NULL": True}
     (kind, content), = value.items()
-    if kind == "S":
-        return len(str(content).encode())
-    if kind == "N":
-        return len(str(content).lstrip("-").replace(".", "")) // 2 + 1
     if kind == "B":
-        return len(base64.b64decode(content))
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("SS", "NS", "BS"):
-        return sum(_value_size({kind[0]: member}) for member in content)
-    if kind == "L":
-        return 3 + sum(1 + _value_size(member) for member in content)
+        return {"B": base64.b64decode(content)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(member) for member in content]}
     if kind == "M":
-        return 3 + sum(1 + len(name.encode()) + _value_size(member) for name, member in content.items())
-    return 0
+        return {"M": {name: _as_boto3(member) for name, member in content.items()}}
+    if kind == "L":
+        return {"L": [_as_boto3(member) for member in content]}
+    return value
