@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -17,7 +17,7 @@ from core import clock
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
 from core.ingest.retry import retry_event
-from core.models import WireEvent, readable
+from core.models import StoredEvent, WireEvent, readable
 from core.ops.migrate import migrate
 from core.ops.provision import provision
 from core.ops.recount import SETTLE_SECONDS, Recounted, recount
@@ -31,9 +31,18 @@ _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
+class UsageError(Exception):
+    """A command line argparse refuses: printed as JSON like every other error, not as argparse's usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m core", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("latest", help="the latest event (stored or failed, with its reason), the few "
                         "before it and the last-hour count")
     send = commands.add_parser("send", help="put image events on the stream")
@@ -86,12 +95,17 @@ def _latest(clients: AwsClients, _: argparse.Namespace) -> dict[str, Any]:
     if event is not None and event is newest.stored:  # as LATEST lists it: read its detail too
         event = get_event(clients, event.event_id) or event
     return {
-        "latest": event.model_dump(mode="json") if event else None,
+        "latest": _whole(event) if event else None,
         "recent": [{"event_id": e.event_id, "received_at": clock.iso_ms(e.received_at),
                     "status": e.status.value, "description": e.description, "reason": e.failure_reason}
                    for e in newest.recent],
         "last_hour_count": last_hour_count(clients),
     }
+
+
+def _whole(event: StoredEvent) -> dict[str, Any]:
+    """Every field of the event, its time written as every list here writes it."""
+    return event.model_dump(mode="json") | {"received_at": clock.iso_ms(event.received_at)}
 
 
 def _send(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
@@ -124,7 +138,7 @@ def _failed(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
 
 def _retry(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     event = retry_event(clients, args.event_id)
-    return {"retried": event.model_dump(mode="json")}
+    return {"retried": _whole(event)}
 
 
 def _replay(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
@@ -165,7 +179,10 @@ COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "retry": _retry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc))
     try:
         result = COMMANDS[args.command](AwsClients(Settings()), args)
     except ValidationError as exc:  # before ValueError, its base: its own text is a dump for programmers

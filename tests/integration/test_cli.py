@@ -120,3 +120,27 @@ def test_an_unreachable_store_is_a_clear_error_not_a_trace(
     code, result = run(capsys, "latest")
     assert code == 1 and "no-such-table" in result["error"] and "provision" in result["error"]
 
+
+
+def test_an_argument_the_command_line_refuses_is_a_json_error_with_exit_1_not_argparse_usage(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result = run(capsys, "failed", "--since", "yesterday")
+    assert code == 1
+    assert "'yesterday' is neither a duration (30m, 2h, 7d) nor a time" in result["error"]
+    assert "python -m core failed --help" in result["error"]
+    code, result = run(capsys, "no-such-command")
+    assert code == 1 and "invalid choice: 'no-such-command'" in result["error"]
+
+
+def test_latest_recent_and_failed_write_received_at_the_same_way(
+    aws: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moment = datetime(2026, 11, 25, 8, 0, 1, 687123, tzinfo=UTC)
+    ingest_record(aws, b"not json", stream_origin("1", moment))
+    counted(aws)
+    _, latest = run(capsys, "latest")
+    _, failed = run(capsys, "failed", "--since", "2026-11-25T07:00")
+    times = {latest["latest"]["received_at"], latest["recent"][0]["received_at"],
+             failed["failed"][0]["received_at"]}
+    assert times == {"2026-11-25T08:00:01.687Z"}
