@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     region: str = Field(
         "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
-    max_image_bytes: int = Field(20 * 1024 * 1024, gt=0, validation_alias="MAX_IMAGE_BYTES")
+    max_image_bytes: int = Field(20_000_000, gt=0, validation_alias="MAX_IMAGE_BYTES")
     max_image_pixels: int = Field(50_000_000, gt=0, validation_alias="MAX_IMAGE_PIXELS")
     thumbnail_size: int = Field(320, ge=16, le=2048, validation_alias="THUMBNAIL_SIZE")
     # The rendition Live and the details panel show: between the thumbnail and the original.

@@ -1,12 +1,17 @@
 """The dashboard's entry file: login when configured (or refused when required and not), then the page the
 browser asked for. dashboard/server.py serves it behind the login gate."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.auth import require_login
 from dashboard.resources import aws_clients
 
-st.set_page_config(page_title="Image Processor", page_icon=":material/photo_library:", layout="wide")
+# The tab's icon is a file the dashboard serves itself: a :material/…: page icon makes every browser fetch it
+# from fonts.gstatic.com, a request that leaves the machine (and fails offline).
+ICON = Path(__file__).parent / "assets" / "favicon.png"
+st.set_page_config(page_title="Image Processor", page_icon=str(ICON), layout="wide")
 require_login(aws_clients().settings.require_login)
 
 # Material icons, not emoji: Streamlit ships their font, while emoji draw as empty boxes on a machine

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.aws import AwsClients
@@ -54,3 +55,28 @@ def _refused(file: UploadedFile, detail: str) -> Result:
 
 def _too_large(file: UploadedFile, limit: int) -> Result:
     return _refused(file, f"{human_size(file.size)} is over the {human_size(limit)} limit (MAX_IMAGE_BYTES)")
+
+
+def summary(results: list[Result]) -> None:
+    """One line, coloured by how it went: all stored, some refused, or none stored."""
+    stored, refused, unsaved = (sum(result["result"] == kind for result in results)
+                                for kind in ("stored", "refused", NOT_SAVED))
+    line = f"{stored} stored, {refused} refused" + (f", {unsaved} not saved." if unsaved else ".")
+    if stored == len(results):
+        st.success(line, icon=":material/check_circle:")
+    elif stored:
+        st.warning(line, icon=":material/warning:")
+    else:
+        st.error(line, icon=":material/error:")
+
+
+def result_rows(results: list[Result]) -> None:
+    """A row per file. As text, not a table's cells: a reason wraps and is read whole, and a file's name
+    is shown as named, never as Markdown."""
+    widths = [2, 1, 5]
+    for column, heading in zip(st.columns(widths), ("file", "result", "detail"), strict=True):
+        column.caption(heading)
+    for number, result in enumerate(results):
+        with st.container(border=True, key=f"upload-result-{number}"):
+            for column, name in zip(st.columns(widths), ("file", "result", "detail"), strict=True):
+                column.text(result[name])

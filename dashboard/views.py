@@ -34,10 +34,11 @@ def viewer_zone() -> ZoneInfo | None:
 
 
 def human_size(size: int) -> str:
-    """Bytes for a person: '870 B', '42.1 KB', '3.4 MB' (of 1,024, as the upload limit counts them)."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+    """Bytes for a person: '870 B', '42.1 KB', '20 MB', in units of 1,000 as the upload widget counts
+    them on Linux and macOS (and core's reasons), so a file reads the same on its chip and in its result."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} B"
 
 

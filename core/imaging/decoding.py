@@ -123,8 +123,8 @@ def _check_bytes(data: bytes, settings: Settings) -> None:
     if not data:
         raise NotAnImage("The file is empty (0 bytes), not an image")
     if len(data) > settings.max_image_bytes:
-        raise ImageTooLarge(f"Image is {_amount(len(data), 2**20, 'MB', 'bytes')}; the limit is "
-                            f"{_amount(settings.max_image_bytes, 2**20, 'MB', 'bytes')} (MAX_IMAGE_BYTES)")
+        raise ImageTooLarge(f"Image is {_amount(len(data), 10**6, 'MB', 'bytes')}; the limit is "
+                            f"{_amount(settings.max_image_bytes, 10**6, 'MB', 'bytes')} (MAX_IMAGE_BYTES)")
 
 
 def _check_pixels(size: tuple[int, int], settings: Settings) -> None:

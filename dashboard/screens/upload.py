@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import math
+
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
@@ -20,9 +21,11 @@ st.caption(f"{formats.names()}; up to {limit} and {settings.max_image_pixels / 1
 # Not clear_on_submit: a warning must keep the chosen files. A stored batch gets a fresh form (a new key).
 batch = st.session_state.setdefault("upload_batch", 0)
 with st.form("upload"):
-    # The browser refuses files over server.maxUploadSize (.streamlit/config.toml), set above
-    # MAX_IMAGE_BYTES so a file somewhat too large still arrives and is listed as refused, with its size.
+    # The widget states and checks the same limit as the caption (in its units of 1,000 bytes on Linux and
+    # macOS; of 1,024 on Windows, where a file just over MAX_IMAGE_BYTES may still arrive: it is refused
+    # here with its size).
     files = st.file_uploader("Images", type=formats.file_extensions(), accept_multiple_files=True,
+                             max_upload_size=max(1, math.ceil(settings.max_image_bytes / 10**6)),
                              key=f"upload-files-{batch}")
     description = st.text_input("Description", max_chars=500, placeholder="What is in these images?",
                                 key=f"upload-description-{batch}")
@@ -51,7 +54,5 @@ if "upload_report" in st.session_state:
     results, stopped = st.session_state.upload_report
     if stopped:
         st.error(stopped)
-    stored, refused = (sum(r["result"] == kind for r in results) for kind in ("stored", "refused"))
-    st.success(f"{stored} stored, {refused} refused.")
-    st.dataframe(pd.DataFrame(results, columns=["file", "result", "detail"]), hide_index=True,
-                 column_config={"detail": st.column_config.TextColumn("detail", width="large")})
+    upload_view.summary(results)
+    upload_view.result_rows(results)

@@ -42,6 +42,13 @@ def texts(app: AppTest) -> list[str]:
     return [t.value for t in app.text]
 
 
+def upload_rows(app: AppTest) -> list[dict[str, str]]:
+    """The Upload page's results: a row of three texts per file (file, result, detail)."""
+    shown = texts(app)
+    return [dict(zip(("file", "result", "detail"), shown[n:n + 3], strict=True))
+            for n in range(0, len(shown), 3)]
+
+
 # Live -------------------------------------------------------------------------------------------
 
 def test_live_shows_a_clear_empty_state(open_page: Open) -> None:
@@ -221,10 +228,34 @@ def test_upload_stores_good_files_and_refuses_bad_ones_with_a_reason(
                                     ("notes.jpg", b"plain text", "image/jpeg")])
     app.text_input[0].set_value("Holiday")
     app.button[0].click().run()
-    assert "1 stored, 1 refused." in app.success[0].value
-    rows = app.dataframe[0].value.to_dict("records")
+    assert "1 stored, 1 refused." in app.warning[0].value  # not all went well: not a success
+    rows = upload_rows(app)
     assert [r["result"] for r in rows] == ["stored", "refused"]
     assert "Not an image" in rows[1]["detail"]
+
+
+def test_upload_that_stores_nothing_says_so_in_an_error_with_every_reason_whole(
+    open_page: Open, aws: AwsClients
+) -> None:
+    app = open_page("screens/upload.py")
+    app.file_uploader[0].set_value([("notes.jpg", b"plain text, " * 40, "image/jpeg"),
+                                    ("empty.png", b"", "image/png")])
+    app.text_input[0].set_value("Two bad files")
+    app.button[0].click().run()
+    assert not app.success and not app.warning
+    assert app.error[0].value == "0 stored, 2 refused."
+    rows = upload_rows(app)
+    assert [(r["file"], r["result"]) for r in rows] == [("notes.jpg", "refused"), ("empty.png", "refused")]
+    assert rows[0]["detail"].startswith("Not an image") and rows[0]["detail"].endswith("HTML or SVG?")
+    assert rows[1]["detail"] == "The file is empty (0 bytes), not an image"
+
+
+def test_upload_states_the_same_limit_in_its_caption_and_its_file_picker(
+    open_page: Open, aws: AwsClients
+) -> None:
+    app = open_page("screens/upload.py")
+    assert "up to 20 MB and" in app.caption[0].value
+    assert app.file_uploader[0].proto.max_upload_size_mb == 20  # the widget says "20MB per file"
 
 
 def test_upload_without_a_description_writes_nothing_and_keeps_the_chosen_files(
@@ -253,12 +284,12 @@ def test_upload_lists_a_file_over_the_limit_as_refused_with_its_size(
                                     for n in range(3)] + [("big.jpg", big, "image/jpeg")])
     app.text_input[0].set_value("Four files")
     app.button[0].click().run()
-    rows = app.dataframe[0].value.to_dict("records")
+    rows = upload_rows(app)
     assert [(r["file"], r["result"]) for r in rows] == [
         ("small-0.jpg", "stored"), ("small-1.jpg", "stored"), ("small-2.jpg", "stored"),
         ("big.jpg", "refused")]
-    assert rows[3]["detail"].endswith("KB is over the 9.8 KB limit (MAX_IMAGE_BYTES)")
-    assert "3 stored, 1 refused." in app.success[0].value
+    assert rows[3]["detail"].endswith("KB is over the 10 KB limit (MAX_IMAGE_BYTES)")
+    assert "3 stored, 1 refused." in app.warning[0].value
 
 
 # Send test event --------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ def test_bytes_over_the_limit_are_refused() -> None:
     with pytest.raises(ImageTooLarge, match=r"; the limit is 1,000 bytes \(MAX_IMAGE_BYTES\)"):
         process_image(make.jpeg((400, 300)), Settings(max_image_bytes=1000))
     with pytest.raises(ImageTooLarge, match=r"Image is 3 MB; the limit is 2 MB \(MAX_IMAGE_BYTES\)"):
-        process_image(b"\xff\xd8\xff" + bytes(3 * 2**20 - 3), Settings(max_image_bytes=2 * 2**20))
+        process_image(b"\xff\xd8\xff" + bytes(3 * 10**6 - 3), Settings(max_image_bytes=2 * 10**6))
 
 
 def test_a_header_without_pixels_is_damaged() -> None:
