@@ -14,12 +14,12 @@ from core.store.browse import EventFilter
 from core.store.delete import delete_event
 from core.store.reads import get_event
 from dashboard.resources import aws_clients, image_link, live_snapshot
-from dashboard.views import ago, dimensions, human_size, trace_table
+from dashboard.views import ago, dimensions, human_size, trace_table, whole_height
 
 RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 STATUSES = {"All": None, "Stored": EventStatus.STORED, "Failed": EventStatus.FAILED}
-# Every tile is this tall, whatever its image's shape or its text's length (more scrolls inside it).
+# Every tile is this tall, whatever its image's shape or its text's length.
 TILE_HEIGHT = 420
 IMAGE_HEIGHT = 180
 SELECTED = "gallery_selected"
@@ -42,28 +42,48 @@ def filter_bar() -> tuple[EventFilter, int]:
     return filters, page_size
 
 
+# Every thumbnail fills the same box, cropped to it (the details show the whole image): tiles of one
+# size whatever the image's shape. Keyed containers carry the class st-key-<key>.
+TILE_STYLE = f"""<style>
+[class*="st-key-tile-"] [data-testid="stImage"] img {{
+    width: 100%; height: {IMAGE_HEIGHT}px; object-fit: cover; border-radius: 0.25rem;
+}}
+</style>"""
+REASON_SHOWN = 110  # characters of a failed event's reason on its tile: about five lines
+
+
+def tile_style() -> None:
+    st.html(TILE_STYLE)
+
+
 def tile(event: StoredEvent) -> None:
-    with st.container(border=True, height=TILE_HEIGHT):
+    with st.container(border=True, height=TILE_HEIGHT, key=f"tile-{event.event_id}"):
         with st.container(height=IMAGE_HEIGHT + 20, border=False):
             if event.thumbnail_key:
-                st.image(image_link(event.thumbnail_key), width=_shown_width(event))
+                st.image(image_link(event.thumbnail_key), width="stretch")
             else:
                 st.error("Failed", icon=":material/error:")
-                st.text(event.failure_reason or "")  # text, never Markdown; scrolls inside the box
+                # Text, never Markdown; cut short with a cue rather than scrolled inside the box.
+                st.text(_short(event.failure_reason or "", REASON_SHOWN, "… (whole in Details)"))
         st.text(_short(event.description) or "(no description)")
         st.caption(" · ".join(filter(None, [ago(event.received_at), dimensions(event)])))
         st.button("Details", key=f"details-{event.event_id}", on_click=_select, args=(event,))
 
 
-def _shown_width(event: StoredEvent) -> int:
-    """A width that makes the thumbnail IMAGE_HEIGHT tall (thumbnails are at most 320 px wide)."""
-    if not (event.width and event.height):
-        return IMAGE_HEIGHT
-    return max(40, min(320, round(IMAGE_HEIGHT * event.width / event.height)))
+def pager(page_number: int, has_previous: bool, has_next: bool) -> tuple[bool, bool]:
+    """← Previous at the grid's left edge, the page number centred, Next → at its right edge."""
+    back, position, forward = st.columns(3, vertical_alignment="center")
+    with back:
+        previous = st.button("← Previous", disabled=not has_previous)
+    with position, st.container(horizontal=True, horizontal_alignment="center"):
+        st.caption(f"Page {page_number}")
+    with forward, st.container(horizontal=True, horizontal_alignment="right"):
+        following = st.button("Next →", disabled=not has_next)
+    return previous, following
 
 
-def _short(text: str, most: int = 70) -> str:
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+def _short(text: str, most: int = 70, cue: str = "…") -> str:
+    return text if len(text) <= most else text[:most].rstrip() + cue
 
 
 def _select(event: StoredEvent) -> None:
@@ -94,7 +114,8 @@ def details(event: StoredEvent) -> None:
     if event.status is EventStatus.FAILED and event.failure_kind is FailureKind.RETRYABLE:
         st.button("Retry", key=RETRY_BUTTON, icon=":material/refresh:", on_click=_retry, args=(event,),
                   help="Its source failed for now; fetch and process it again under the same id")
-    st.dataframe(trace_table(event), hide_index=True, width="stretch",
+    trace = trace_table(event)
+    st.dataframe(trace, hide_index=True, width="stretch", height=whole_height(trace),
                  column_config={"field": st.column_config.TextColumn("field", width="small")})
     if event.exif:
         st.caption("EXIF")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, tzinfo
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -66,9 +67,28 @@ def show_line(entry: LogEntry, zone: tzinfo | None) -> None:
 
 
 def durations(entries: list[LogEntry], zone: tzinfo | None) -> pd.DataFrame:
-    """Invocation durations from Lambda's REPORT lines, oldest first, on the viewer's clock."""
+    """Invocation durations from Lambda's REPORT lines, oldest first, as wall-clock times in the viewer's
+    zone (without the zone: the chart draws them as they are)."""
     reports = [e for e in reversed(entries) if e.kind == "report" and e.duration_ms is not None]
     return pd.DataFrame(
         {"time": [e.timestamp.astimezone(zone).replace(tzinfo=None) for e in reports],
+         "at": [shown_time(e.timestamp, zone) for e in reports],
          "duration (ms)": [e.duration_ms for e in reports]}
-    ).set_index("time")
+    )
+
+
+def durations_chart(entries: list[LogEntry], zone: tzinfo | None) -> alt.Chart | None:
+    """The durations over time, its axis on the 24-hour clock the table uses; None without REPORT lines.
+
+    The times are the viewer's wall clock already, so the axis reads them as UTC: read as the browser's
+    local time, they would be shifted again by the browser's offset."""
+    frame = durations(entries, zone)
+    if frame.empty:
+        return None
+    chart: alt.Chart = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("time:T", title=f"time ({zone_name(zone)})", scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
+        y=alt.Y("duration (ms):Q", title="duration (ms)"),
+        tooltip=[alt.Tooltip("at:N", title="time"), alt.Tooltip("duration (ms):Q", format=".1f")],
+    )
+    return chart

@@ -15,11 +15,14 @@ from core.store.reads import get_events
 from core.stream.producer import Progress, SentRecord
 
 WAITING = "waiting for the consumer…"
+# Widths in pixels that hold their text whole: "waiting for the consumer…", a shard id
+# ("shardId-000000000000") and a sequence number (56 digits). The reason comes last and takes what is left:
+# each distinct reason is shown in full above the table.
 COLUMNS = {
-    "status": st.column_config.TextColumn("status", width="small"),
+    "status": st.column_config.TextColumn("status", width=190),
+    "shard": st.column_config.TextColumn("shard", width=170),
+    "sequence number": st.column_config.TextColumn("sequence number", width=440),
     "reason": st.column_config.TextColumn("reason", width="large"),
-    "sequence number": st.column_config.TextColumn("sequence number", width="medium"),
-    "shard": st.column_config.TextColumn("shard", width="small"),
 }
 
 

@@ -65,8 +65,13 @@ RETRY_COULD_HELP = {FailureKind.RETRYABLE: "yes: its source failed for now",
 
 
 def trace_table(event: StoredEvent) -> pd.DataFrame:
-    """Where the event came from and where it is stored, as rows of text (cells are never Markdown)."""
+    """What the image is, then where the event came from and where it is stored, as rows of text (cells are
+    never Markdown). The image's facts come first: they are what a person opens the details for."""
     rows = {
+        "Dimensions": dimensions(event), "Format": event.format,
+        "File size": human_size(event.size_bytes) if event.size_bytes is not None else None,
+        "Frames": event.frame_count,
+        "SHA-256": event.sha256,
         "Event id": event.event_id, "Status": event.status.value, "Source": event.source.value,
         "Received": local_time(event.received_at), "Image URL": event.image_url,
         "File name": event.filename, "Shard": event.shard_id, "Sequence number": event.sequence_number,
@@ -75,10 +80,15 @@ def trace_table(event: StoredEvent) -> pd.DataFrame:
         "Thumbnail key": event.thumbnail_key, "Preview key": event.preview_key,
         "Failure reason": event.failure_reason,
         "Retry could help": RETRY_COULD_HELP.get(event.failure_kind) if event.failure_kind else None,
-        "Dimensions": dimensions(event), "Format": event.format,
-        "File size": human_size(event.size_bytes) if event.size_bytes is not None else None,
-        "Frames": event.frame_count,
-        "SHA-256": event.sha256,
     }
     shown = {name: str(value) for name, value in rows.items() if value not in (None, "")}
     return pd.DataFrame({"field": list(shown), "value": list(shown.values())})
+
+
+TABLE_ROW_PX = 35  # Streamlit's row height, the header's too
+TABLE_FRAME_PX = 3
+
+
+def whole_height(frame: pd.DataFrame) -> int:
+    """A table's height with every row in view, so nothing hides behind its own scroll bar."""
+    return TABLE_ROW_PX * (len(frame) + 1) + TABLE_FRAME_PX

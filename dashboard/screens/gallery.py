@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import StoreError
 from core.store.browse import recent_events
-from dashboard.gallery_view import SELECTED, details, filter_bar, tile
+from dashboard.gallery_view import SELECTED, details, filter_bar, pager, tile, tile_style
 from dashboard.resources import aws_clients
 from dashboard.views import show_store_error
 
@@ -25,6 +25,7 @@ if SELECTED in st.session_state:
     details(st.session_state[SELECTED])  # a dialog over the page, where the visitor is looking
 if not page.events:
     st.info("No events match. Widen the time range or clear the filters, or send an event.")
+tile_style()
 try:
     for start in range(0, len(page.events), COLUMNS):
         for column, event in zip(st.columns(COLUMNS), page.events[start:start + COLUMNS], strict=False):
@@ -33,11 +34,10 @@ try:
 except StoreError as exc:  # no image link that would die before the browser loads it (CredentialsEnding)
     show_store_error(exc, key="retry-links")
 
-back, position, forward = st.columns([1, 2, 1])
-if back.button("← Previous", disabled=len(cursors) == 1):
+previous, following = pager(len(cursors), len(cursors) > 1, page.next_cursor is not None)
+if previous:
     cursors.pop()
     st.rerun()
-position.caption(f"Page {len(cursors)}")
-if forward.button("Next →", disabled=page.next_cursor is None):
+if following:
     cursors.append(page.next_cursor)
     st.rerun()

@@ -10,10 +10,11 @@ import streamlit as st
 from core.errors import StoreError
 from core.models import EventStatus
 from dashboard.resources import LiveSnapshot, image_link, live_snapshot
-from dashboard.views import ago, local_time, show_store_error, viewer_zone
+from dashboard.views import TABLE_FRAME_PX, ago, local_time, show_store_error, viewer_zone
 
 REFRESH_SECONDS = 5
 STRIP_ROW_HEIGHT = 56  # px: a thumbnail a person can recognise
+NO_DESCRIPTION = "(no description)"
 
 st.title("Live")
 
@@ -35,7 +36,7 @@ def latest_event(snapshot: LiveSnapshot) -> None:
         elif event.status is EventStatus.FAILED:
             left.error("Failed", icon=":material/error:")
         right.subheader("Description")
-        right.text(event.description or "(no description)")  # text, never markdown or HTML
+        right.text(event.description or NO_DESCRIPTION)  # text, never markdown or HTML
         if event.status is EventStatus.FAILED:
             right.subheader("Why it failed")
             right.text(event.failure_reason or "No reason was recorded")
@@ -52,14 +53,18 @@ def recent_strip(snapshot: LiveSnapshot) -> None:
         return
     st.subheader("Recent events")
     frame = pd.DataFrame({
-        "image": [image_link(event.thumbnail_key) if event.thumbnail_key else None for event in recent],
+        # A failed event has no image: an empty cell (a missing value would be drawn as "None").
+        "image": [image_link(event.thumbnail_key) if event.thumbnail_key else "" for event in recent],
         "received": [ago(event.received_at) for event in recent],
         "status": [event.status.value for event in recent],
-        "description": [event.description for event in recent],
+        "description": [event.description or NO_DESCRIPTION for event in recent],
         # LATEST keeps a reason's first 100 characters; the Gallery and the panel above show it whole.
         "reason": [event.failure_reason or "" for event in recent],
     })
-    st.dataframe(frame, hide_index=True, width="stretch", row_height=STRIP_ROW_HEIGHT, key="recent",
+    # Tall enough for every row and the header, so none hides behind the table's own scroll bar.
+    height = STRIP_ROW_HEIGHT * (len(frame) + 1) + TABLE_FRAME_PX
+    st.dataframe(frame, hide_index=True, width="stretch", height=height, row_height=STRIP_ROW_HEIGHT,
+                 key="recent",
                  column_config={"image": st.column_config.ImageColumn("image", width="small"),
                                 "received": st.column_config.TextColumn("received", width="small"),
                                 "status": st.column_config.TextColumn("status", width="small")})

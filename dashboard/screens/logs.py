@@ -16,6 +16,7 @@ RANGES = {"Last 15 minutes": timedelta(minutes=15), "Last hour": timedelta(hours
           "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7)}
 TAIL_SECONDS = 3
 TABLE = "logs_table"
+NO_VALUE = "–"  # a line without a duration (Streamlit draws a missing value as "None" otherwise)
 
 st.title("Logs")
 clients = aws_clients()
@@ -59,17 +60,17 @@ def log_panel() -> None:
     frame = logs_view.table(entries, zone)
     shown = st.dataframe(frame, hide_index=True, height="auto" if len(entries) <= 10 else 420,
                          column_config=logs_view.COLUMNS, on_select="rerun", selection_mode="single-row",
-                         key=TABLE)
+                         placeholder=NO_VALUE, key=TABLE)
     rows = shown.selection.rows
     if rows != selected:  # a line opened or closed: the whole page reruns, so the tail pauses or resumes
         st.rerun()
     if rows or len(entries) == 1:  # e.g. an event's one line: in full, its reason and ids unabridged
         logs_view.show_line(entries[rows[0] if rows else 0], zone)
     st.download_button("Download CSV", frame.to_csv(index=False), "logs.csv", "text/csv")
-    chart = logs_view.durations(entries, zone)
-    if not chart.empty:
+    chart = logs_view.durations_chart(entries, zone)
+    if chart is not None:
         st.subheader("Invocation durations (REPORT lines)")
-        st.line_chart(chart)
+        st.altair_chart(chart, width="stretch")
 
 
 log_panel()

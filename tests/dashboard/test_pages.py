@@ -70,6 +70,20 @@ def test_live_shows_the_latest_image_its_text_literally_and_the_count(
     assert any(b.label == "Refresh now" for b in app.button)
 
 
+def test_live_recent_events_show_every_row_and_no_none_for_a_failed_events_image_or_description(
+    open_page: Open, aws: AwsClients
+) -> None:
+    for n in range(7):
+        upload(aws, f"upload {n}", timedelta(minutes=10 - n))
+    failed_event(aws)
+    app = open_page("screens/live.py")
+    table = app.dataframe[0]
+    rows = table.value.to_dict("records")
+    assert len(rows) == 8 and rows[0]["status"] == "failed"
+    assert (rows[0]["image"], rows[0]["description"]) == ("", "(no description)")  # as the panel says
+    assert "(no description)" in texts(app)  # the browser test checks that all eight rows are in view
+
+
 def test_live_shows_a_failed_newest_event_with_its_whole_reason_and_the_recent_strip(
     open_page: Open, aws: AwsClients
 ) -> None:
@@ -141,6 +155,7 @@ def test_gallery_details_show_the_trace_and_delete_asks_first(open_page: Open, a
     trace: dict[str, str] = dict(app.dataframe[0].value.itertuples(index=False))
     assert trace["Source"] == "upload" and trace["Dimensions"] == "640 × 480 px"
     assert trace["File size"].endswith(" KB") and "Bytes" not in trace
+    assert list(trace)[:3] == ["Dimensions", "Format", "File size"] and "SHA-256" in list(trace)[:5]
     delete = next(b for b in app.button if b.label == "Delete event")
     assert delete.disabled
     next(c for c in app.checkbox if c.label.startswith("Yes, delete")).check().run()
@@ -161,10 +176,11 @@ def test_gallery_failed_filter_shows_a_hostile_reason_literally_in_the_tile_and_
     ingest_record(aws, payload.encode(), stream_origin("9"))
     app = open_page("screens/gallery.py")
     app.selectbox[1].set_value("Failed").run()
-    (reason,) = [t.value for t in app.text if HOSTILE_URL in t.value]  # the tile's reason, whole, as text
-    assert "does not exist" in reason and len(app.get("image")) == 0
+    (shown,) = [t.value for t in app.text if t.value.startswith(HOSTILE_URL[:60])]  # the tile's, as text
+    assert shown.endswith("… (whole in Details)") and len(app.get("image")) == 0  # cut with a cue
     next(b for b in app.button if b.label == "Details").click().run()
-    assert texts(app).count(reason) == 2 and "[click](https://evil.example) **now**" in texts(app)
+    (reason,) = [t.value for t in app.text if HOSTILE_URL in t.value]  # in the dialog, whole
+    assert "does not exist" in reason and "[click](https://evil.example) **now**" in texts(app)
     assert not any("evil.example" in m.value for m in app.markdown)  # nothing went through Markdown
     assert all("evil.example" not in e.value for e in app.error)
 
@@ -432,6 +448,20 @@ def test_logs_newest_first_with_reason_duration_whole_ids_and_csv(open_page: Ope
     assert (failed["reason"], failed["event id"], failed["request id"]) == (REASON, EVENT_ID, REQUEST_ID)
     assert failed["duration (ms)"] == 41.5 and frame.iloc[0]["duration (ms)"] == 102.25
     assert app.get("download_button") and app.get("vega_lite_chart")  # CSV and the durations chart
+
+
+def test_logs_show_a_missing_duration_as_empty_and_chart_durations_on_the_24_hour_clock(
+    open_page: Open, aws: AwsClients
+) -> None:
+    evening = (datetime.now(UTC) - timedelta(days=1)).replace(hour=19, minute=57, second=0, microsecond=0)
+    put_logs(aws, LINES, at=evening)
+    app = open_page("screens/logs.py")
+    app.selectbox[1].set_value("Last 7 days").run()
+    assert app.dataframe[0].proto.placeholder == "–"  # Streamlit draws a missing value as "None" otherwise
+    spec = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    x = spec["encoding"]["x"]
+    assert x["axis"]["format"] == "%H:%M:%S" and x["scale"]["type"] == "utc"
+    assert app.dataframe[0].value.iloc[0]["time"].startswith(f"{evening:%Y-%m-%d} 19:56:59")
 
 
 def test_logs_level_warning_lists_only_the_failed_records(open_page: Open, aws: AwsClients) -> None:
