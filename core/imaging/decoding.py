@@ -177,6 +177,10 @@ def _amount(count: int, unit: int, unit_name: str, small_name: str) -> str:
 
 def _unidentified(data: bytes) -> ImageError:
     accepted = formats.sniff(data)
+    if accepted and formats.minimized(data) and not accepted.reads_minimized:
+        return UnsupportedImage(f"The {accepted.name} file is a minimized HEIF (brand mif3), which this "
+                                f"build's {accepted.name} decoder does not read; send a regular "
+                                f"{accepted.name} file")
     if accepted:
         return UnsupportedImage(
             f"The {accepted.name} file is damaged or cut short: its header cannot be read"

@@ -67,6 +67,7 @@ class ImageFormat:
     # The decoder decodes every pixel inside Image.open (pillow-jxl-plugin): a header that cannot be read is
     # refused, as the size could not be checked before decoding.
     decodes_at_open: bool = False
+    reads_minimized: bool = False  # its decoder reads a minimized HEIF (mif3) of this kind
 
     def readable(self) -> bool:
         """Whether this build has the decoder (a permissive build has no GPL codecs)."""
@@ -108,7 +109,7 @@ ACCEPTED = (
                 declared_size=isobmff.declared_size),
     ImageFormat("HEIC", "HEIF", "heic", "image/heic", ("heic", "heif", "hif"), brands=frozenset(
         {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}), decoder_orients=True,
-                codec=HEIF_CODEC, declared_size=isobmff.declared_size),
+                codec=HEIF_CODEC, declared_size=isobmff.declared_size, reads_minimized=True),
     ImageFormat("JPEG XL", "JXL", "jxl", "image/jxl", ("jxl",),
                 magic=(jxl_header.CODESTREAM, jxl_header.CONTAINER), decoder_orients=True,
                 codec=JXL_CODEC, declared_size=jxl_header.declared_size, decodes_at_open=True),
@@ -151,6 +152,11 @@ def sniff(data: bytes) -> ImageFormat | None:
 def sniff_refused(data: bytes) -> ImageFormat | None:
     """The format `data` starts like among those we recognise but do not read, or None."""
     return next((f for f in REFUSED if f.matches(data)), None)
+
+
+def minimized(data: bytes) -> bool:
+    """Whether `data` is a minimized HEIF (brand mif3), whatever it holds."""
+    return data[4:12] == b"ftyp" + _MINIMIZED
 
 
 def by_pillow(pillow_format: str) -> ImageFormat:

@@ -63,6 +63,13 @@ def test_a_minimized_heif_is_read_like_any_heic() -> None:
     assert make.is_red(make.pixel(small, (20, 25))) and make.is_blue(make.pixel(small, (110, 75)))
 
 
+def test_a_minimized_avif_is_named_not_called_damaged() -> None:
+    # Neither Pillow's libavif nor pillow-heif's libheif (no AV1 decoder in its wheel) reads one.
+    header = b"\x00\x00\x00\x10ftypmif3avif" + b"\x00\x00\x00\x10mini" + bytes(8)
+    with pytest.raises(UnsupportedImage, match=r"The AVIF file is a minimized HEIF \(brand mif3\)"):
+        process_image(header, SETTINGS)
+
+
 def test_small_images_are_not_upscaled() -> None:
     assert thumbnail_of(make.jpeg((60, 40))).size == (60, 40)
 
