@@ -150,7 +150,8 @@ def test_an_avif_over_the_pixel_limit_is_stored_as_failed_too_large_with_its_siz
     url = make.image_in_bucket(aws, "huge.avif", make.claiming_size("AVIF", 17_000, 17_000), "image/avif")
     failed = ingest_record(aws, make.image_event(url), origin("7"))
     assert failed.status is EventStatus.FAILED and object_keys(aws) == ["incoming/huge.avif"]
-    assert "Image is 17000×17000 = 289 MP; the limit is 50 MP (MAX_IMAGE_PIXELS)" in (failed.failure_reason or "")
+    reason = failed.failure_reason or ""
+    assert "Image is 17000×17000 = 289 MP; the limit is 50 MP (MAX_IMAGE_PIXELS)" in reason
 
 
 def test_a_transient_store_failure_raises_so_the_caller_retries(
