@@ -399,6 +399,14 @@ def animated_webp_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def gif_frame_claiming(width: int, height: int) -> bytes:
+    """A 16×16 GIF whose first frame claims width×height: Pillow widens the picture to hold it."""
+    data = bytearray(encode(Image.new("P", (16, 16)), "GIF"))
+    descriptor = data.index(b",", 13 + 3 * 2) + 5  # past the header and at least a 2-colour table
+    data[descriptor:descriptor + 4] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
 def minimized_heic_claiming(width: int, height: int) -> bytes:
     """A minimized HEIF whose mini box declares width×height (up to 32768 a side) for a 200×150 picture."""
     data = bytearray(minimized_heic(Image.new("RGB", (200, 150), "red")))

@@ -29,7 +29,20 @@ def png(data: bytes) -> tuple[int, int]:
 
 
 def gif(data: bytes) -> tuple[int, int]:
-    return _pair("<HH", data, 6)  # the logical screen, which Pillow reports (and widens for a larger frame)
+    """The logical screen, widened to hold the first frame as Pillow widens it."""
+    width, height = _pair("<HH", data, 6)
+    flags = _one("<B", data, 10)
+    offset = 13 + (3 << (flags & 7) + 1 if flags & 0x80 else 0)  # after the global colour table
+    while data[offset:offset + 1] == b"!":  # extensions: a label, then sub-blocks up to an empty one
+        offset += 2
+        while (size := _one("<B", data, offset)) != 0:
+            offset += 1 + size
+        offset += 1
+    if data[offset:offset + 1] != b",":
+        raise HeaderUnreadable("no image descriptor after the extensions")
+    left, top = _pair("<HH", data, offset + 1)
+    frame_width, frame_height = _pair("<HH", data, offset + 5)
+    return max(width, left + frame_width), max(height, top + frame_height)
 
 
 def bmp(data: bytes) -> tuple[int, int]:

@@ -218,9 +218,10 @@ def test_every_format_over_the_pixel_limit_is_too_large_with_its_size(fmt: str) 
         process_image(make.claiming_size(fmt, side, side), Settings())
 
 
-@pytest.mark.parametrize("make_data", [make.animated_webp_claiming, make.minimized_heic_claiming],
-                         ids=["animated-webp-canvas", "minimized-heif"])
-def test_a_valid_file_with_a_huge_canvas_is_too_large_with_its_size(
+@pytest.mark.parametrize("make_data", [make.animated_webp_claiming, make.minimized_heic_claiming,
+                                       make.gif_frame_claiming],
+                         ids=["animated-webp-canvas", "minimized-heif", "gif-frame-wider-than-its-screen"])
+def test_a_huge_canvas_or_frame_is_too_large_with_its_size(
     make_data: Callable[[int, int], bytes],
 ) -> None:
     with pytest.raises(ImageTooLarge, match=r"Image is 17000×12000 = 204 MP; the limit is 50 MP"):
