@@ -5,6 +5,8 @@ event stored for a sent record."""
 from __future__ import annotations
 
 import base64
+import ctypes
+import functools
 import io
 import json
 import random
@@ -243,6 +245,82 @@ def iphone_heic(size: tuple[int, int] = (1024, 768)) -> bytes:
                   grid_tile_size=512)
 
 
+def minimized_heic(image: Image.Image) -> bytes:
+    """`image` as a minimized HEIF (brand mif3, a mini box instead of meta), written by the libheif that
+    pillow-heif ships through its C API: pillow-heif itself offers no way to ask for the format. libheif
+    1.23.6's mini writer gets two things wrong, worked around here: it records every file as limited range
+    (so the picture is coded in limited range), and smaller sides than 129 pixels get a wrong height."""
+    heif, rgb = _libheif(), image.convert("RGB")
+    context = heif.heif_context_alloc()
+    encoder, picture, handle = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+    try:
+        _heif_ok(heif.heif_context_get_encoder_for_format(context, 1, ctypes.byref(encoder)))  # 1: HEVC
+        _heif_ok(heif.heif_encoder_set_lossy_quality(encoder, 95))
+        _heif_ok(heif.heif_image_create(*rgb.size, 1, 10, ctypes.byref(picture)))  # RGB, interleaved
+        _heif_ok(heif.heif_image_add_plane(picture, 10, *rgb.size, 8))
+        limited = heif.heif_nclx_color_profile_alloc()  # BT.601 matrix, sRGB primaries and transfer
+        ctypes.memset(limited + _NCLX_FULL_RANGE_FLAG, 0, 1)
+        _heif_ok(heif.heif_image_set_nclx_color_profile(picture, limited))
+        heif.heif_nclx_color_profile_free(limited)
+        stride = ctypes.c_int()
+        plane = heif.heif_image_get_plane(picture, 10, ctypes.byref(stride))
+        row = rgb.width * 3
+        for y, offset in enumerate(range(0, len(pixels := rgb.tobytes()), row)):
+            ctypes.memmove(plane + y * stride.value, pixels[offset:offset + row], row)
+        _heif_ok(heif.heif_context_encode_image(context, picture, encoder, None, ctypes.byref(handle)))
+        heif.heif_context_set_write_mini_format(context, 1)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "minimized.heic"
+            _heif_ok(heif.heif_context_write_to_file(context, str(path).encode()))
+            return path.read_bytes()
+    finally:
+        for release, thing in ((heif.heif_image_handle_release, handle), (heif.heif_image_release, picture),
+                               (heif.heif_encoder_release, encoder), (heif.heif_context_free, context)):
+            if thing:
+                release(thing)
+
+
+_NCLX_FULL_RANGE_FLAG = 16  # its offset in libheif's heif_color_profile_nclx: a byte, then three enums
+
+
+class _HeifError(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("subcode", ctypes.c_int), ("message", ctypes.c_char_p)]
+
+
+def _heif_ok(error: _HeifError) -> None:
+    assert error.code == 0, error.message
+
+
+@functools.cache
+def _libheif() -> ctypes.CDLL:
+    """The libheif inside pillow-heif's wheel, with the signatures of the calls minimized_heic makes."""
+    register_codecs()
+    import pillow_heif
+
+    found = sorted((Path(pillow_heif.__file__).parent.parent / "pillow_heif.libs").glob("libheif-*.so*"))
+    assert found, "pillow-heif's wheel ships no libheif"
+    heif = ctypes.CDLL(str(found[0]))
+    pointer, out, number = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_int
+    for name, returns, arguments in [
+        ("heif_context_alloc", pointer, []), ("heif_context_free", None, [pointer]),
+        ("heif_context_get_encoder_for_format", _HeifError, [pointer, number, out]),
+        ("heif_encoder_set_lossy_quality", _HeifError, [pointer, number]),
+        ("heif_image_create", _HeifError, [number, number, number, number, out]),
+        ("heif_image_add_plane", _HeifError, [pointer, number, number, number, number]),
+        ("heif_nclx_color_profile_alloc", pointer, []), ("heif_nclx_color_profile_free", None, [pointer]),
+        ("heif_image_set_nclx_color_profile", _HeifError, [pointer, pointer]),
+        ("heif_image_get_plane", pointer, [pointer, number, ctypes.POINTER(number)]),
+        ("heif_context_encode_image", _HeifError, [pointer, pointer, pointer, pointer, out]),
+        ("heif_context_set_write_mini_format", None, [pointer, number]),
+        ("heif_context_write_to_file", _HeifError, [pointer, ctypes.c_char_p]),
+        ("heif_image_handle_release", None, [pointer]), ("heif_image_release", None, [pointer]),
+        ("heif_encoder_release", None, [pointer]),
+    ]:
+        function = getattr(heif, name)
+        function.restype, function.argtypes = returns, arguments
+    return heif
+
+
 def colourful(size: tuple[int, int] = (256, 192)) -> Image.Image:
     """Saturated hues across, fading to white downwards: where colour spaces differ most."""
     hue = Image.linear_gradient("L").rotate(90).resize(size)
@@ -310,6 +388,34 @@ def claiming_size(fmt: str, width: int, height: int) -> bytes:
     else:  # AVIF, HEIC: every image spatial extent (ispe) box
         for at in [i for i in range(len(data)) if data.startswith(b"ispe", i)]:
             data[at + 8:at + 16] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
+def animated_webp_claiming(width: int, height: int) -> bytes:
+    """A valid animated WebP whose canvas is width×height (24 bits a side) and whose frames are 120×80."""
+    data = bytearray(animated("WEBP"))
+    assert data[12:16] == b"VP8X"
+    data[24:30] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def gif_frame_claiming(width: int, height: int) -> bytes:
+    """A 16×16 GIF whose first frame claims width×height: Pillow widens the picture to hold it."""
+    data = bytearray(encode(Image.new("P", (16, 16)), "GIF"))
+    descriptor = data.index(b",", 13 + 3 * 2) + 5  # past the header and at least a 2-colour table
+    data[descriptor:descriptor + 4] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
+def minimized_heic_claiming(width: int, height: int) -> bytes:
+    """A minimized HEIF whose mini box declares width×height (up to 32768 a side) for a 200×150 picture."""
+    data = bytearray(minimized_heic(Image.new("RGB", (200, 150), "red")))
+    body = data.index(b"mini") + 4
+    fields = int.from_bytes(data[body:body + 6], "big")
+    assert fields >> 31 & 1, "large_dimensions_flag: the sides are 15-bit fields"
+    sides = (width - 1) << 15 | (height - 1)
+    fields = fields & ~(((1 << 30) - 1) << 1) | sides << 1  # bits 17..46 of the 48 read
+    data[body:body + 6] = fields.to_bytes(6, "big")
     return bytes(data)
 
 

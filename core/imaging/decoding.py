@@ -23,7 +23,8 @@ from contextlib import contextmanager, nullcontext
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import ImageError, ImageTooLarge, NotAnImage, UnsupportedImage
-from core.imaging import formats, jxl_header
+from core.imaging import formats
+from core.imaging.headers import HeaderUnreadable
 from core.imaging.pixel_budget import DECODING
 from core.settings import Settings
 
@@ -47,9 +48,19 @@ def register_codecs() -> None:
         # Depth maps, gain maps and embedded thumbnails are never shown: not parsing them is less work and
         # less surface; a thumbnail would also let draft() pick pixels other than the photo's own.
         register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+        _offer_minimized_heic()
     if formats.JXL_CODEC.installed():
         importlib.import_module(formats.JXL_CODEC.module)  # registers its opener when imported
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # our limit gives the reason
+
+
+def _offer_minimized_heic() -> None:
+    """pillow-heif's opener takes a file by its major brand, and does not list mif3 (a minimized HEIF),
+    though the libheif it ships reads one: the same opener is also offered what our table calls HEIC."""
+    heic = formats.by_pillow("HEIF")
+    factory, accepts = Image.OPEN[heic.pillow]
+    Image.register_open(heic.pillow, factory,
+                        lambda prefix: bool(accepts and accepts(prefix)) or heic.matches(prefix))
 
 
 @contextmanager
@@ -60,24 +71,36 @@ def opened(data: bytes, settings: Settings) -> Iterator[Image.Image]:
     kind = formats.sniff(data)
     if kind and kind.codec and not kind.readable():
         raise UnsupportedImage(_left_out(kind, kind.codec))
+    size = _declared_size(kind, data)
+    if size:
+        _check_pixels(size, settings)
     reason = f"The {kind.name} file cannot be decoded" if kind else None
-    with _decoding_at_open(data, settings), bad_data(data, settings, reason):
+    with _decoding_at_open(kind, size, settings), bad_data(data, settings, reason):
         image = Image.open(io.BytesIO(data), formats=formats.pillow_openers())
     with image:
-        _check_pixels(image.size, settings)
+        _check_pixels(image.size, settings)  # what the header did not say, or a frame wider than it said
         yield image
 
 
-def _decoding_at_open(data: bytes, settings: Settings) -> contextlib.AbstractContextManager[None]:
-    """JPEG XL's plugin decodes every pixel inside Image.open: its size is checked from the header first,
-    and the decode holds its share of the pixel budget like any other."""
-    if not data.startswith((jxl_header.CODESTREAM, jxl_header.CONTAINER)):
-        return nullcontext()
+def _declared_size(kind: formats.ImageFormat | None, data: bytes) -> tuple[int, int] | None:
+    """The size the header declares, or None when it cannot be read and the decoder is left to say why."""
+    if kind is None or kind.declared_size is None:
+        return None
     try:
-        width, height = jxl_header.declared_size(data)
-    except jxl_header.HeaderUnreadable as exc:
-        raise UnsupportedImage(f"The JPEG XL file is damaged or cut short: {exc}") from None
-    _check_pixels((width, height), settings)
+        return kind.declared_size(data)
+    except HeaderUnreadable as exc:
+        if kind.decodes_at_open:  # its size cannot be checked before every pixel is decoded
+            raise UnsupportedImage(f"The {kind.name} file is damaged or cut short: {exc}") from None
+        return None
+
+
+def _decoding_at_open(kind: formats.ImageFormat | None, size: tuple[int, int] | None,
+                      settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """A decoder that decodes every pixel inside Image.open (JPEG XL's) holds its share of the pixel budget
+    there, like any other decode."""
+    if not (kind and kind.decodes_at_open and size):
+        return nullcontext()
+    width, height = size
     return DECODING.hold(width * height, settings.max_image_pixels)
 
 
@@ -154,6 +177,10 @@ def _amount(count: int, unit: int, unit_name: str, small_name: str) -> str:
 
 def _unidentified(data: bytes) -> ImageError:
     accepted = formats.sniff(data)
+    if accepted and formats.minimized(data) and not accepted.reads_minimized:
+        return UnsupportedImage(f"The {accepted.name} file is a minimized HEIF (brand mif3), which this "
+                                f"build's {accepted.name} decoder does not read; send a regular "
+                                f"{accepted.name} file")
     if accepted:
         return UnsupportedImage(
             f"The {accepted.name} file is damaged or cut short: its header cannot be read"

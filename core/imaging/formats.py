@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.imaging import headers, isobmff, jxl_header
+
 # HEIF's generic brands: a file whose major brand is one of these says what it holds in its compatible brands.
-_GENERIC_BRANDS = frozenset({b"mif1", b"msf1", b"miaf"})
+# A minimized HEIF (mif3, the low-overhead format) says it in the minor version, where others keep a number.
+_MINIMIZED = b"mif3"
+_GENERIC_BRANDS = frozenset({b"mif1", b"msf1", b"miaf", _MINIMIZED})
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ class ImageFormat:
     # again: HEIF's irot/imir (the standard says they win over Exif) and JPEG XL's codestream orientation.
     decoder_orients: bool = False
     codec: Codec | None = None  # None: Pillow reads it itself
+    # Reads (width, height) from the first bytes, so the pixel limit is checked before any decoder runs.
+    declared_size: Callable[[bytes], tuple[int, int]] | None = None
+    # The decoder decodes every pixel inside Image.open (pillow-jxl-plugin): a header that cannot be read is
+    # refused, as the size could not be checked before decoding.
+    decodes_at_open: bool = False
+    reads_minimized: bool = False  # its decoder reads a minimized HEIF (mif3) of this kind
 
     def readable(self) -> bool:
         """Whether this build has the decoder (a permissive build has no GPL codecs)."""
@@ -72,30 +83,36 @@ class ImageFormat:
 
 def _brands(data: bytes) -> frozenset[bytes]:
     """The brands that say what an ISO-BMFF file holds: its major brand, or under a generic major brand
-    (mif1: "some HEIF image") its compatible brands."""
+    (mif1: "some HEIF image") its compatible brands, and for a minimized one (mif3) its minor version too."""
     if data[4:8] != b"ftyp":
         return frozenset()
     if data[8:12] not in _GENERIC_BRANDS:
         return frozenset({data[8:12]})
     end = min(int.from_bytes(data[:4], "big"), len(data), 256)
-    return frozenset(data[offset:offset + 4] for offset in range(16, end - 3, 4))
+    first = 12 if data[8:12] == _MINIMIZED else 16
+    return frozenset(data[offset:offset + 4] for offset in range(first, end - 3, 4))
 
 
 ACCEPTED = (
-    ImageFormat("JPEG", "JPEG", "jpg", "image/jpeg", ("jpg", "jpeg"), magic=(b"\xff\xd8\xff",)),
-    ImageFormat("PNG", "PNG", "png", "image/png", ("png",), magic=(b"\x89PNG\r\n\x1a\n",)),
-    ImageFormat("GIF", "GIF", "gif", "image/gif", ("gif",), magic=(b"GIF87a", b"GIF89a")),
-    ImageFormat("WebP", "WEBP", "webp", "image/webp", ("webp",), riff=b"WEBP"),
-    ImageFormat("TIFF", "TIFF", "tiff", "image/tiff", ("tif", "tiff"), magic=(b"II*\x00", b"MM\x00*")),
-    ImageFormat("BMP", "BMP", "bmp", "image/bmp", ("bmp",), magic=(b"BM",)),
+    ImageFormat("JPEG", "JPEG", "jpg", "image/jpeg", ("jpg", "jpeg"), magic=(b"\xff\xd8\xff",),
+                declared_size=headers.jpeg),
+    ImageFormat("PNG", "PNG", "png", "image/png", ("png",), magic=(b"\x89PNG\r\n\x1a\n",),
+                declared_size=headers.png),
+    ImageFormat("GIF", "GIF", "gif", "image/gif", ("gif",), magic=(b"GIF87a", b"GIF89a"),
+                declared_size=headers.gif),
+    ImageFormat("WebP", "WEBP", "webp", "image/webp", ("webp",), riff=b"WEBP", declared_size=headers.webp),
+    ImageFormat("TIFF", "TIFF", "tiff", "image/tiff", ("tif", "tiff"), magic=(b"II*\x00", b"MM\x00*"),
+                declared_size=headers.tiff),
+    ImageFormat("BMP", "BMP", "bmp", "image/bmp", ("bmp",), magic=(b"BM",), declared_size=headers.bmp),
     # AVIF before HEIC: a file that claims both is read by Pillow's AVIF plugin first, as Image.open does.
-    ImageFormat("AVIF", "AVIF", "avif", "image/avif", ("avif",), brands=frozenset({b"avif", b"avis"})),
+    ImageFormat("AVIF", "AVIF", "avif", "image/avif", ("avif",), brands=frozenset({b"avif", b"avis"}),
+                declared_size=isobmff.declared_size),
     ImageFormat("HEIC", "HEIF", "heic", "image/heic", ("heic", "heif", "hif"), brands=frozenset(
         {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}), decoder_orients=True,
-                codec=HEIF_CODEC),
+                codec=HEIF_CODEC, declared_size=isobmff.declared_size, reads_minimized=True),
     ImageFormat("JPEG XL", "JXL", "jxl", "image/jxl", ("jxl",),
-                magic=(b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"), decoder_orients=True,
-                codec=JXL_CODEC),
+                magic=(jxl_header.CODESTREAM, jxl_header.CONTAINER), decoder_orients=True,
+                codec=JXL_CODEC, declared_size=jxl_header.declared_size, decodes_at_open=True),
 )
 # Recognised, so a refusal can name them, but not read.
 REFUSED = (
@@ -135,6 +152,11 @@ def sniff(data: bytes) -> ImageFormat | None:
 def sniff_refused(data: bytes) -> ImageFormat | None:
     """The format `data` starts like among those we recognise but do not read, or None."""
     return next((f for f in REFUSED if f.matches(data)), None)
+
+
+def minimized(data: bytes) -> bool:
+    """Whether `data` is a minimized HEIF (brand mif3), whatever it holds."""
+    return data[4:12] == b"ftyp" + _MINIMIZED
 
 
 def by_pillow(pillow_format: str) -> ImageFormat:

@@ -7,15 +7,13 @@ least significant bit first; in the container, the codestream starts in the jxlc
 
 from __future__ import annotations
 
+from core.imaging.headers import HeaderUnreadable
+
 CONTAINER = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 CODESTREAM = b"\xff\x0a"
 # SizeHeader's fixed aspect ratios: width = height * numerator // denominator.
 _RATIOS = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
 _SIZE_BITS = (9, 13, 18, 30)  # U32(BitsOffset(9, 1), BitsOffset(13, 1), BitsOffset(18, 1), BitsOffset(30, 1))
-
-
-class HeaderUnreadable(ValueError):
-    """The bytes end, or boxes are malformed, before the size is known."""
 
 
 def declared_size(data: bytes) -> tuple[int, int]:

@@ -134,6 +134,26 @@ def test_bytes_that_are_not_an_image_are_stored_as_failed(aws: AwsClients) -> No
     assert failed.status is EventStatus.FAILED and failed.failure_reason
 
 
+def test_a_minimized_heif_is_stored_like_any_heic(aws: AwsClients) -> None:
+    data = make.minimized_heic(make.asymmetric((300, 200)))
+    url = make.image_in_bucket(aws, "minimized.heic", data, "image/heic")
+    stored = ingest_record(aws, make.image_event(url), origin("6"))
+    assert stored.status is EventStatus.STORED, stored.failure_reason
+    assert (stored.width, stored.height, stored.format) == (300, 200, "HEIF")
+    assert stored.original_key and stored.original_key.endswith(".heic") and stored.thumbnail_key
+    assert read_object(aws, stored.original_key) == data
+    thumbnail = make.decoded(read_object(aws, stored.thumbnail_key)).convert("RGB")
+    assert make.is_red(make.pixel(thumbnail, (thumbnail.width // 8, thumbnail.height // 3)))
+
+
+def test_an_avif_over_the_pixel_limit_is_stored_as_failed_too_large_with_its_size(aws: AwsClients) -> None:
+    url = make.image_in_bucket(aws, "huge.avif", make.claiming_size("AVIF", 17_000, 17_000), "image/avif")
+    failed = ingest_record(aws, make.image_event(url), origin("7"))
+    assert failed.status is EventStatus.FAILED and object_keys(aws) == ["incoming/huge.avif"]
+    reason = failed.failure_reason or ""
+    assert "Image is 17000×17000 = 289 MP; the limit is 50 MP (MAX_IMAGE_PIXELS)" in reason
+
+
 def test_a_transient_store_failure_raises_so_the_caller_retries(
     aws: AwsClients, cat_url: str
 ) -> None:

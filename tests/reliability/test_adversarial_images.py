@@ -373,6 +373,7 @@ def test_the_corpus_bombs_are_refused_and_intact_photos_stored_upright(
         assert corpus_results[f"{name}-original"]["outcome"] == "stored", name
         bomb = next(r for n, r in corpus_results.items() if n.startswith(f"{name}-claims-"))
         assert bomb["outcome"] == "failed", name
+        assert re.search(r"^Image is \d+×\d+ = [\d,.]+ MP; the limit is", str(bomb["reason"])), bomb["reason"]
         intact = make.decoded(cast(Path, corpus_results[f"{name}-original"]["thumbnail"]).read_bytes())
         for appended in ("garbage-appended", "twice"):
             result = corpus_results[f"{name}-{appended}"]

@@ -52,6 +52,24 @@ def test_each_format_is_named_for_its_s3_key_and_thumbnailed(
     assert make.is_red(make.pixel(make.decoded(thumbnail.data).convert("RGB"), (64, 32)))
 
 
+def test_a_minimized_heif_is_read_like_any_heic() -> None:
+    # Brand mif3 (ISO/IEC 23008-12's low-overhead format): a mini box in place of meta.
+    data = make.minimized_heic(make.asymmetric((300, 200)))
+    assert data[8:12] == b"mif3" and formats.sniff(data) == formats.by_pillow("HEIF")
+    info, thumbnail = process_image(data, SETTINGS)
+    assert (info.format, info.extension, info.content_type) == ("HEIF", "heic", "image/heic")
+    assert (info.width, info.height, thumbnail.width, thumbnail.height) == (300, 200, 128, 85)
+    small = make.decoded(thumbnail.data).convert("RGB")
+    assert make.is_red(make.pixel(small, (20, 25))) and make.is_blue(make.pixel(small, (110, 75)))
+
+
+def test_a_minimized_avif_is_named_not_called_damaged() -> None:
+    # Neither Pillow's libavif nor pillow-heif's libheif (no AV1 decoder in its wheel) reads one.
+    header = b"\x00\x00\x00\x10ftypmif3avif" + b"\x00\x00\x00\x10mini" + bytes(8)
+    with pytest.raises(UnsupportedImage, match=r"The AVIF file is a minimized HEIF \(brand mif3\)"):
+        process_image(header, SETTINGS)
+
+
 def test_small_images_are_not_upscaled() -> None:
     assert thumbnail_of(make.jpeg((60, 40))).size == (60, 40)
 
@@ -185,9 +203,29 @@ def test_a_pixel_bomb_is_refused_from_the_header_alone() -> None:
 
 
 def test_a_huge_bomb_is_refused_before_pillow_reads_further() -> None:
-    # Over Pillow's own ceiling: refused inside Image.open, worded like ours all the same.
-    with pytest.raises(ImageTooLarge, match=r"Image is 1,600 MP; the limit is 50 MP \(MAX_IMAGE_PIXELS\)"):
+    # Over Pillow's own ceiling, which would refuse it inside Image.open without its sides.
+    with pytest.raises(ImageTooLarge, match=r"Image is 40000×40000 = 1,600 MP; the limit is 50 MP"):
         process_image(make.png_header_claiming(40_000, 40_000), Settings())
+
+
+@pytest.mark.parametrize("fmt", make.EVERY_FORMAT)
+def test_every_format_over_the_pixel_limit_is_too_large_with_its_size(fmt: str) -> None:
+    # Past the decoders' own limits (libavif's 16384×16384 pixels, Pillow's bomb ceiling), which refused
+    # these before any size was known; WebP's frame header holds 14 bits a side.
+    side = 16383 if fmt == "WEBP" else 17000
+    with pytest.raises(ImageTooLarge, match=rf"Image is {side}×{side} = [\d.]+ MP; the limit is 50 MP "
+                                            r"\(MAX_IMAGE_PIXELS\)"):
+        process_image(make.claiming_size(fmt, side, side), Settings())
+
+
+@pytest.mark.parametrize("make_data", [make.animated_webp_claiming, make.minimized_heic_claiming,
+                                       make.gif_frame_claiming],
+                         ids=["animated-webp-canvas", "minimized-heif", "gif-frame-wider-than-its-screen"])
+def test_a_huge_canvas_or_frame_is_too_large_with_its_size(
+    make_data: Callable[[int, int], bytes],
+) -> None:
+    with pytest.raises(ImageTooLarge, match=r"Image is 17000×12000 = 204 MP; the limit is 50 MP"):
+        process_image(make_data(17_000, 12_000), Settings())
 
 
 def test_the_pixel_limit_comes_from_the_settings() -> None:

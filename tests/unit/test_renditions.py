@@ -108,8 +108,8 @@ def test_every_accepted_format_is_sniffed_opened_and_offered_for_upload(fmt: str
     ("brands", "name"),
     [(b"heic" + b"\x00" * 4 + b"mif1heic", "HEIC"), (b"mif1" + b"\x00" * 4 + b"mif1heic", "HEIC"),
      (b"mif1" + b"\x00" * 4 + b"avifmif1miaf", "AVIF"), (b"avis" + b"\x00" * 4 + b"avismsf1", "AVIF"),
-     (b"msf1" + b"\x00" * 4 + b"msf1hevc", "HEIC")],
-    ids=["heic", "mif1-heic", "mif1-avif", "avis", "msf1-hevc"],
+     (b"msf1" + b"\x00" * 4 + b"msf1hevc", "HEIC"), (b"mif3heic", "HEIC"), (b"mif3avif", "AVIF")],
+    ids=["heic", "mif1-heic", "mif1-avif", "avis", "msf1-hevc", "mif3-heic", "mif3-avif"],
 )
 def test_a_generic_heif_brand_is_told_apart_by_its_compatible_brands(brands: bytes, name: str) -> None:
     header = (8 + len(brands)).to_bytes(4, "big") + b"ftyp" + brands
