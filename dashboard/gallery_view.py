@@ -64,7 +64,7 @@ def tile(event: StoredEvent) -> None:
             else:
                 st.error("Failed", icon=":material/error:")
                 # Text, never Markdown; cut short with a cue rather than scrolled inside the box.
-                st.text(_short(event.failure_reason or "", REASON_SHOWN, "… (whole in Details)"))
+                st.text(tile_reason(event.failure_reason or ""))
         st.text(_short(event.description) or "(no description)")
         st.caption(" · ".join(filter(None, [ago(event.received_at), dimensions(event)])))
         st.button("Details", key=f"details-{event.event_id}", on_click=_select, args=(event,))
@@ -80,6 +80,11 @@ def pager(page_number: int, has_previous: bool, has_next: bool) -> tuple[bool, b
     with forward, st.container(horizontal=True, horizontal_alignment="right"):
         following = st.button("Next →", disabled=not has_next)
     return previous, following
+
+
+def tile_reason(reason: str) -> str:
+    """A failed event's reason as its tile shows it: the start, and where to read the rest."""
+    return _short(reason, REASON_SHOWN, "… (whole in Details)")
 
 
 def _short(text: str, most: int = 70, cue: str = "…") -> str:

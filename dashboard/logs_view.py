@@ -79,14 +79,12 @@ def durations(entries: list[LogEntry], zone: tzinfo | None) -> pd.DataFrame:
 
 def durations_chart(entries: list[LogEntry], zone: tzinfo | None) -> alt.Chart | None:
     """The durations over time, its axis on the 24-hour clock the table uses; None without REPORT lines.
-
-    The times are the viewer's wall clock already, so the axis reads them as UTC: read as the browser's
-    local time, they would be shifted again by the browser's offset."""
+    The chart reads the zone-less times as the browser's local time, which is the viewer's zone."""
     frame = durations(entries, zone)
     if frame.empty:
         return None
     chart: alt.Chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("time:T", title=f"time ({zone_name(zone)})", scale=alt.Scale(type="utc"),
+        x=alt.X("time:T", title=f"time ({zone_name(zone)})",
                 axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
         y=alt.Y("duration (ms):Q", title="duration (ms)"),
         tooltip=[alt.Tooltip("at:N", title="time"), alt.Tooltip("duration (ms):Q", format=".1f")],

@@ -14,14 +14,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from core.aws import AwsClients
 from core.ingest.origin import stream_event_id
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event, last_hour_count, last_hour_minutes
+from dashboard.gallery_view import tile_reason
 from local.samples import sample_images
 from tests.e2e.browser import SCREENSHOTS, Tab
 from tests.factories import photo_jpeg, stream_records
@@ -112,6 +115,11 @@ def column(table: Locator, header: str) -> Locator:
     return table.locator(f'tbody td[aria-colindex="{headers.index(header) + 1}"]')
 
 
+def upload_result(page: Page, number: int) -> Locator:
+    """The texts of the Upload page's result row `number`: file, result, detail."""
+    return page.locator(f".st-key-upload-result-{number}").get_by_test_id("stText")
+
+
 def record_on_stream(store: AwsClients, description: str, timeout: float = 10) -> tuple[str, str]:
     """(shard id, sequence number) of the record whose payload carries `description`, read from Kinesis."""
     deadline = time.monotonic() + timeout
@@ -162,10 +170,8 @@ def test_an_uploaded_image_shows_on_live_with_its_description_as_plain_text(
     page.get_by_label("Description").fill(HOSTILE_DESCRIPTION)
     page.get_by_role("button", name="Store images", exact=True).click()
 
-    expect(page.get_by_test_id("stAlert").filter(has_text="stored")).to_contain_text("1 stored, 0 refused")
-    results = grid(page, "result")
-    expect(column(results, "result")).to_have_text(["stored"])
-    expect(column(results, "file")).to_have_text([image.name])
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("1 stored, 0 refused.")
+    expect(upload_result(page, 0)).to_have_text([image.name, "stored", re.compile(r" px JPEG, ")])
     screenshot(page, "upload-result")
 
     page = open_page(tab, "live")
@@ -273,8 +279,9 @@ def test_each_failure_template_shows_its_full_reason_on_send_live_and_in_the_gal
 
     page = open_page(tab, "gallery")
     choose(page, "Status", "Failed")
-    for reason in reasons:  # the newest failures, each tile with its whole reason as text
-        expect(page.get_by_test_id("stText").filter(has_text=reason).first).to_have_text(reason)
+    for reason in reasons:  # the newest failures, each tile with its reason as text (cut with a cue)
+        on_tile = tile_reason(reason)
+        expect(page.get_by_test_id("stText").filter(has_text=on_tile).first).to_have_text(on_tile)
     screenshot(page, "gallery-failed")
 
 
@@ -369,7 +376,8 @@ def test_a_hostile_url_description_and_reason_show_literally_and_load_nothing(
     page = open_page(tab, "gallery")
     choose(page, "Status", "Failed")
     details = page.get_by_role("button", name="Details")
-    tiles = page.get_by_test_id("stVerticalBlock").filter(has=page.get_by_text(reason, exact=True))
+    on_tile = page.get_by_text(tile_reason(reason), exact=True)
+    tiles = page.get_by_test_id("stVerticalBlock").filter(has=on_tile)
     tiles.filter(has=details).last.get_by_role("button", name="Details").click()  # the innermost: its tile
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_test_id("stText").filter(has_text=reason)).to_have_text(reason)
@@ -435,6 +443,120 @@ def test_logs_at_level_warning_list_exactly_the_failed_records_newest_first_amon
     assert [row["event id"] for row in rows] == expected
     assert {row["level"] for row in rows} == {"WARNING"}
     assert [row["time"] for row in rows] == sorted((row["time"] for row in rows), reverse=True)
+
+
+# -- every page as a newcomer meets it: nothing cut, hidden, mislabelled or fetched from elsewhere -------
+
+def afternoon_zone() -> ZoneInfo:
+    """A time zone whose clock reads 14:00-15:59 now: a 12-hour axis would show 02 or 03 there."""
+    hour = datetime.now(UTC).hour
+    offset = (14 - hour + 12) % 24 - 12  # in -12..11, as Etc/GMT zones go (their sign is reversed)
+    return ZoneInfo(f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT")
+
+
+def report_times(store: AwsClients) -> list[datetime]:
+    """When the consumer's REPORT lines of the last hour were written."""
+    start = int((datetime.now(UTC) - timedelta(hours=1)).timestamp() * 1000)
+    found = store.logs.filter_log_events(logGroupName=store.settings.consumer_log_group, startTime=start,
+                                         filterPattern='"REPORT RequestId"', limit=1000)
+    return [datetime.fromtimestamp(e["timestamp"] / 1000, UTC) for e in found["events"]]
+
+
+def no_inner_scroll(table: Locator) -> None:
+    """The st.dataframe shows all its rows: its scroller has nothing below what is in view."""
+    scroller = table.locator(".dvn-scroller").first
+    overflow = scroller.evaluate("s => s.scrollHeight - s.clientHeight")
+    assert overflow <= 1, f"{overflow} px of the table are hidden behind its scroll bar"
+
+
+def box(locator: Locator) -> FloatRect:
+    found = locator.bounding_box()
+    assert found is not None, f"{locator} is not drawn"
+    return found
+
+
+def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetched_from_elsewhere(
+    tab: Tab, app_store: AwsClients, tmp_path: Path
+) -> None:
+    requested: list[str] = []
+    tab.page.on("request", lambda request: requested.append(request.url))
+
+    # Live: every recent event in view, no "None" for a failed one's image or description.
+    page = open_page(tab, "live")
+    recent = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator("th", has_text="reason"))
+    expect(recent).to_be_visible()
+    no_inner_scroll(recent)
+    expect(recent.locator("td", has_text=re.compile(r"^None$"))).to_have_count(0)
+    screenshot(page, "walk-live")
+
+    # Gallery: thumbnails in boxes of one size, the pager on the grid's edges, the details' facts first.
+    page = open_page(tab, "gallery")
+    wait_images_loaded(page)
+    thumbnails = page.locator('[class*="st-key-tile-"] [data-testid="stImage"] img')
+    sizes = {(round(b["width"]), round(b["height"])) for b in map(box, thumbnails.all())}
+    assert len(sizes) == 1, f"thumbnails of {len(sizes)} sizes: {sizes}"
+    first, last = (box(page.get_by_test_id("stSelectbox").filter(has_text=label)) for label in
+                   ("Time range", "Per page"))  # the filter bar spans the grid
+    left, right = first["x"], last["x"] + last["width"]
+    following = box(page.get_by_role("button", name="Next →"))
+    previous = box(page.get_by_role("button", name="← Previous"))
+    number = box(page.get_by_text(re.compile(r"^Page \d+$")))
+    assert abs(previous["x"] - left) <= 2 and abs(following["x"] + following["width"] - right) <= 2
+    assert abs(number["x"] + number["width"] / 2 - (left + right) / 2) <= 2, "the page number is off-centre"
+    screenshot(page, "walk-gallery")
+    page.locator('[class*="st-key-tile-"]').filter(has=page.get_by_test_id("stImage")).first.get_by_role(
+        "button", name="Details").click()
+    dialog = page.get_by_role("dialog")
+    trace = dialog.locator('[data-testid="stDataFrame"]')
+    expect(column(trace.locator('table[role="grid"]'), "field").first).to_have_text("Dimensions")
+    no_inner_scroll(trace)
+    screenshot(page, "walk-gallery-details")
+
+    # Upload: nothing stored is an error, reasons whole, one unit in the caption and the file picker.
+    page = open_page(tab, "upload")
+    expect(page.get_by_test_id("stCaptionContainer").first).to_contain_text("up to 20 MB and")
+    expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_contain_text("20MB per file")
+    text, empty = tmp_path / "notes.jpg", tmp_path / "empty.png"
+    text.write_text("plain text, not an image " * 40)
+    empty.write_bytes(b"")
+    page.locator('input[type="file"]').set_input_files([text, empty])
+    expect(page.get_by_role("button", name=f"Remove {empty.name}")).to_be_visible()
+    page.get_by_label("Description").fill("two bad files")
+    page.get_by_role("button", name="Store images", exact=True).click()
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("0 stored, 2 refused.")
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_have_count(0)
+    reason = upload_result(page, 0).nth(2)
+    expect(reason).to_have_text(re.compile(r"^Not an image .*HTML or SVG\?$"))
+    assert reason.evaluate("e => e.scrollWidth <= e.clientWidth"), "the reason is cut at the column's edge"
+    screenshot(page, "walk-upload-refused")
+
+    # Logs: the durations chart on the table's 24-hour clock, for a viewer whose clock is past noon now.
+    zone = afternoon_zone()
+    afternoon = tab.page.context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": 1400, "height": 1000}, timezone_id=zone.key)
+    try:
+        page = afternoon.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page = open_page(Tab(page, tab.app), "logs")
+        lines = grid(page, "duration (ms)")
+        expect(lines.locator("td", has_text=re.compile(r"^None$"))).to_have_count(0)
+        labels = page.locator('[data-testid="stVegaLiteChart"] svg g[aria-label*="X-axis"] text')
+        expect(labels.first).to_be_visible()
+        screenshot(page, "walk-logs")
+        ticks = [label for label in labels.all_text_contents() if not label.startswith("time (")]  # title
+        reports = {moment.astimezone(zone).hour for moment in report_times(app_store)}
+        assert reports and all(hour >= 12 for hour in reports), reports
+        assert ticks and all(re.fullmatch(r"\d{2}:\d{2}:\d{2}", tick) for tick in ticks), ticks
+        assert {int(tick[:2]) for tick in ticks} <= reports | {hour + 1 for hour in reports}, (ticks, reports)
+    finally:
+        afternoon.close()
+
+    # Send and Health open too; no page asked any host but the dashboard and the emulator's image links.
+    open_page(tab, "send")
+    open_page(tab, "health")
+    ours = {urlsplit(tab.app.url).netloc, urlsplit(tab.app.endpoint).netloc}
+    elsewhere = sorted({urlsplit(url).netloc for url in requested} - ours - {""})
+    assert not elsewhere, f"the pages asked {elsewhere}"
 
 
 @pytest.mark.parametrize("name", list(PAGES))
