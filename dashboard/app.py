@@ -5,9 +5,13 @@ import streamlit as st
 
 from dashboard.auth import require_login
 from dashboard.resources import aws_clients
+from dashboard.roles import LOGIN_OFF, visitor
 
 st.set_page_config(page_title="Image Processor", page_icon=":material/photo_library:", layout="wide")
 require_login(aws_clients().settings.require_login)
+person = visitor()
+if person.who != LOGIN_OFF:
+    st.sidebar.caption(f"Role: {person.role.value}" + ("" if person.operates else " (read-only)"))
 
 # Material icons, not emoji: Streamlit ships their font, while emoji draw as empty boxes on a machine
 # without an emoji font.
@@ -17,9 +21,14 @@ PAGES = [
     # The default page is served at / (it has no path of its own).
     st.Page("screens/live.py", title="Live", icon=":material/sensors:", default=True),
     st.Page("screens/gallery.py", title="Gallery", icon=":material/photo_library:", url_path="gallery"),
-    st.Page("screens/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
-    st.Page("screens/send.py", title="Send test event", icon=":material/send:", url_path="send"),
     st.Page("screens/logs.py", title="Logs", icon=":material/receipt_long:", url_path="logs"),
     st.Page("screens/health.py", title="Health", icon=":material/monitor_heart:", url_path="health"),
+    st.Page("screens/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
 ]
-st.navigation(PAGES).run()
+# Pages that only act are an operator's; a viewer's deep link to one opens Live (and each action asks for
+# the role again, dashboard/roles.py).
+OPERATORS_PAGES = [
+    st.Page("screens/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+    st.Page("screens/send.py", title="Send test event", icon=":material/send:", url_path="send"),
+]
+st.navigation(PAGES[:2] + OPERATORS_PAGES + PAGES[2:] if person.operates else PAGES).run()

@@ -51,7 +51,6 @@ if "upload_report" in st.session_state:
     results, stopped = st.session_state.upload_report
     if stopped:
         st.error(stopped)
-    stored, refused = (sum(r["result"] == kind for r in results) for kind in ("stored", "refused"))
-    st.success(f"{stored} stored, {refused} refused.")
+    st.success(upload_view.summary(results) + ".")
     st.dataframe(pd.DataFrame(results, columns=["file", "result", "detail"]), hide_index=True,
                  column_config={"detail": st.column_config.TextColumn("detail", width="large")})
