@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard.auth import require_login
 from dashboard.resources import aws_clients
-from dashboard.roles import LOGIN_OFF, visitor
+from dashboard.roles import LOGIN_OFF, send_refused, upload_refused, visitor
 
 st.set_page_config(page_title="Image Processor", page_icon=":material/photo_library:", layout="wide")
 require_login(aws_clients().settings.require_login)
@@ -25,10 +25,14 @@ PAGES = [
     st.Page("screens/health.py", title="Health", icon=":material/monitor_heart:", url_path="health"),
     st.Page("screens/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
 ]
-# Pages that only act are an operator's; a viewer's deep link to one opens Live (and each action asks for
-# the role again, dashboard/roles.py).
-OPERATORS_PAGES = [
-    st.Page("screens/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
-    st.Page("screens/send.py", title="Send test event", icon=":material/send:", url_path="send"),
-]
-st.navigation(PAGES[:2] + OPERATORS_PAGES + PAGES[2:] if person.operates else PAGES).run()
+# Pages that only act are an operator's. A viewer's deep link to one finds it refused (and recorded in the
+# audit trail), not in the menu; each action asks for the role again itself (dashboard/roles.py).
+if person.operates:
+    ACTING = [
+        st.Page("screens/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+        st.Page("screens/send.py", title="Send test event", icon=":material/send:", url_path="send"),
+    ]
+else:
+    ACTING = [st.Page(upload_refused, title="Upload", url_path="upload", visibility="hidden"),
+              st.Page(send_refused, title="Send test event", url_path="send", visibility="hidden")]
+st.navigation(PAGES[:2] + ACTING + PAGES[2:]).run()

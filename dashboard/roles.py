@@ -79,6 +79,21 @@ def permit(action: Action, event_ids: Sequence[str] = ()) -> bool:
     return False
 
 
+def upload_refused() -> None:
+    """The Upload page as a viewer's deep link finds it: refused, and recorded."""
+    _refused_page("Upload", Action.UPLOAD)
+
+
+def send_refused() -> None:
+    """The Send page as a viewer's deep link finds it: refused, and recorded."""
+    _refused_page("Send test event", Action.SEND)
+
+
+def _refused_page(title: str, action: Action) -> None:
+    st.title(title)
+    permit(action)
+
+
 def record(action: Action, event_ids: Sequence[str] = (), detail: str = "", failed: bool = False,
            event_count: int = -1) -> None:
     """Record an action this session did (or tried: `failed`) in the audit trail, with the events it
