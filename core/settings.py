@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     require_login: bool = Field(False, validation_alias="REQUIRE_LOGIN")
     login_session_seconds: int = Field(43_200, ge=300, le=604_800, validation_alias="LOGIN_SESSION_SECONDS")
     logout_url: str = Field("", validation_alias="LOGOUT_URL")
+    # E-mail addresses (comma-separated) of the dashboard's operators, for a login whose tokens carry no
+    # Cognito groups; Cognito's `operators` group is the other way in. Without login everyone operates.
+    operator_emails_setting: str = Field("", validation_alias="OPERATOR_EMAILS")
     # Only tests and the local stack serve images from loopback; production never sets this.
     allow_loopback_fetch: bool = Field(False, validation_alias="ALLOW_LOOPBACK_FETCH")
     # At least 10 min: the dashboard reuses a link for 5 min so refreshes do not reload images.
@@ -81,6 +84,12 @@ class Settings(BaseSettings):
         """The buckets s3:// sources may come from (ALLOWED_SOURCE_BUCKETS, by default BUCKET_NAME)."""
         named = {name.strip() for name in self.allowed_source_buckets_setting.split(",") if name.strip()}
         return frozenset(named or {self.bucket_name})
+
+    @property
+    def operator_emails(self) -> frozenset[str]:
+        """OPERATOR_EMAILS, each address in lower case (e-mail providers treat them so)."""
+        return frozenset(name.strip().lower() for name in self.operator_emails_setting.split(",")
+                         if name.strip())
 
     @property
     def consumer_log_group(self) -> str:

@@ -10,9 +10,11 @@ import streamlit as st
 from core.errors import ImageProcessorError
 from core.ingest.retry import retry_event
 from core.models import EventStatus, FailureKind, StoredEvent
+from core.ops.audit import Action
 from core.store.browse import EventFilter
 from core.store.delete import delete_event
 from core.store.reads import get_event
+from dashboard import roles
 from dashboard.resources import aws_clients, image_link, live_snapshot
 from dashboard.views import ago, dimensions, human_size, trace_table, whole_height
 
@@ -102,8 +104,8 @@ def _close() -> None:
 
 @st.dialog("Event details", width="large", on_dismiss=_close)
 def details(event: StoredEvent) -> None:
-    """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, retry,
-    delete."""
+    """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, and for an
+    operator retry and delete."""
     # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
     event = get_event(aws_clients(), event.event_id) or event
     shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
@@ -112,12 +114,13 @@ def details(event: StoredEvent) -> None:
         size = human_size(event.size_bytes) if event.size_bytes is not None else ""
         st.link_button(f"Open original ({size})" if size else "Open original", image_link(event.original_key))
     st.text(event.description)  # as sent: text, never Markdown or HTML
+    operates = roles.visitor().operates
     retried(event)
     if event.failure_reason:
         st.error("This event failed. The reason, as recorded:", icon=":material/error:")
         st.text(event.failure_reason)
-    if event.status is EventStatus.FAILED and event.failure_kind is FailureKind.RETRYABLE:
-        st.button("Retry", key=RETRY_BUTTON, icon=":material/refresh:", on_click=_retry, args=(event,),
+    if operates and event.status is EventStatus.FAILED and event.failure_kind is FailureKind.RETRYABLE:
+        st.button("Retry", key=RETRY_BUTTON, icon=":material/refresh:", on_click=retry, args=(event,),
                   help="Its source failed for now; fetch and process it again under the same id")
     trace = trace_table(event)
     st.dataframe(trace, hide_index=True, width="stretch", height=whole_height(trace),
@@ -130,20 +133,27 @@ def details(event: StoredEvent) -> None:
         st.session_state.logs_search = event.event_id
         st.session_state.logs_event_time = event.received_at  # so the Logs page's range reaches back to it
         st.switch_page("screens/logs.py")
-    confirm_delete(event)
+    if operates:
+        confirm_delete(event)
     if st.button("Close"):
         _close()
         st.rerun()
 
 
-def _retry(event: StoredEvent) -> None:
-    """Before the dialog draws again, so it shows the event as the retry left it."""
+def retry(event: StoredEvent) -> None:
+    """Retry the event, if an operator asks: recorded in the audit trail. Runs before the dialog draws
+    again, so it shows the event as the retry left it; and for a click the browser sends whatever the page
+    shows now (a callback), so it asks for the role itself."""
+    if not roles.permit(Action.RETRY, [event.event_id]):
+        return
     try:
         outcome: StoredEvent | str = retry_event(aws_clients(), event.event_id)
     except ImageProcessorError as exc:
         outcome = str(exc)
     st.session_state[RETRIED] = (event.event_id, outcome)
     live_snapshot.clear()
+    detail = outcome if isinstance(outcome, str) else f"the event is {outcome.status.value} now"
+    roles.record(Action.RETRY, [event.event_id], failed=isinstance(outcome, str), detail=detail)
 
 
 def retried(event: StoredEvent) -> None:
@@ -162,8 +172,16 @@ def retried(event: StoredEvent) -> None:
 
 def confirm_delete(event: StoredEvent) -> None:
     sure = st.checkbox("Yes, delete this event (its image files stay: other events may share them)")
-    if st.button("Delete event", type="primary", disabled=not sure):
-        delete_event(aws_clients(), event)
-        live_snapshot.clear()
+    if st.button("Delete event", type="primary", disabled=not sure) and delete(event):
         _close()
         st.rerun()
+
+
+def delete(event: StoredEvent) -> bool:
+    """Delete the event, if an operator asks: recorded in the audit trail. Whether it was deleted."""
+    if not roles.permit(Action.DELETE, [event.event_id]):
+        return False
+    delete_event(aws_clients(), event)
+    roles.record(Action.DELETE, [event.event_id], detail=f"“{event.description[:200]}”")
+    live_snapshot.clear()
+    return True

@@ -1,18 +1,23 @@
-"""The Send page's results: every record of a burst followed to what the consumer made of it."""
+"""The Send page's work: a burst sent (by an operator, recorded in the audit trail), then every record of it
+followed to what the consumer made of it."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
 from core.aws import AwsClients
+from core.errors import ImageProcessorError
 from core.ingest.origin import stream_event_id
 from core.models import EventStatus, StoredEvent
+from core.ops.audit import Action
 from core.store.reads import get_events
-from core.stream.producer import Progress, SentRecord
+from core.stream.producer import Progress, SendFailed, SentRecord, send_events
+from dashboard import roles
 
 WAITING = "waiting for the consumer…"
 # Widths in pixels that hold their text whole: "waiting for the consumer…", a shard id
@@ -39,6 +44,30 @@ def throttling_note(progress: Progress) -> str:
         return ""
     return (f" The shard's write rate (1,000 records or 1 MiB a second) refused {progress.throttled} on the "
             f"way; they were resent with backoff ({progress.resent} resends).")
+
+
+def send(clients: AwsClients, payloads: list[bytes], partition_key: str | None,
+         on_progress: Callable[[Progress], None]) -> list[SentRecord] | None:
+    """Put the payloads on the stream if an operator asks (None if not), recorded in the audit trail with
+    the ids their events get. SendFailed, recorded with the records that landed, when not all did."""
+    if not roles.permit(Action.SEND):
+        return None
+    try:
+        records = send_events(clients, payloads, partition_key, on_progress=on_progress)
+    except SendFailed as exc:
+        roles.record(Action.SEND, _event_ids([r for r in exc.sent if r is not None]), failed=True,
+                     detail=str(exc), event_count=len(payloads))
+        raise
+    except ImageProcessorError as exc:
+        roles.record(Action.SEND, failed=True, detail=str(exc), event_count=0)
+        raise
+    roles.record(Action.SEND, _event_ids(records),
+                 detail=f"{len(records)} record(s) to {clients.settings.stream_name}")
+    return records
+
+
+def _event_ids(records: list[SentRecord]) -> list[str]:
+    return [stream_event_id(record.shard_id, record.sequence_number) for record in records]
 
 
 @dataclass

@@ -6,8 +6,8 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -16,8 +16,11 @@ from pydantic import ValidationError
 from core import clock
 from core.aws import AwsClients
 from core.errors import ImageProcessorError
+from core.ingest.origin import stream_event_id
 from core.ingest.retry import retry_event
 from core.models import StoredEvent, WireEvent, readable
+from core.ops import audit
+from core.ops.audit import Action, Outcome
 from core.ops.migrate import migrate
 from core.ops.provision import provision
 from core.ops.recount import SETTLE_SECONDS, Recounted, recount
@@ -174,8 +177,65 @@ def _recount(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     return {"recounted": asdict(done)}
 
 
-COMMANDS = {"latest": _latest, "send": _send, "failed": _failed, "retry": _retry, "replay": _replay,
-            "provision": _provision, "bootstrap": _provision, "migrate": _migrate, "recount": _recount}
+Command = Callable[[AwsClients, argparse.Namespace], dict[str, Any]]
+
+
+Result = dict[str, Any] | None  # a command's result; None when it failed
+
+
+def _sent_ids(_: argparse.Namespace, result: Result) -> list[str]:
+    records = result["sent"] if result else []
+    return [stream_event_id(record["shard_id"], record["sequence_number"]) for record in records]
+
+
+def _replay_summary(result: dict[str, Any]) -> str:
+    done = result["replayed"]
+    return (f"{done['records']} records replayed ({done['stored']} stored, {done['failed']} failed, "
+            f"{done['already_kept']} kept already); {done['messages']} messages done, "
+            f"{len(done['left'])} left")
+
+
+@dataclass(frozen=True)
+class Audited:
+    """An operator's command as the audit trail records it: which action, the events it touched (or, when
+    it failed, tried to), and what came of it."""
+
+    action: Action
+    touched: Callable[[argparse.Namespace, Result], list[str]]
+    summary: Callable[[dict[str, Any]], str]
+
+    def around(self, command: Command) -> Command:
+        """`command`, recorded done (or failed, with why) as the caller STS names."""
+
+        def run(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
+            who = audit.caller(clients)  # asked first: nothing is done by someone unnamed
+            try:
+                result = command(clients, args)
+            except ImageProcessorError as exc:
+                self.record(clients, who, Outcome.FAILED, self.touched(args, None), str(exc))
+                raise
+            self.record(clients, who, Outcome.DONE, self.touched(args, result), self.summary(result))
+            return result
+
+        return run
+
+    def record(self, clients: AwsClients, who: str, outcome: Outcome, event_ids: list[str],
+               detail: str) -> None:
+        audit.record(clients, audit.Entry(who, self.action, outcome, tuple(event_ids), detail, via="cli"))
+
+
+AUDITED = {
+    "send": Audited(Action.SEND, _sent_ids, lambda result: f"{len(result['sent'])} record(s) sent"),
+    "retry": Audited(Action.RETRY, lambda args, _: [args.event_id],
+                     lambda result: f"the event is {result['retried']['status']} now"),
+    "replay": Audited(Action.REPLAY, lambda _args, _result: [], _replay_summary),
+}
+
+
+COMMANDS: dict[str, Command] = {
+    "latest": _latest, "send": _send, "failed": _failed, "retry": _retry, "replay": _replay,
+    "provision": _provision, "bootstrap": _provision, "migrate": _migrate, "recount": _recount,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return _fail(str(exc))
     try:
-        result = COMMANDS[args.command](AwsClients(Settings()), args)
+        command = COMMANDS[args.command]
+        if args.command in AUDITED:
+            command = AUDITED[args.command].around(command)
+        result = command(AwsClients(Settings()), args)
     except ValidationError as exc:  # before ValueError, its base: its own text is a dump for programmers
         return _fail(readable(exc))
     except (ImageProcessorError, ValueError) as exc:

@@ -12,7 +12,10 @@ reads at a cost independent of the table's size, at 10,000 events/s (10 Kinesis 
 - counters are not on the event's path: the aggregator counts the table's stream (core/store/counting.py)
   into one of COUNTER_SHARDS items per minute, and keeps the LATEST_SHARDS items listing the newest
   events (core/store/latest.py); its writes follow its invocations, not the event rate; the Live page
-  reads the LATEST items in one call and at most 61 × 16 small counter items in one or two.
+  reads the LATEST items in one call and at most 61 × 16 small counter items in one or two;
+- the audit trail (core/ops/audit.py) is one item per person's action under its day's partition
+  (`AUDIT#<day>`): actions come at a person's pace, never the event rate, and no event key, index or
+  stream filter of the aggregator matches them.
 Shared by the code, provisioning, the deploy template's test and the other tests.
 """
 
@@ -137,6 +140,15 @@ def latest_key(shard: int) -> Key:
     """One of LATEST_SHARDS items listing the newest events; each aggregator writes the one of its stream
     shard, so their writes spread, and a reader gets them all in one BatchGetItem."""
     return typed({PK: f"LATEST#{shard:02d}", SK: "LATEST"})
+
+
+def audit_key(moment: datetime, entry_id: str) -> Key:
+    """An entry of the audit trail: its day's partition, sorted by time (the id keeps two at one moment)."""
+    return typed({PK: audit_day(utc(moment).date()), SK: f"{iso(moment)}#{entry_id}"})
+
+
+def audit_day(day: date) -> str:
+    return f"AUDIT#{day:%Y-%m-%d}"
 
 
 def checkpoint_key(first_sequence: str) -> Key:

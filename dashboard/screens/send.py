@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import ImageProcessorError, StoreError
 from core.store.objects import list_keys
-from core.stream.producer import Progress, SendFailed, send_events
+from core.stream.producer import Progress, SendFailed
 from dashboard import send_view
 from dashboard.presets import templates
 from dashboard.resources import aws_clients
@@ -61,12 +61,13 @@ elif sent:
         bar.progress(done.done / done.total, text=send_view.progress_text(done))
 
     try:
-        records = send_events(clients, [template.payload(url, description)] * int(count),
-                              partition_key.strip() or None, on_progress=sending)
-        st.session_state.sent = send_view.Followed(records)
+        records = send_view.send(clients, [template.payload(url, description)] * int(count),
+                                 partition_key.strip() or None, sending)
         bar.empty()
-        st.success(f"Sent {len(records)} record(s) to {clients.settings.stream_name}."
-                   + send_view.throttling_note(seen[0]))
+        if records is not None:
+            st.session_state.sent = send_view.Followed(records)
+            st.success(f"Sent {len(records)} record(s) to {clients.settings.stream_name}."
+                       + send_view.throttling_note(seen[0]))
     except SendFailed as exc:  # follow what landed; the message names the rest and why
         st.session_state.sent = send_view.Followed([record for record in exc.sent if record is not None])
         st.error(f"Not all sent: {exc}")

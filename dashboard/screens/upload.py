@@ -54,5 +54,5 @@ if "upload_report" in st.session_state:
     results, stopped = st.session_state.upload_report
     if stopped:
         st.error(stopped)
-    upload_view.summary(results)
+    upload_view.show_summary(results)
     upload_view.result_rows(results)

@@ -60,6 +60,9 @@ UNMODELLED: tuple[Unmodelled, ...] = (
                "cfn-lint",
                ref="rehearsalclient", attributes={"ClientSecret": "rehearsal-client-secret"}),
     Unmodelled("AWS::Cognito::UserPoolDomain", "cfn-lint", ref="image-processor-rehearsal"),
+    Unmodelled("AWS::Cognito::UserPoolGroup",
+               "tests/infra/test_template.py: the operators group the dashboard's roles read, kept with the "
+               "pool; cfn-lint", ref="operators"),
     Unmodelled("AWS::EC2::SecurityGroupEgress",
                "tests/infra/test_template.py: with a certificate, the load balancer logs visitors in with "
                "Cognito, which it may reach on 443; cfn-lint, checkov"),

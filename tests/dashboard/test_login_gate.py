@@ -10,10 +10,8 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -30,60 +28,17 @@ from streamlit.web.server.starlette import (
 )
 
 from dashboard.headers import SECURITY_HEADERS
-from tests import hosts
-from tests.dashboard.served import serving
+from tests.dashboard.served import COOKIE_SECRET, login_configured, serving, write_secrets
+from tests.oidc import oidc_provider
 
-COOKIE_SECRET = "the-cookie-secret-every-replica-shares-0123456789"
 LOGOUT_URL = "https://login.example.com/logout?client_id=abc&logout_uri=https://images.example.com/"
 SESSION_SECONDS = 3600
 
 
-def write_secrets(home: Path, text: str) -> Path:
-    (home / ".streamlit").mkdir(parents=True, exist_ok=True)
-    (home / ".streamlit" / "secrets.toml").write_text(text)
-    return home
-
-
-def login_configured(home: Path, provider: str = "https://cognito-idp.eu-west-1.amazonaws.com/pool") -> Path:
-    """Secrets as infra/entrypoint.sh writes them for Cognito (`provider`: where its metadata is)."""
-    return write_secrets(home, f"""[auth]
-redirect_uri = "https://images.example.com/oauth2callback"
-cookie_secret = "{COOKIE_SECRET}"
-client_id = "client"
-client_secret = "secret"
-server_metadata_url = "{provider}/.well-known/openid-configuration"
-""")
-
-
-class Discovery(BaseHTTPRequestHandler):
-    """An OpenID provider's discovery document, as Cognito publishes one: all Streamlit reads before it
-    sends the browser to the provider's authorization endpoint."""
-
-    server: ThreadingHTTPServer
-
-    def do_GET(self) -> None:
-        base = f"http://127.0.0.1:{self.server.server_port}"
-        body = json.dumps({
-            "issuer": base, "authorization_endpoint": f"{base}/oauth2/authorize",
-            "token_endpoint": f"{base}/oauth2/token", "jwks_uri": f"{base}/.well-known/jwks.json",
-            "userinfo_endpoint": f"{base}/oauth2/userInfo", "response_types_supported": ["code"],
-            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
-        }).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
-    with hosts.serving(server):
-        yield f"http://127.0.0.1:{server.server_port}"
+    with oidc_provider() as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")

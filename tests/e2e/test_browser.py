@@ -26,7 +26,7 @@ from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event, last_hour_count, last_hour_minutes
 from dashboard.gallery_view import tile_reason
 from local.samples import sample_images
-from tests.e2e.browser import SCREENSHOTS, Tab
+from tests.e2e.browser import SCREENSHOTS, Tab, column, grid, wait_idle
 from tests.factories import photo_jpeg, stream_records
 from tests.hosts import recovering_host
 
@@ -37,7 +37,8 @@ HOSTILE_DESCRIPTION = "<script>alert(1)</script> **bold?**"
 SOON_MS = 10_000  # "within 10 s" on the pages
 # page -> (URL path, title). Live is the default page: Streamlit serves it at the root, whatever its url_path.
 PAGES = {"live": ("", "Live"), "gallery": ("gallery", "Gallery"), "upload": ("upload", "Upload"),
-         "send": ("send", "Send test event"), "logs": ("logs", "Logs"), "health": ("health", "Health")}
+         "send": ("send", "Send test event"), "logs": ("logs", "Logs"), "health": ("health", "Health"),
+         "audit": ("audit", "Audit")}
 
 
 # -- helpers: open a page the way a person does, and read what Streamlit drew ---------------------------
@@ -53,22 +54,6 @@ def open_page(tab: Tab, name: str) -> Page:
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("Page not found")).to_have_count(0)
     return page
-
-
-# While Streamlit runs a script it shows its status widget, skeletons where elements will go, and marks
-# the elements of the previous run stale.
-BUSY = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
-SETTLED = """([busy, quietMs]) => {
-    const now = performance.now();
-    if (document.querySelector(busy) || window.__lastBusy === undefined) window.__lastBusy = now;
-    return now - window.__lastBusy >= quietMs;
-}"""
-
-
-def wait_idle(page: Page, quiet_ms: int = 300) -> None:
-    """Wait until nothing has been in progress for `quiet_ms` (Live reruns its panel every second)."""
-    page.evaluate("() => { delete window.__lastBusy; }")
-    page.wait_for_function(SETTLED, arg=[BUSY, quiet_ms], polling=50)
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -99,20 +84,6 @@ def latest_panel(page: Page) -> Locator:
 
 def last_hour_metric(page: Page) -> Locator:
     return metric(page, "Events in the last hour")
-
-
-def grid(page: Page, header: str) -> Locator:
-    """The st.dataframe that has a column `header`: glide-data-grid draws on a canvas and mirrors the
-    visible cells in an accessible <table> inside it, which is what these tests read."""
-    tables = page.locator('[data-testid="stDataFrame"] table[role="grid"]')
-    return tables.filter(has=page.locator("th", has_text=header)).first
-
-
-def column(table: Locator, header: str) -> Locator:
-    """The body cells of the column whose header is exactly `header`."""
-    expect(table.locator("th").first).to_be_attached()
-    headers = [text.strip() for text in table.locator("thead th").all_text_contents()]
-    return table.locator(f'tbody td[aria-colindex="{headers.index(header) + 1}"]')
 
 
 def upload_result(page: Page, number: int) -> Locator:

@@ -17,6 +17,7 @@ from pydantic import AliasChoices
 from core.settings import Settings
 from core.store import keys
 from dashboard.headers import SECURITY_HEADERS
+from dashboard.roles import OPERATORS_GROUP
 from local.template import Template
 from tests.infra.paths import ROOT, TEMPLATE, checkov_tool, venv_tool
 from tools.lambda_zip import ZIP_PATH  # the zip `make lambda-zip` builds
@@ -669,6 +670,15 @@ def test_the_user_pool_survives_the_stack_and_nobody_can_probe_who_has_an_accoun
     assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == "Retain"
     assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
     assert resources["UserPoolClient"]["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_the_operators_group_is_the_one_the_dashboard_reads_and_is_kept_with_the_pool(
+    resources: dict[str, Any],
+) -> None:
+    group = resources["OperatorsGroup"]
+    assert group["Properties"] == {"UserPoolId": {"Ref": "UserPool"}, "GroupName": OPERATORS_GROUP,
+                                   "Description": group["Properties"]["Description"]}
+    assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain" and "Condition" not in group
 
 
 def test_mfa_is_a_parameter_required_by_default(template: dict[str, Any], resources: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from core.ingest.retry import retry_event
 from core.ingest.upload import ingest_upload
 from core.logs.reader import log_groups, read_logs
 from core.models import EventSource, EventStatus, FailureKind, StoredEvent
-from core.ops import health
+from core.ops import audit, health
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.delete import delete_event
@@ -95,7 +95,7 @@ def aggregator_paths(aws: AwsClients) -> None:
 
 def dashboard_paths(aws: AwsClients) -> None:
     """What the dashboard's pages call: Live, Gallery (a link opened, an event retried, one deleted),
-    Upload, Send, Logs and Health."""
+    Upload, Send, Logs, Health, and the audit trail (an action recorded, the Audit page read)."""
     sample = make.jpeg_in_bucket(aws, "dash", "maroon")
     app = AwsClients(aws.settings, session=role_session("dashboard"))
     down = StoredEvent(event_id="least-retry", received_at=datetime.now(UTC), source=EventSource.STREAM,
@@ -116,6 +116,9 @@ def dashboard_paths(aws: AwsClients) -> None:
     log_groups(app)
     read_logs(app, app.settings.consumer_log_group, now - timedelta(hours=1), now)
     health.check_resources(app), health.consumer_lag_seconds(app), health.queue_depth(app)
+    deleted = audit.Entry("otto@example.com", audit.Action.DELETE, audit.Outcome.DONE, ("least-retry",))
+    audit.record(app, deleted)
+    assert audit.entries(app, now - timedelta(days=1))
 
 
 PATHS: dict[str, Callable[[AwsClients], None]] = {
