@@ -36,6 +36,7 @@ from core.store.reads import get_event
 from core.stream.producer import SentRecord, send_events
 from local.event_source.events import lambda_event
 from local.event_source.invoke import LocalContext
+from local.event_source.on_failure import failure_record, send_failure
 from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.event_source.shards import stream_source
 from local.event_source.table_stream import TableStreamSource
@@ -600,6 +601,17 @@ def given_up(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]
     finally:
         source.stop()
     return sent
+
+
+def lost_batch(clients: AwsClients, arrived: datetime, size: int = 2) -> None:
+    """Lambda's on-failure record of a batch the stream no longer holds (its shard is gone, as a closed shard
+    goes past the stream's retention), its records having arrived at `arrived`."""
+    records = [{"SequenceNumber": f"4960000000000000000000000000000000000000000000000{n}",
+                "ApproximateArrivalTimestamp": arrived} for n in range(size)]
+    record = failure_record(records, "shardId-000000000099", stream_source(clients), request_id="lost",
+                            function_arn="", attempts=3, function_error=True)
+    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
+    send_failure(clients, url, record)
 
 
 def on_failure_queue(clients: AwsClients) -> int:
