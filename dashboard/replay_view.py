@@ -51,8 +51,8 @@ def _replay_and_report(clients: AwsClients, waiting: int) -> None:
     try:
         done = replay_failures(clients, waiting)
     except ImageProcessorError as exc:
-        st.error(f"Replay stopped: {exc}. What it stored is kept and is not stored twice; the message it was "
-                 f"on stays hidden for {HIDDEN_MINUTES} minutes, then press Replay again.",
+        st.error(f"Replay stopped: {exc}. What it stored is kept and is not stored twice; a message it was "
+                 f"working on stays hidden for {HIDDEN_MINUTES} minutes: press Replay again after that.",
                  icon=":material/error:")
         return
     finally:

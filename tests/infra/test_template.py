@@ -251,6 +251,12 @@ def test_on_failure_destination_is_the_queue_the_consumer_may_send_to(resources:
     assert allowed["sqs:SendMessage"] == [destination]
 
 
+def test_the_on_failure_queue_moves_no_message_for_being_received(resources: dict[str, Any]) -> None:
+    """The Health page looks at its messages with receives (core.ops.health.failure_queue): under a redrive
+    policy those would count towards moving a message to another queue."""
+    assert "RedrivePolicy" not in resources["FailureQueue"]["Properties"]
+
+
 def test_consumer_role_writes_only_the_prefixes_of_its_keys(resources: dict[str, Any]) -> None:
     allowed = allowed_actions(resources["ConsumerRole"]["Properties"])
     written = [keys.original_key("0", "jpg"), keys.thumbnail_key("0"), keys.preview_key("0")]
