@@ -17,7 +17,6 @@ from core.aws.errors import aws_call
 from core.errors import StoreError
 from core.ops import replay
 from core.ops.resources import RESOURCES, STREAM, Checked
-from core.ops.resources import queue_depth as queue_depth  # the deploy rehearsal reads it
 
 # The oldest message is looked for among at most this many receives of 10 messages each.
 LOOKS = 5
