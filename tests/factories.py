@@ -36,6 +36,8 @@ from core.store.reads import get_event
 from core.stream.producer import SentRecord, send_events
 from local.event_source.events import lambda_event
 from local.event_source.invoke import LocalContext
+from local.event_source.on_failure import failure_record, send_failure
+from local.event_source.runner import EventSourceConfig, LocalEventSource
 from local.event_source.shards import stream_source
 from local.event_source.table_stream import TableStreamSource
 
@@ -582,6 +584,43 @@ def read_back(clients: AwsClients, sent: list[SentRecord]) -> dict[str, Any]:
     records = records[: len(sent)]
     assert [r["SequenceNumber"] for r in records] == [s.sequence_number for s in sent]
     return lambda_event(records, shard, stream_source(clients))
+
+
+def given_up(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]:
+    """`payloads` put on the stream, and their batch given up on, as Lambda does (its metadata sent to the
+    on-failure queue), by an event source whose function never succeeds."""
+    sent = put_on_stream(clients, payloads)
+    config = EventSourceConfig.from_template(clients.settings, starting_position="TRIM_HORIZON",
+                                             poll_seconds=0.05, maximum_retry_attempts=0,
+                                             handler="tests.event_source_handlers.never_done")
+    source = LocalEventSource(clients, config)
+    try:
+        for _ in range(50):
+            if not source.poll_once() and not source.reader.retrying():
+                break
+    finally:
+        source.stop()
+    return sent
+
+
+def lost_batch(clients: AwsClients, arrived: datetime, size: int = 2) -> None:
+    """Lambda's on-failure record of a batch the stream no longer holds (its shard is gone, as a closed shard
+    goes past the stream's retention), its records having arrived at `arrived`."""
+    records = [{"SequenceNumber": f"4960000000000000000000000000000000000000000000000{n}",
+                "ApproximateArrivalTimestamp": arrived} for n in range(size)]
+    record = failure_record(records, "shardId-000000000099", stream_source(clients), request_id="lost",
+                            function_arn="", attempts=3, function_error=True)
+    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
+    send_failure(clients, url, record)
+
+
+def on_failure_queue(clients: AwsClients) -> int:
+    """Messages on the on-failure queue, those a replay is working on (hidden) among them."""
+    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
+    attributes = clients.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return sum(int(count) for count in attributes.values())
 
 
 def put_and_read_back(

@@ -24,7 +24,7 @@ from core.ops.audit import Action, Outcome
 from core.ops.migrate import migrate
 from core.ops.provision import provision
 from core.ops.recount import SETTLE_SECONDS, Recounted, recount
-from core.ops.replay import Replayed, replay
+from core.ops.replay import MOST, Replayed, replay, summary
 from core.settings import Settings
 from core.store.browse import failed_events
 from core.store.reads import get_event, last_hour_count, newest_events
@@ -61,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     retry = commands.add_parser("retry", help="process a failed event again, if its source failed for now")
     retry.add_argument("event_id", metavar="EVENT_ID", help="the event's id (`failed` lists them)")
     again = commands.add_parser("replay", help="re-ingest the batches the consumer gave up on (its queue)")
-    again.add_argument("--most", type=int, default=100, metavar="N",
-                       help="replay at most N on-failure messages (default 100)")
+    again.add_argument("--most", type=int, default=MOST, metavar="N",
+                       help=f"replay at most N on-failure messages (default {MOST})")
     boot = commands.add_parser(
         "provision", aliases=["bootstrap"], help="create the bucket, table, stream, log group and queue"
     )
@@ -146,9 +146,7 @@ def _retry(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
 
 def _replay(clients: AwsClients, args: argparse.Namespace) -> dict[str, Any]:
     def progress(done: Replayed) -> None:
-        print(f"{done.records} records replayed ({done.stored} stored, {done.failed} failed, "
-              f"{done.already_kept} kept already); {done.messages} messages done, {len(done.left)} left",
-              file=sys.stderr, flush=True)
+        print(summary(done), file=sys.stderr, flush=True)
 
     return {"replayed": asdict(replay(clients, max(1, args.most), progress))}
 
@@ -189,10 +187,7 @@ def _sent_ids(_: argparse.Namespace, result: Result) -> list[str]:
 
 
 def _replay_summary(result: dict[str, Any]) -> str:
-    done = result["replayed"]
-    return (f"{done['records']} records replayed ({done['stored']} stored, {done['failed']} failed, "
-            f"{done['already_kept']} kept already); {done['messages']} messages done, "
-            f"{len(done['left'])} left")
+    return summary(Replayed(**result["replayed"]))
 
 
 @dataclass(frozen=True)

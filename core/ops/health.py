@@ -1,17 +1,25 @@
-"""What the Health page shows: which backend, whether each resource answers, and the consumer's lag."""
+"""What the Health page shows: which backend, whether each resource answers, the consumer's lag and the
+on-failure queue."""
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
+from core import clock
 from core.aws import AwsClients
 from core.aws.errors import aws_call
 from core.errors import StoreError
-from core.ops.resources import RESOURCES, Checked
-from core.ops.resources import queue_depth as queue_depth  # the Health page shows it
+from core.ops import replay
+from core.ops.resources import RESOURCES, STREAM, Checked
+
+# The oldest message is looked for among at most this many receives of 10 messages each.
+LOOKS = 5
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,79 @@ def consumer_lag_seconds(clients: AwsClients, window: timedelta = timedelta(minu
         return None
     points = response.get("Datapoints", [])
     return max(p["Maximum"] for p in points) / 1000 if points else None
+
+
+@dataclass(frozen=True)
+class FailureQueue:
+    """The on-failure queue as the Health page shows it."""
+
+    waiting: int  # what a replay would take now
+    in_flight: int  # hidden while a replay works on them (replay.VISIBILITY_SECONDS at most)
+    oldest_sent: datetime | None  # when the oldest message looked at reached the queue
+    oldest_record: datetime | None  # when the oldest record those messages name reached the stream
+    looked_at: int  # fewer than `waiting`: the oldest of those looked at, maybe not of all
+    retention_hours: int | None  # how long the stream keeps a record: replay before then
+
+    @property
+    def replay_by(self) -> datetime | None:
+        """When the stream lets go of the oldest record (and a replay can no longer store it)."""
+        if self.oldest_record is None or self.retention_hours is None:
+            return None
+        return self.oldest_record + timedelta(hours=self.retention_hours)
+
+
+def failure_queue(clients: AwsClients) -> FailureQueue:
+    """The queue's depth from its attributes, and its oldest message from the messages themselves.
+
+    Why not CloudWatch's ApproximateAgeOfOldestMessage: the local AWS publishes no SQS metrics, and in AWS it
+    is published once a minute, and only while the queue is active. SQS stamps each message with SentTimestamp
+    (the same moment the metric counts from), and Lambda's record names its batch's first arrival on the
+    stream, which is what decides how long a replay can still store it. Looking costs one to LOOKS receives
+    with a visibility timeout of 0, so nothing is hidden from a replay running meanwhile; the queue has no
+    redrive policy, so the receive counts these add move nothing anywhere. StoreError if unreachable.
+    """
+    url = replay.queue_url(clients)
+    with replay.queue_call(clients):
+        attributes = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    waiting = int(attributes["ApproximateNumberOfMessages"])
+    messages = _look_at(clients, url, waiting) if waiting else []
+    sent = [datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC)
+            for m in messages]
+    arrivals = [arrival for arrival in map(_first_arrival, messages) if arrival is not None]
+    in_flight = int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    return FailureQueue(waiting, in_flight, min(sent, default=None), min(arrivals, default=None),
+                        len(messages), _retention_hours(clients) if arrivals else None)
+
+
+def _look_at(clients: AwsClients, url: str, waiting: int) -> list[dict[str, Any]]:
+    """Distinct messages seen in up to LOOKS receives that leave them visible."""
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(LOOKS):
+        with replay.queue_call(clients):
+            answer = clients.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                WaitTimeSeconds=replay.WAIT_SECONDS, MessageSystemAttributeNames=["SentTimestamp"])
+        new = {m["MessageId"]: dict(m) for m in answer.get("Messages", []) if m["MessageId"] not in seen}
+        seen |= new
+        if not new or len(seen) >= waiting:
+            break
+    return list(seen.values())
+
+
+def _first_arrival(message: dict[str, Any]) -> datetime | None:
+    try:
+        arrival = replay.FailureRecord.model_validate_json(message["Body"]).batch.first_arrival
+    except ValidationError:
+        return None  # not Lambda's record: replay reports it, and it names no records
+    return clock.utc(arrival) if arrival else None
+
+
+def _retention_hours(clients: AwsClients) -> int | None:
+    name = STREAM.name(clients.settings)
+    try:
+        with aws_call(f"stream {name}", setting=STREAM.setting):
+            found = clients.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    except StoreError:
+        return None  # the Resources table says what is wrong with the stream
+    return int(found["RetentionPeriodHours"])

@@ -6,6 +6,9 @@ numbers. The records themselves stay on the stream for its retention period (24 
 each message is read back from the stream and its records go through the consumer's own batch path
 (core.ingest.batch: a record kept meanwhile is left as it is). A message is deleted once all
 its records are kept; one whose records the stream no longer holds is left on the queue and reported.
+
+The command line and the dashboard's Health page both run `replay`, each with its own progress callback,
+and say what it did with `summary`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,6 +30,7 @@ from core.models import EventSource, EventStatus
 from core.ops.resources import FAILURE_QUEUE
 
 REPLAY_REQUEST = "replay"  # the request id a replayed event records, in place of Lambda's
+MOST = 100  # messages one replay takes at most, unless told otherwise
 VISIBILITY_SECONDS = 300  # how long a message being replayed stays hidden from another replay
 # Long enough for SQS to look on all its servers (a short poll samples some and may miss a message).
 WAIT_SECONDS = 1
@@ -41,6 +46,7 @@ class BatchInfo(BaseModel):
     last: str = Field(alias="endSequenceNumber")
     size: int = Field(alias="batchSize", ge=1)
     stream_arn: str = Field(alias="streamArn")
+    first_arrival: datetime | None = Field(None, alias="approximateArrivalOfFirstRecord")
 
     def __str__(self) -> str:
         return f"{self.shard_id} {self.first}…{self.last}"
@@ -65,32 +71,59 @@ class Replayed:
 
 
 def replay(
-    clients: AwsClients, most: int = 100, progress: Callable[[Replayed], None] | None = None
+    clients: AwsClients, most: int = MOST, progress: Callable[[Replayed], None] | None = None
 ) -> Replayed:
-    """Replay up to `most` messages of the on-failure queue into the store."""
-    queue = _queue_url(clients)
+    """Replay up to `most` messages of the on-failure queue into the store; `progress` is told the figures
+    after each message."""
+    queue = queue_url(clients)
     done = Replayed()
-    for message in _messages(clients, queue, most):
-        try:
-            batch = FailureRecord.model_validate_json(message["Body"]).batch
-        except ValidationError:
-            done.left.append(f"message {message['MessageId']} is not Lambda's on-failure record of a Kinesis "
-                             "batch; left on the queue")
-            continue
-        records = list(_read_range(clients, batch))
-        _count(done, run(clients, [stream_job(record["Data"], _origin(batch.shard_id, record))
-                                   for record in records]))
-        if len(records) == batch.size:
-            with _queue_call(clients):
-                clients.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-            done.messages += 1
-        else:
-            done.left.append(f"{batch}: {len(records)} of {batch.size} records are still on the stream (the "
-                             "rest are past its retention, or the stream is gone); the message is left on "
-                             "the queue")
-        if progress:
-            progress(done)
+    left: list[str] = []  # receipt handles of the messages left on the queue
+    try:
+        for message in _messages(clients, queue, most):
+            if _replay_one(clients, queue, message, done):
+                done.messages += 1
+            else:
+                left.append(message["ReceiptHandle"])
+            if progress:
+                progress(done)
+    finally:
+        _release(clients, queue, left)
     return done
+
+
+def _replay_one(clients: AwsClients, queue: str, message: dict[str, Any], done: Replayed) -> bool:
+    """One message's records into the store; whether the message was deleted (else why is in done.left)."""
+    try:
+        batch = FailureRecord.model_validate_json(message["Body"]).batch
+    except ValidationError:
+        done.left.append(f"message {message['MessageId']} is not Lambda's on-failure record of a Kinesis "
+                         "batch; left on the queue")
+        return False
+    records = list(_read_range(clients, batch))
+    _count(done, run(clients, [stream_job(record["Data"], _origin(batch.shard_id, record))
+                               for record in records]))
+    if len(records) < batch.size:
+        done.left.append(f"{batch}: {len(records)} of {batch.size} records are still on the stream (the "
+                         "rest are past its retention, or the stream is gone); the message is left on "
+                         "the queue")
+        return False
+    with queue_call(clients):
+        clients.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return True
+
+
+def _release(clients: AwsClients, queue: str, receipts: list[str]) -> None:
+    """Messages left on the queue visible again at once (not after VISIBILITY_SECONDS), so the queue's depth
+    counts them and the next replay sees them; only at the end, or this replay would receive them again."""
+    for receipt in receipts:
+        with queue_call(clients):
+            clients.sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=receipt, VisibilityTimeout=0)
+
+
+def summary(done: Replayed) -> str:
+    """What a replay did, in one line (the command line's progress, the Health page's result)."""
+    return (f"{done.records} records replayed ({done.stored} stored, {done.failed} failed, "
+            f"{done.already_kept} kept already); {done.messages} messages done, {len(done.left)} left")
 
 
 def _count(done: Replayed, outcomes: list[Outcome]) -> None:
@@ -105,12 +138,12 @@ def _count(done: Replayed, outcomes: list[Outcome]) -> None:
     done.failed += statuses.count(EventStatus.FAILED.value)
 
 
-def _queue_url(clients: AwsClients) -> str:
-    with _queue_call(clients):
+def queue_url(clients: AwsClients) -> str:
+    with queue_call(clients):
         return str(clients.sqs.get_queue_url(QueueName=FAILURE_QUEUE.name(clients.settings))["QueueUrl"])
 
 
-def _queue_call(clients: AwsClients) -> AbstractContextManager[None]:
+def queue_call(clients: AwsClients) -> AbstractContextManager[None]:
     """A call to the on-failure queue, its errors naming the queue and the setting that names it."""
     return aws_call(f"queue {FAILURE_QUEUE.name(clients.settings)}", setting=FAILURE_QUEUE.setting)
 
@@ -118,7 +151,7 @@ def _queue_call(clients: AwsClients) -> AbstractContextManager[None]:
 def _messages(clients: AwsClients, queue: str, most: int) -> Iterator[dict[str, Any]]:
     seen = 0
     while seen < most:
-        with _queue_call(clients):
+        with queue_call(clients):
             answer = clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=min(10, most - seen),
                                                  VisibilityTimeout=VISIBILITY_SECONDS,
                                                  WaitTimeSeconds=WAIT_SECONDS)

@@ -1,4 +1,5 @@
-"""Health: which backend, whether each resource answers, stream shards, consumer lag and failures."""
+"""Health: which backend, whether each resource answers, stream shards, consumer lag, failures, and the
+on-failure queue with its Replay."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from core.errors import StoreError
 from core.ops import health
+from dashboard.replay_view import show_failure_queue
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import show_store_error
 
@@ -29,7 +31,7 @@ if not all(c.ok for c in checks):
     st.warning("Some resources do not answer. Locally, restart `make run`; in AWS, check the stack "
                "and run `python -m core provision` for anything missing.")
 
-lag_col, failed_col, queue_col = st.columns(3)
+lag_col, failed_col = st.columns(2)
 lag = health.consumer_lag_seconds(clients)
 lag_col.metric("Consumer lag (iterator age)", f"{lag:.1f} s" if lag is not None else "no data",
                help="Max over 5 min; from CloudWatch in AWS, published by the local runner locally")
@@ -37,10 +39,9 @@ try:
     failed_col.metric("Failed events, last hour", live_snapshot().failed_last_hour)
 except StoreError as exc:
     show_store_error(exc)
-try:
-    queue_col.metric("Messages on the on-failure queue", health.queue_depth(clients))
-except StoreError:
-    queue_col.metric("Messages on the on-failure queue", "unreachable")
+
+st.subheader("On-failure queue")
+show_failure_queue(clients)
 
 if st.button("Check again"):
     st.rerun()

@@ -114,8 +114,8 @@ def read_back(app: AwsClients, deployed: Deployed, ids: list[str]) -> Run:
     link = requests.get(presigned_url(app, thumbnails[-1]), timeout=10).status_code if thumbnails else 0
     logs = read_logs(app, app.settings.consumer_log_group, now - timedelta(hours=1), now)
     return Run(ids, found, last_hour_count(app), [e.event_id for e in recent_events(app).events],
-               [e.event_id for e in failed_events(app)], health.check_resources(app), health.queue_depth(app),
-               len(logs), log_groups(app), link)
+               [e.event_id for e in failed_events(app)], health.check_resources(app),
+               health.failure_queue(app).waiting, len(logs), log_groups(app), link)
 
 
 def follow_up(admin: AwsClients, deployed: Deployed) -> tuple[Run, bool]:

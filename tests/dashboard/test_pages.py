@@ -23,7 +23,21 @@ from dashboard.resources import aws_clients
 from local.samples import upload_samples
 from tests.awscalls import CallCounter
 from tests.dashboard.app_path import APP
-from tests.factories import Colour, counted, ingest_record, jpeg, photo_jpeg, stream_origin, stream_records
+from tests.factories import (
+    Colour,
+    counted,
+    expect_stored,
+    given_up,
+    image_event,
+    ingest_record,
+    jpeg,
+    jpeg_in_bucket,
+    lost_batch,
+    on_failure_queue,
+    photo_jpeg,
+    stream_origin,
+    stream_records,
+)
 
 Open = Callable[[str], AppTest]
 HOSTILE = "<script>alert(1)</script> **not bold** [link](http://x)"
@@ -508,6 +522,77 @@ def test_health_flags_a_missing_resource(open_page: Open, aws: AwsClients) -> No
     app = open_page("screens/health.py")
     assert "FAILING" in list(app.dataframe[0].value["state"])
     assert "Some resources do not answer" in app.warning[0].value
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_health_shows_an_empty_on_failure_queue_and_nothing_to_replay(open_page: Open) -> None:
+    app = open_page("screens/health.py")
+    assert any("on-failure queue is empty" in i.value for i in app.info)
+    assert app.button(key="health_replay").disabled
+
+
+def test_health_replays_a_given_up_batch_to_an_empty_queue_with_progress_and_the_clis_summary(
+    open_page: Open, aws: AwsClients
+) -> None:
+    images = [jpeg_in_bucket(aws, f"lost{n}", colour) for n, colour in enumerate(("red", "green"))]
+    sent = given_up(aws, [image_event(url, f"lost {n}") for n, url in enumerate(images)])
+    app = open_page("screens/health.py")
+    shown = metrics(app)
+    assert (shown["Waiting"], shown["Being replayed"]) == ("1", "0")
+    assert re.fullmatch(r"\d+ s", shown["Oldest message"])
+    assert any("the stream keeps records 24 h, so replay them before" in c.value for c in app.caption)
+
+    app.button(key="health_replay").click().run()
+
+    assert not app.exception
+    said = "2 records replayed (2 stored, 0 failed, 0 kept already); 1 messages done, 0 left"
+    (bar,) = app.progress
+    assert (bar.value, bar.text) == (100, said)
+    assert [s.value for s in app.success] == [f"Replayed: {said}."]
+    assert any("on-failure queue is empty" in i.value for i in app.info)
+    assert on_failure_queue(aws) == 0
+    assert [expect_stored(aws, record).status for record in sent] == [EventStatus.STORED] * 2
+
+
+def test_health_reports_records_the_stream_no_longer_holds_and_leaves_their_message_waiting(
+    open_page: Open, aws: AwsClients
+) -> None:
+    lost_batch(aws, arrived=datetime.now(UTC) - timedelta(days=2))
+    app = open_page("screens/health.py")
+    assert "longer than the stream keeps records (24 h)" in app.warning[0].value
+
+    app.button(key="health_replay").click().run()
+
+    assert not app.exception
+    (left,) = [w.value for w in app.warning if "stay on the queue" in w.value]
+    assert left.startswith("Replayed: 0 records replayed (0 stored, 0 failed, 0 kept already); 0 messages "
+                           "done, 1 left. 1 message(s) stay on the queue")
+    assert "send those events again" in left
+    (why,) = [t for t in texts(app) if t.startswith("shardId-000000000099 ")]
+    assert "0 of 2 records are still on the stream" in why
+    assert metrics(app)["Waiting"] == "1"  # visible again at once, for the next replay and the alarm
+    assert on_failure_queue(aws) == 1
+
+
+@pytest.mark.access_denied_expected
+def test_health_says_what_to_do_when_a_replay_is_refused(
+    open_page: Open, aws: AwsClients, moto_endpoint: str
+) -> None:
+    given_up(aws, [image_event(jpeg_in_bucket(aws, "refused", "blue"), "refused")])
+    taken = {"role": "dashboard", "action": "kinesis:GetRecords"}
+    requests.post(f"{moto_endpoint}/_local/iam/remove", json=taken, timeout=10).raise_for_status()
+    app = open_page("screens/health.py")
+
+    app.button(key="health_replay").click().run()
+
+    assert not app.exception
+    said = app.error[0].value
+    assert said.startswith("Replay stopped: Not allowed to call GetRecords on Stream ")
+    assert "check the IAM permissions" in said and "press Replay again" in said
+    assert (metrics(app)["Waiting"], metrics(app)["Being replayed"]) == ("0", "1")  # hidden, as it says
 
 
 # Login ------------------------------------------------------------------------------------------

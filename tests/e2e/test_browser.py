@@ -205,6 +205,8 @@ def test_health_shows_the_embedded_emulator_and_every_resource_answering(tab: Ta
                                 "On-failure queue"])
     expect(column(resources, "state")).to_have_text(["ok"] * names.count())
     expect(page.get_by_text("Some resources do not answer")).to_have_count(0)
+    expect(page.get_by_text("The on-failure queue is empty")).to_be_visible()
+    expect(page.get_by_role("button", name="Replay")).to_be_disabled()
 
 
 FAILURE_TEMPLATES = ["Malformed JSON", "Description too long", "Blocked URL", "Not an image"]

@@ -193,7 +193,7 @@ def test_with_the_defaults_nothing_optional_is_granted_and_cloudfront_serves_the
     rehearsal = rehearsals["defaults"]
     deployed = rehearsal.deployed
     assert sids(deployed.policies["consumer"]) & {"DecryptStream", "ReadSourceBuckets", "Tracing"} == set()
-    assert "EncryptForStream" not in sids(deployed.policies["dashboard"])
+    assert sids(deployed.policies["dashboard"]) & {"StreamKey", "ReadSourceBuckets"} == set()
     assert deployed.consumer.environment["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert set(deployed.log_retention_days.values()) == {30}
     # No certificate: CloudFront (a stand-in here) in front, the load balancer forwarding only what it sends.
@@ -214,8 +214,11 @@ def test_with_every_option_on_each_option_reaches_what_it_configures(
     assert deployed.consumer.mapping["StartingPosition"] == "TRIM_HORIZON"
     consumer, dashboard = deployed.policies["consumer"], deployed.policies["dashboard"]
     assert resources_named(consumer, "DecryptStream") == {parameters["StreamKmsKeyArn"]}
-    assert resources_named(dashboard, "EncryptForStream") == {parameters["StreamKmsKeyArn"]}
-    assert resources_named(consumer, "ReadSourceBuckets") == {f"arn:aws:s3:::{SOURCE_BUCKET}/*"}
+    assert resources_named(dashboard, "StreamKey") == {parameters["StreamKmsKeyArn"]}
+    for role in (consumer, dashboard):  # the dashboard retries and replays events as the consumer would
+        assert resources_named(role, "ReadSourceBuckets") == {f"arn:aws:s3:::{SOURCE_BUCKET}/*"}
+    source_buckets = deployed.dashboard_environment["ALLOWED_SOURCE_BUCKETS"]
+    assert source_buckets == deployed.consumer.environment["ALLOWED_SOURCE_BUCKETS"]
     assert "Tracing" in sids(consumer)
     assert deployed.consumer.environment["POWERTOOLS_TRACE_DISABLED"] == "false"
     assert deployed.consumer.environment["EVENT_RETENTION_DAYS"] == "30"

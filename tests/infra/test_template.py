@@ -252,6 +252,12 @@ def test_on_failure_destination_is_the_queue_the_consumer_may_send_to(resources:
     assert allowed["sqs:SendMessage"] == [destination]
 
 
+def test_the_on_failure_queue_moves_no_message_for_being_received(resources: dict[str, Any]) -> None:
+    """The Health page looks at its messages with receives (core.ops.health.failure_queue): under a redrive
+    policy those would count towards moving a message to another queue."""
+    assert "RedrivePolicy" not in resources["FailureQueue"]["Properties"]
+
+
 def test_consumer_role_writes_only_the_prefixes_of_its_keys(resources: dict[str, Any]) -> None:
     allowed = allowed_actions(resources["ConsumerRole"]["Properties"])
     written = [keys.original_key("0", "jpg"), keys.thumbnail_key("0"), keys.preview_key("0")]
@@ -407,24 +413,34 @@ def test_a_customer_key_on_the_stream_is_usable_through_kinesis_only_when_given(
     assert template["Parameters"]["StreamKmsKeyArn"]["Default"] == ""
     kinesis = {"Fn::Sub": "kinesis.${AWS::Region}.${AWS::URLSuffix}"}
     via_kinesis = {"StringEquals": {"kms:ViaService": kinesis}}
-    (decrypt,) = conditional_statements(resources["ConsumerRole"]["Properties"], "HasStreamKey")
-    (encrypt,) = conditional_statements(resources["DashboardTaskRole"]["Properties"], "HasStreamKey")
-    for statement, action in ((decrypt, "kms:Decrypt"), (encrypt, "kms:GenerateDataKey")):
+    (consumer,) = conditional_statements(resources["ConsumerRole"]["Properties"], "HasStreamKey")
+    (dashboard,) = conditional_statements(resources["DashboardTaskRole"]["Properties"], "HasStreamKey")
+    # The dashboard sends events and replays them; the consumer only reads.
+    for statement, action in ((consumer, "kms:Decrypt"), (dashboard, ["kms:GenerateDataKey", "kms:Decrypt"])):
         assert statement["Action"] == action and statement["Resource"] == {"Ref": "StreamKmsKeyArn"}
         assert statement["Condition"] == via_kinesis
 
 
-def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_the_role() -> None:
+@pytest.mark.parametrize("role", ["consumer", "dashboard"])  # the dashboard retries and replays events
+def test_extra_source_buckets_are_both_allowed_by_the_setting_and_readable_by_the_role(role: str) -> None:
     deployed = Template(Settings(), parameters={"SourceBuckets": "legacy-a,legacy-b"})
-    variables = deployed.function().environment
-    settings = Settings(ALLOWED_SOURCE_BUCKETS=variables["ALLOWED_SOURCE_BUCKETS"])
+    settings = Settings(ALLOWED_SOURCE_BUCKETS=allowed_source_buckets(deployed, role))
     assert settings.allowed_source_buckets == {Settings().bucket_name, "legacy-a", "legacy-b"}
-    statements = deployed.role_statements("consumer")
+    statements = deployed.role_statements(role)
     readable = {r for s in statements if "s3:GetObject" in s.actions for r in s.resources}
     assert {"arn:aws:s3:::legacy-a/*", "arn:aws:s3:::legacy-b/*"} <= readable
     default = Template(Settings())
-    assert default.function().environment["ALLOWED_SOURCE_BUCKETS"] == Settings().bucket_name
-    assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements("consumer"))
+    assert allowed_source_buckets(default, role) == Settings().bucket_name
+    assert not any(s.sid == "ReadSourceBuckets" for s in default.role_statements(role))
+
+
+def allowed_source_buckets(template: Template, role: str) -> str:
+    """ALLOWED_SOURCE_BUCKETS as the role's code gets it: the function's variable, or the dashboard's."""
+    if role == "consumer":
+        return template.function().environment["ALLOWED_SOURCE_BUCKETS"]
+    (container,) = template.resource("DashboardTask")["Properties"]["ContainerDefinitions"]
+    (value,) = [v["Value"] for v in container["Environment"] if v["Name"] == "ALLOWED_SOURCE_BUCKETS"]
+    return str(template.resolve(value))
 
 
 def test_with_a_certificate_the_load_balancer_logs_visitors_in_before_forwarding_anything(
@@ -699,7 +715,8 @@ def test_the_dashboard_role_writes_only_the_prefixes_of_its_keys(resources: dict
     assert allowed["s3:PutObject"] == [
         {"Fn::Sub": "${Bucket.Arn}/" + key.rsplit("/", 1)[0] + "/*"} for key in written
     ]
-    assert allowed["s3:GetObject"] == [{"Fn::Sub": "${Bucket.Arn}/*"}]  # an s3:// event may name any key
+    # An s3:// event may name any key; the SourceBuckets' too (test_extra_source_buckets_are_both_…).
+    assert allowed["s3:GetObject"][0] == {"Fn::Sub": "${Bucket.Arn}/*"}
     assert "s3:DeleteObject" not in allowed
 
 

@@ -21,6 +21,7 @@ from core.ingest.upload import ingest_upload
 from core.logs.reader import log_groups, read_logs
 from core.models import EventSource, EventStatus, FailureKind, StoredEvent
 from core.ops import audit, health
+from core.ops.replay import replay
 from core.settings import Settings
 from core.store.browse import EventFilter, failed_events, recent_events
 from core.store.delete import delete_event
@@ -95,7 +96,8 @@ def aggregator_paths(aws: AwsClients) -> None:
 
 def dashboard_paths(aws: AwsClients) -> None:
     """What the dashboard's pages call: Live, Gallery (a link opened, an event retried, one deleted),
-    Upload, Send, Logs, Health, and the audit trail (an action recorded, the Audit page read)."""
+    Upload, Send, Logs, Health (the on-failure queue looked at and replayed), and the audit trail (an
+    action recorded, the Audit page read)."""
     sample = make.jpeg_in_bucket(aws, "dash", "maroon")
     app = AwsClients(aws.settings, session=role_session("dashboard"))
     down = StoredEvent(event_id="least-retry", received_at=datetime.now(UTC), source=EventSource.STREAM,
@@ -115,10 +117,21 @@ def dashboard_paths(aws: AwsClients) -> None:
     now = datetime.now(UTC)
     log_groups(app)
     read_logs(app, app.settings.consumer_log_group, now - timedelta(hours=1), now)
-    health.check_resources(app), health.consumer_lag_seconds(app), health.queue_depth(app)
+    health.check_resources(app), health.consumer_lag_seconds(app)
     deleted = audit.Entry("otto@example.com", audit.Action.DELETE, audit.Outcome.DONE, ("least-retry",))
     audit.record(app, deleted)
     assert audit.entries(app, now - timedelta(days=1))
+    replay_paths(aws, app)
+
+
+def replay_paths(aws: AwsClients, app: AwsClients) -> None:
+    """The Health page's queue and Replay: one batch stored and its message deleted, one the stream no
+    longer holds left on the queue (visible again)."""
+    make.given_up(aws, [make.image_event(make.jpeg_in_bucket(aws, "replayed", "navy"), "given up")])
+    make.lost_batch(aws, datetime.now(UTC) - timedelta(days=2))
+    assert health.failure_queue(app).looked_at == 2
+    done = replay(app)
+    assert (done.messages, len(done.left)) == (1, 1) and done.stored == done.records
 
 
 PATHS: dict[str, Callable[[AwsClients], None]] = {

@@ -12,35 +12,8 @@ from core.aws import AwsClients
 from core.models import EventStatus
 from core.ops.cli import main
 from core.store.reads import last_hour_minutes
-from core.stream.producer import SentRecord
-from local.event_source.runner import EventSourceConfig, LocalEventSource
 from tests import factories as make
 from tests.factories import ingest_record
-
-
-def given_up(aws: AwsClients, payloads: list[bytes]) -> list[SentRecord]:
-    """`payloads` put on the stream, and their batch given up on by a function that never succeeds."""
-    sent = make.put_on_stream(aws, payloads)
-    config = EventSourceConfig.from_template(aws.settings, starting_position="TRIM_HORIZON",
-                                             poll_seconds=0.05, maximum_retry_attempts=0,
-                                             handler="tests.event_source_handlers.never_done")
-    source = LocalEventSource(aws, config)
-    try:
-        for _ in range(50):
-            if not source.poll_once() and not source.reader.retrying():
-                break
-    finally:
-        source.stop()
-    assert queue_depth(aws) == 1
-    return sent
-
-
-def queue_depth(aws: AwsClients) -> int:
-    url = aws.sqs.get_queue_url(QueueName=aws.settings.failure_queue_name)["QueueUrl"]
-    attributes = aws.sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return sum(int(count) for count in attributes.values())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
@@ -53,7 +26,9 @@ def test_replay_stores_a_given_up_batch_deletes_its_message_and_a_second_replay_
     aws: AwsClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     images = [make.jpeg_in_bucket(aws, f"lost{n}", colour) for n, colour in enumerate(("red", "green"))]
-    sent = given_up(aws, [make.image_event(url, f"lost {n}") for n, url in enumerate(images)] + [b"not json"])
+    payloads = [make.image_event(url, f"lost {n}") for n, url in enumerate(images)] + [b"not json"]
+    sent = make.given_up(aws, payloads)
+    assert make.on_failure_queue(aws) == 1
     assert [make.stored(aws, record) for record in sent] == [None, None, None]
     first = sent[0]  # kept meanwhile (the consumer got to it on a later try, say): left as it is
     ingest_record(aws, make.image_event(images[0], "lost 0"), make.stream_origin(first.sequence_number))
@@ -67,7 +42,7 @@ def test_replay_stores_a_given_up_batch_deletes_its_message_and_a_second_replay_
     kept = [make.expect_stored(aws, record) for record in sent]
     assert [event.status for event in kept] == [EventStatus.STORED, EventStatus.STORED, EventStatus.FAILED]
     assert [event.request_id for event in kept[1:]] == ["replay", "replay"]
-    assert queue_depth(aws) == 0
+    assert make.on_failure_queue(aws) == 0
     minutes = last_hour_minutes(make.counted(aws))
     assert (sum(m.events for m in minutes), sum(m.failed for m in minutes)) == (3, 1)
 
@@ -75,10 +50,11 @@ def test_replay_stores_a_given_up_batch_deletes_its_message_and_a_second_replay_
     assert run(capsys, "replay")[:2] == (0, {"replayed": nothing})
 
 
-def test_a_message_whose_records_are_gone_is_left_on_the_queue_and_reported(
+def test_a_message_whose_records_are_gone_is_left_on_the_queue_visible_and_reported_again(
     aws: AwsClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (record,) = given_up(aws, [make.image_event(make.jpeg_in_bucket(aws, "gone", "blue"), "gone")])
+    (record,) = make.given_up(aws, [make.image_event(make.jpeg_in_bucket(aws, "gone", "blue"), "gone")])
+    assert make.on_failure_queue(aws) == 1
     aws.kinesis.delete_stream(StreamName=aws.settings.stream_name)  # its records with it, as retention would
 
     code, result, _ = run(capsys, "replay")
@@ -88,4 +64,6 @@ def test_a_message_whose_records_are_gone_is_left_on_the_queue_and_reported(
     sequence = record.sequence_number
     assert why.startswith(f"{record.shard_id} {sequence}…{sequence}: 0 of 1 records are still on the stream")
     assert why.endswith("the message is left on the queue")
-    assert queue_depth(aws) == 1 and make.stored(aws, record) is None
+    assert make.on_failure_queue(aws) == 1 and make.stored(aws, record) is None
+    again = run(capsys, "replay")[1]["replayed"]  # visible at once, not after replay's visibility timeout
+    assert again["left"] == [why]
