@@ -14,11 +14,12 @@ from core.aws import AwsClients
 from core.ingest.origin import stream_event_id
 from core.ingest.upload import ingest_upload
 from core.models import EventSource, EventStatus, FailureKind, StoredEvent
-from core.ops import audit
+from core.ops import audit, health
 from core.ops.audit import Action, Outcome
 from core.store.reads import get_event
 from core.store.writes import put_events
 from dashboard.roles import Role, role_of
+from tests import factories as make
 from tests.dashboard.app_path import APP
 from tests.factories import counted, jpeg, stream_records
 
@@ -107,7 +108,7 @@ def test_a_viewers_forged_retry_click_is_refused_and_recorded(aws: AwsClients) -
 def forged_call(action: str, event_id: str) -> None:
     """A viewer's session calling an action's own function, as a forged request would reach it."""
     from core.store.reads import get_event
-    from dashboard import gallery_view, send_view, upload_view
+    from dashboard import gallery_view, replay_view, send_view, upload_view
     from dashboard.resources import aws_clients
 
     clients = aws_clients()
@@ -117,6 +118,8 @@ def forged_call(action: str, event_id: str) -> None:
         gallery_view.retry(event)
     elif action == "delete":
         gallery_view.delete(event)
+    elif action == "replay":
+        replay_view.replay_failures(clients, 1)
     elif action == "send":
         send_view.send(clients, [b'{"ImageUrl": "https://example.com/a.jpg", "Description": "x"}'], None,
                        lambda _: None)
@@ -124,9 +127,11 @@ def forged_call(action: str, event_id: str) -> None:
         upload_view.upload_all(clients, [], "forged", lambda _done, _total: None)
 
 
-@pytest.mark.parametrize("action", ["upload", "send", "retry", "delete"])
+@pytest.mark.parametrize("action", ["upload", "send", "retry", "delete", "replay"])
 def test_a_viewers_forged_call_of_each_action_is_refused_and_recorded(aws: AwsClients, action: str) -> None:
     event_id = retryable_failure(aws)
+    if action == "replay":
+        make.given_up(aws, [make.image_event(make.jpeg_in_bucket(aws, "given-up", "navy"), "given up")])
     app = AppTest.from_function(forged_call, default_timeout=30, args=(action, event_id))
     app.secrets["auth"] = AUTH
     app.user = dict(VIEWER)
@@ -134,7 +139,8 @@ def test_a_viewers_forged_call_of_each_action_is_refused_and_recorded(aws: AwsCl
     assert not app.exception, app.exception
     assert any(f"only operators may {action}" in e.value for e in app.error)
     assert get_event(aws, event_id).status is EventStatus.FAILED  # type: ignore[union-attr]
-    assert stream_records(aws) == []
+    assert action == "replay" or stream_records(aws) == []
+    assert health.failure_queue(aws).waiting == (1 if action == "replay" else 0)  # left as it was
     (refused,) = trail(aws)
     assert (refused.who, refused.action.value, refused.outcome) == (VIEWER["email"], action, Outcome.REFUSED)
 
@@ -169,6 +175,22 @@ def test_each_operator_action_is_on_the_audit_page_with_its_user(aws: AwsClients
     assert [r["action"] for r in page.dataframe[0].value.to_dict("records")] == ["retry"]
     page.text_input(key="audit_who").set_value("VERA").run()
     assert "No actions match" in page.info[0].value
+
+
+def test_a_viewer_sees_the_on_failure_queue_but_no_replay_and_an_operators_replay_is_audited(
+    aws: AwsClients
+) -> None:
+    make.given_up(aws, [make.image_event(make.jpeg_in_bucket(aws, "given-up", "navy"), "given up")])
+    viewer = logged_in(aws, VIEWER, "screens/health.py")
+    assert [m.value for m in viewer.metric if m.label == "Waiting"] == ["1"]
+    assert not any(b.key == "health_replay" for b in viewer.button)
+    operator = logged_in(aws, OPERATOR, "screens/health.py")
+    operator.button(key="health_replay").click().run()
+    assert not operator.exception and operator.success and health.failure_queue(aws).waiting == 0
+    (replayed,) = trail(aws)
+    assert (replayed.who, replayed.action, replayed.outcome, replayed.event_count) == (
+        "otto@example.com", Action.REPLAY, Outcome.DONE, 1)
+    assert "1 records replayed (1 stored" in replayed.detail
 
 
 def test_without_login_everyone_operates_and_is_recorded_as_anyone(aws: AwsClients) -> None:
