@@ -17,6 +17,9 @@ from core.errors import FetchFailed, FetchRefused, SourceUnavailable
 from core.models import check_image_url
 
 Resolver = Callable[[str, int], list[str]]
+# A name that resolves wherever DNS works at all. When a host does not resolve and neither does this, the
+# fault is the machine's DNS (offline, or a resolver that refuses every name), not the URL.
+KNOWN_NAME = "amazonaws.com"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -160,12 +163,24 @@ def _resolve(url: str, host: str, port: int, resolve: Resolver) -> list[IPAddres
         if exc.errno == socket.EAI_AGAIN:
             raise SourceUnavailable(f"{shorten(url)}: could not resolve host {host} for now ({exc}); "
                                     "DNS may answer later") from None
+        if not _dns_answers(resolve):  # on a machine without DNS every name "does not exist"
+            raise SourceUnavailable(f"{shorten(url)}: could not resolve host {host}, nor any other name "
+                                    f"({KNOWN_NAME} neither): this machine's DNS is not answering, so the "
+                                    "URL may be fine; it can be retried once the network is back") from None
         raise FetchFailed(f"{shorten(url)}: could not resolve host {host} ({exc}); check the URL") from None
     except (OSError, UnicodeError, ValueError) as exc:
         raise FetchFailed(f"{shorten(url)}: could not resolve host {host} ({exc}); check the URL") from None
     if not addresses:
         raise FetchFailed(f"{shorten(url)}: could not resolve host {host}; check the URL")
     return addresses
+
+
+def _dns_answers(resolve: Resolver) -> bool:
+    """Whether the resolver finds a name that exists: asked only after a host did not resolve."""
+    try:
+        return bool(resolve(KNOWN_NAME, 443))
+    except (OSError, UnicodeError, ValueError):
+        return False
 
 
 def _request_path(parts: SplitResult) -> str:

@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from core.aws import AwsClients
 from core.errors import FetchFailed, FetchRefused, SourceUnavailable, StoreUnavailable
 from core.fetching.fetch import fetch_http, fetch_image
+from core.fetching.ssrf import KNOWN_NAME
 from core.settings import Settings
 from tests import factories as make
 from tests.hosts import serving
@@ -235,13 +236,29 @@ def test_a_name_dns_cannot_answer_for_now_is_retryable_and_one_that_does_not_exi
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     def no_such_name(host: str, port: int) -> list[str]:
+        if host == KNOWN_NAME:  # DNS works: other names resolve
+            return ["203.0.113.7"]
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     with pytest.raises(SourceUnavailable, match=r"could not resolve host images\.example for now"):
         fetch_http("http://images.example/cat.png", local(), resolve=no_answer)
     with pytest.raises(FetchFailed, match=r"resolve host images\.example .*check the URL") as failed:
         fetch_http("http://images.example/cat.png", local(), resolve=no_such_name)
-    assert not isinstance(failed.value, SourceUnavailable)
+    assert not failed.value.retryable
+
+
+def test_on_a_machine_whose_dns_resolves_no_name_the_reason_blames_the_dns_not_the_url() -> None:
+    """Offline, or behind a resolver that refuses every name, getaddrinfo says each name does not exist
+    (EAI_NONAME), as for a typo: a name that must exist tells the two apart."""
+    def no_name_at_all(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(SourceUnavailable) as unavailable:
+        fetch_http("http://images.example/cat.png", local(), resolve=no_name_at_all)
+    reason = str(unavailable.value)
+    assert "could not resolve host images.example, nor any other name" in reason
+    assert "DNS is not answering, so the URL may be fine" in reason and "check the URL" not in reason
+    assert unavailable.value.retryable
 
 
 def test_a_web_page_is_not_an_image(images: ImageServer) -> None:
