@@ -51,7 +51,10 @@ TILE_STYLE = f"""<style>
     width: 100%; height: {IMAGE_HEIGHT}px; object-fit: cover; border-radius: 0.25rem;
 }}
 </style>"""
-REASON_SHOWN = 110  # characters of a failed event's reason on its tile: about five lines
+# Characters of text on a tile, so that it fits its box in a grid of four on a laptop's screen (the browser
+# test checks nothing overflows): a failed event's reason under its "Failed", and a description.
+REASON_SHOWN = 64
+DESCRIPTION_SHOWN = 48
 
 
 def tile_style() -> None:
@@ -60,14 +63,14 @@ def tile_style() -> None:
 
 def tile(event: StoredEvent) -> None:
     with st.container(border=True, height=TILE_HEIGHT, key=f"tile-{event.event_id}"):
-        with st.container(height=IMAGE_HEIGHT + 20, border=False):
+        with st.container(height=IMAGE_HEIGHT + 20, border=False, key=f"thumb-{event.event_id}"):
             if event.thumbnail_key:
                 st.image(image_link(event.thumbnail_key), width="stretch")
             else:
                 st.error("Failed", icon=":material/error:")
                 # Text, never Markdown; cut short with a cue rather than scrolled inside the box.
                 st.text(tile_reason(event.failure_reason or ""))
-        st.text(_short(event.description) or "(no description)")
+        st.text(_short(event.description, DESCRIPTION_SHOWN) or "(no description)")
         st.caption(" · ".join(filter(None, [ago(event.received_at), dimensions(event)])))
         st.button("Details", key=f"details-{event.event_id}", on_click=_select, args=(event,))
 
@@ -89,7 +92,7 @@ def tile_reason(reason: str) -> str:
     return _short(reason, REASON_SHOWN, "… (whole in Details)")
 
 
-def _short(text: str, most: int = 70, cue: str = "…") -> str:
+def _short(text: str, most: int, cue: str = "…") -> str:
     return text if len(text) <= most else text[:most].rstrip() + cue
 
 

@@ -603,6 +603,21 @@ def given_up(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]
     return sent
 
 
+def batch_given_up_on(clients: AwsClients, payloads: Sequence[bytes]) -> list[SentRecord]:
+    """`payloads` put on the stream and Lambda's on-failure message for exactly them, whoever else reads
+    the stream (a running consumer may store them meanwhile; a replay then finds them kept)."""
+    sent = put_on_stream(clients, payloads)
+    records = [{"SequenceNumber": record["kinesis"]["sequenceNumber"],
+                "ApproximateArrivalTimestamp": datetime.fromtimestamp(
+                    record["kinesis"]["approximateArrivalTimestamp"], UTC)}
+               for record in read_back(clients, sent)["Records"]]
+    record = failure_record(records, sent[0].shard_id, stream_source(clients), request_id="given-up",
+                            function_arn="", attempts=3, function_error=True)
+    url = clients.sqs.get_queue_url(QueueName=clients.settings.failure_queue_name)["QueueUrl"]
+    send_failure(clients, url, record)
+    return sent
+
+
 def lost_batch(clients: AwsClients, arrived: datetime, size: int = 2) -> None:
     """Lambda's on-failure record of a batch the stream no longer holds (its shard is gone, as a closed shard
     goes past the stream's retention), its records having arrived at `arrived`."""

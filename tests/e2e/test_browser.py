@@ -25,7 +25,9 @@ from core.ingest.origin import stream_event_id
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.store.reads import get_event, last_hour_count, last_hour_minutes
 from dashboard.gallery_view import tile_reason
+from dashboard.views import human_size
 from local.samples import sample_images
+from tests import factories as make
 from tests.e2e.browser import SCREENSHOTS, Tab, column, grid, wait_idle
 from tests.factories import photo_jpeg, stream_records
 from tests.hosts import recovering_host
@@ -229,6 +231,24 @@ def sent_event(page: Page, store: AwsClients, timeout: float = 10) -> StoredEven
     event = get_event(store, stream_event_id(shard, sequence))
     assert event is not None, f"record {sequence} on {shard} has no event"
     return event
+
+
+def test_health_replays_a_filled_on_failure_queue_to_empty_with_its_summary(
+    tab: Tab, app_store: AwsClients
+) -> None:
+    for n in range(2):
+        make.batch_given_up_on(app_store, [make.image_event(f"s3://{app_store.settings.bucket_name}/"
+                                                            f"{sample_images()[0].key}", f"given up {n}")])
+    page = open_page(tab, "health")
+    expect(metric(page, "Waiting")).to_have_text("2")
+    screenshot(page, "health-queue")
+    page.get_by_role("button", name="Replay", exact=True).click()
+    done = page.get_by_test_id("stAlertContentSuccess").filter(has_text="Replayed:")
+    expect(done).to_contain_text("2 messages done, 0 left", timeout=30_000)
+    expect(page.get_by_test_id("stProgress")).to_contain_text("2 messages done")
+    expect(page.get_by_text("The on-failure queue is empty")).to_be_visible()
+    assert make.on_failure_queue(app_store) == 0
+    screenshot(page, "health-replayed")
 
 
 def test_each_failure_template_shows_its_full_reason_on_send_live_and_in_the_gallery(
@@ -468,6 +488,9 @@ def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetch
     thumbnails = page.locator('[class*="st-key-tile-"] [data-testid="stImage"] img')
     sizes = {(round(b["width"]), round(b["height"])) for b in map(box, thumbnails.all())}
     assert len(sizes) == 1, f"thumbnails of {len(sizes)} sizes: {sizes}"
+    boxes = page.locator('[class*="st-key-tile-"], [class*="st-key-thumb-"]')
+    cut = "boxes => boxes.filter(b => b.scrollHeight > b.clientHeight + 1).map(b => b.innerText)"
+    assert not boxes.evaluate_all(cut), "tiles whose text is cut or scrolls inside them"
     first, last = (box(page.get_by_test_id("stSelectbox").filter(has_text=label)) for label in
                    ("Time range", "Per page"))  # the filter bar spans the grid
     left, right = first["x"], last["x"] + last["width"]
@@ -477,6 +500,11 @@ def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetch
     assert abs(previous["x"] - left) <= 2 and abs(following["x"] + following["width"] - right) <= 2
     assert abs(number["x"] + number["width"] / 2 - (left + right) / 2) <= 2, "the page number is off-centre"
     screenshot(page, "walk-gallery")
+    choose(page, "Status", "Failed")
+    expect(page.get_by_test_id("stImage")).to_have_count(0)
+    assert not boxes.evaluate_all(cut), "failed tiles whose reason is cut or scrolls inside them"
+    screenshot(page, "walk-gallery-failed")
+    choose(page, "Status", "All")
     page.locator('[class*="st-key-tile-"]').filter(has=page.get_by_test_id("stImage")).first.get_by_role(
         "button", name="Details").click()
     dialog = page.get_by_role("dialog")
@@ -489,6 +517,15 @@ def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetch
     page = open_page(tab, "upload")
     expect(page.get_by_test_id("stCaptionContainer").first).to_contain_text("up to 20 MB and")
     expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_contain_text("20MB per file")
+    photo = tmp_path / "walk-photo.jpg"
+    photo.write_bytes(photo_jpeg())
+    page.locator('input[type="file"]').set_input_files(photo)
+    expect(page.get_by_role("button", name=f"Remove {photo.name}")).to_be_visible()
+    size = human_size(photo.stat().st_size)  # the chip's units are the results' (it writes no space)
+    expect(page.get_by_test_id("stFileUploader")).to_contain_text(size.replace(" ", ""))
+    page.get_by_label("Description").fill("one photo")
+    page.get_by_role("button", name="Store images", exact=True).click()
+    expect(upload_result(page, 0).nth(2)).to_contain_text(f", {size}, event ")
     text, empty = tmp_path / "notes.jpg", tmp_path / "empty.png"
     text.write_text("plain text, not an image " * 40)
     empty.write_bytes(b"")
@@ -525,8 +562,8 @@ def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetch
         afternoon.close()
 
     # Send and Health open too; no page asked any host but the dashboard and the emulator's image links.
-    open_page(tab, "send")
-    open_page(tab, "health")
+    for name in ("send", "health", "audit"):
+        open_page(tab, name)
     ours = {urlsplit(tab.app.url).netloc, urlsplit(tab.app.endpoint).netloc}
     elsewhere = sorted({urlsplit(url).netloc for url in requested} - ours - {""})
     assert not elsewhere, f"the pages asked {elsewhere}"
