@@ -95,8 +95,9 @@ def result_rows(results: list[Result]) -> None:
     """A row per file. As text, not a table's cells: a reason wraps and is read whole, and a file's name
     is shown as named, never as Markdown."""
     widths = [2, 1, 5]
-    for column, heading in zip(st.columns(widths), ("file", "result", "detail"), strict=True):
-        column.caption(heading)
+    with st.container(border=True):  # framed like the rows, so the headings stand over their columns
+        for column, heading in zip(st.columns(widths), ("file", "result", "detail"), strict=True):
+            column.caption(heading)
     for number, result in enumerate(results):
         with st.container(border=True, key=f"upload-result-{number}"):
             for column, name in zip(st.columns(widths), ("file", "result", "detail"), strict=True):

@@ -59,7 +59,18 @@ def open_page(tab: Tab, name: str) -> Page:
 
 
 def screenshot(page: Page, name: str) -> None:
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    """The whole page: Streamlit scrolls its main area inside the window, so the window is made as tall as
+    that area for the picture (a full-page screenshot alone stops at the window's height)."""
+    size = page.viewport_size
+    tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    if size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(tall), 6000)})
+        wait_idle(page)
+    try:
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    finally:
+        if size:
+            page.set_viewport_size(size)
 
 
 def wait_images_loaded(page: Page, some: bool = True) -> None:
