@@ -17,10 +17,12 @@ from dashboard.views import ago, local_time
 HIDDEN_MINUTES = replay.VISIBILITY_SECONDS // 60
 
 
-def show_failure_queue(clients: AwsClients) -> None:
+def show_failure_queue(clients: AwsClients) -> bool:
     """The queue's figures, a Replay button and, once pressed, the replay's progress and summary (the
-    figures read again after it)."""
+    figures read again after it). True when Replay was pressed, so the page can read again what it showed
+    of the queue before."""
     figures = st.container()
+    replayed = False
     try:
         queue = health.failure_queue(clients)
         if not roles.visitor().operates:
@@ -29,12 +31,14 @@ def show_failure_queue(clients: AwsClients) -> None:
                        help=f"Read each waiting batch's records back from the stream and store them as the "
                             f"consumer would (at most {replay.MOST} messages a press)"):
             _replay_and_report(clients, queue.waiting)
+            replayed = True
             queue = health.failure_queue(clients)
     except StoreError as exc:
         figures.error(f"The on-failure queue does not answer: {exc}", icon=":material/cloud_off:")
-        return
+        return replayed
     with figures:
         _figures(queue)
+    return replayed
 
 
 def replay_failures(clients: AwsClients, waiting: int) -> Replayed | None:

@@ -122,8 +122,13 @@ def _release(clients: AwsClients, queue: str, receipts: list[str]) -> None:
 
 def summary(done: Replayed) -> str:
     """What a replay did, in one line (the command line's progress, the Health page's result)."""
-    return (f"{done.records} records replayed ({done.stored} stored, {done.failed} failed, "
-            f"{done.already_kept} kept already); {done.messages} messages done, {len(done.left)} left")
+    return (f"{_counted(done.records, 'record')} replayed ({done.stored} stored, {done.failed} failed, "
+            f"{done.already_kept} kept already); {_counted(done.messages, 'message')} done, "
+            f"{len(done.left)} left")
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _count(done: Replayed, outcomes: list[Outcome]) -> None:

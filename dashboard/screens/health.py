@@ -6,11 +6,26 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.aws import AwsClients
 from core.errors import StoreError
 from core.ops import health
 from dashboard.replay_view import show_failure_queue
 from dashboard.resources import aws_clients, live_snapshot
 from dashboard.views import show_store_error
+
+
+def show_resources(clients: AwsClients) -> None:
+    """Whether each resource answers, as a table, and what to do when one does not."""
+    checks = health.check_resources(clients)
+    st.dataframe(
+        pd.DataFrame([{"state": "ok" if c.ok else "FAILING", "resource": c.resource, "name": c.name,
+                       "detail": c.detail} for c in checks]),
+        hide_index=True,
+    )
+    if not all(c.ok for c in checks):
+        st.warning("Some resources do not answer. Locally, restart `make run`; in AWS, check the stack "
+                   "and run `python -m core provision` for anything missing.")
+
 
 st.title("Health")
 clients = aws_clients()
@@ -21,15 +36,9 @@ st.write(f"**{where.kind}** at `{where.endpoint}` in {where.region}"
          + (f", account {where.account}" if where.account else ""))
 
 st.subheader("Resources")
-checks = health.check_resources(clients)
-st.dataframe(
-    pd.DataFrame([{"state": "ok" if c.ok else "FAILING", "resource": c.resource, "name": c.name,
-                   "detail": c.detail} for c in checks]),
-    hide_index=True,
-)
-if not all(c.ok for c in checks):
-    st.warning("Some resources do not answer. Locally, restart `make run`; in AWS, check the stack "
-               "and run `python -m core provision` for anything missing.")
+resources = st.empty()
+with resources.container():
+    show_resources(clients)
 
 lag_col, failed_col = st.columns(2)
 lag = health.consumer_lag_seconds(clients)
@@ -41,7 +50,9 @@ except StoreError as exc:
     show_store_error(exc)
 
 st.subheader("On-failure queue")
-show_failure_queue(clients)
+if show_failure_queue(clients):
+    with resources.container():  # the queue's row, read again: the table above said what was waiting before
+        show_resources(clients)
 
 if st.button("Check again"):
     st.rerun()

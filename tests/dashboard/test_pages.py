@@ -528,6 +528,13 @@ def metrics(app: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in app.metric}
 
 
+def queue_row(app: AppTest) -> str:
+    """The Health page's resource table, its on-failure queue row's detail."""
+    table = app.dataframe[0].value
+    (detail,) = table.loc[table["resource"] == "On-failure queue", "detail"]
+    return str(detail)
+
+
 def test_health_shows_an_empty_on_failure_queue_and_nothing_to_replay(open_page: Open) -> None:
     app = open_page("screens/health.py")
     assert any("on-failure queue is empty" in i.value for i in app.info)
@@ -542,17 +549,19 @@ def test_health_replays_a_given_up_batch_to_an_empty_queue_with_progress_and_the
     app = open_page("screens/health.py")
     shown = metrics(app)
     assert (shown["Waiting"], shown["Being replayed"]) == ("1", "0")
+    assert queue_row(app) == "1 message(s) waiting"
     assert re.fullmatch(r"\d+ s", shown["Oldest message"])
     assert any("the stream keeps records 24 h, so replay them before" in c.value for c in app.caption)
 
     app.button(key="health_replay").click().run()
 
     assert not app.exception
-    said = "2 records replayed (2 stored, 0 failed, 0 kept already); 1 messages done, 0 left"
+    said = "2 records replayed (2 stored, 0 failed, 0 kept already); 1 message done, 0 left"
     (bar,) = app.progress
     assert (bar.value, bar.text) == (100, said)
     assert [s.value for s in app.success] == [f"Replayed: {said}."]
     assert any("on-failure queue is empty" in i.value for i in app.info)
+    assert queue_row(app) == "0 message(s) waiting"  # the table above the replay, read again after it
     assert on_failure_queue(aws) == 0
     assert [expect_stored(aws, record).status for record in sent] == [EventStatus.STORED] * 2
 

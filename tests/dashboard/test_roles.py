@@ -190,7 +190,7 @@ def test_a_viewer_sees_the_on_failure_queue_but_no_replay_and_an_operators_repla
     (replayed,) = trail(aws)
     assert (replayed.who, replayed.action, replayed.outcome, replayed.event_count) == (
         "otto@example.com", Action.REPLAY, Outcome.DONE, 1)
-    assert "1 records replayed (1 stored" in replayed.detail
+    assert "1 record replayed (1 stored" in replayed.detail
 
 
 def test_without_login_everyone_operates_and_is_recorded_as_anyone(aws: AwsClients) -> None:

@@ -36,7 +36,7 @@ def test_replay_stores_a_given_up_batch_deletes_its_message_and_a_second_replay_
     code, result, progress = run(capsys, "replay")
 
     assert code == 0
-    assert "3 records replayed (1 stored, 1 failed, 1 kept already); 1 messages done" in progress
+    assert "3 records replayed (1 stored, 1 failed, 1 kept already); 1 message done" in progress
     assert result == {"replayed": {"messages": 1, "records": 3, "stored": 1, "failed": 1, "already_kept": 1,
                                    "left": []}}
     kept = [make.expect_stored(aws, record) for record in sent]

@@ -64,6 +64,8 @@ def test_the_size_read_from_the_header_is_the_decoders(make_data: Callable[[], b
     assert kind.declared_size(data) in ((width, height), (height, width))
 
 
+# Pillow warns while it reads what is left of a cut TIFF header; the refusal is what this pins.
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
 @pytest.mark.parametrize("fmt", [f for f in make.EVERY_FORMAT if f != "JPEG XL"])
 def test_a_header_too_short_to_read_leaves_the_reason_to_the_decoder(fmt: str) -> None:
     data = make.encoded(photo(), fmt)
