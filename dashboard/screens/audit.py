@@ -11,23 +11,40 @@ from core.errors import StoreError
 from core.ops import audit
 from core.ops.audit import Action
 from dashboard.resources import aws_clients
-from dashboard.views import show_store_error, viewer_zone
+from dashboard.views import show_store_error, viewer_zone, whole_height
 
 RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 ACTIONS: dict[str, Action | None] = {"All": None, **{action.value: action for action in Action}}
 SHOWN = 500
-COLUMNS = {"event ids": st.column_config.TextColumn("event ids", width="medium"),
+# An action's ids and detail can be longer than any column: the table shows their start, "Read whole"
+# the rest.
+COLUMNS = {"event ids": st.column_config.TextColumn("event ids", width="small"),
            "detail": st.column_config.TextColumn("detail", width="large")}
 
 
+def when(entry: audit.Entry) -> str:
+    return f"{entry.at.astimezone(viewer_zone()):%Y-%m-%d %H:%M:%S}"
+
+
 def table(entries: list[audit.Entry]) -> pd.DataFrame:
-    zone = viewer_zone()
     return pd.DataFrame([{
-        "when": f"{entry.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", "who": entry.who, "role": entry.role,
+        "when": when(entry), "who": entry.who, "role": entry.role,
         "action": entry.action.value, "outcome": entry.outcome.value, "events": entry.touched,
         "event ids": " ".join(entry.event_ids), "detail": entry.detail, "via": entry.via,
     } for entry in entries])
+
+
+def show_whole(entry: audit.Entry) -> None:
+    """One action with nothing cut: every event id it touched and its whole detail, wrapping."""
+    with st.container(border=True, key="audit-whole"):
+        st.text(f"{when(entry)}  {entry.action.value} {entry.outcome.value}, by {entry.who} "
+                f"({entry.role}, via {entry.via})")
+        st.text(entry.detail or "(no detail)")
+        ids = ", ".join(entry.event_ids)
+        kept = ("" if len(entry.event_ids) == entry.touched
+                else f" (the trail keeps the first {len(entry.event_ids)})")
+        st.text(f"{entry.touched} event(s){kept}: {ids}" if ids else f"{entry.touched} event(s), no ids")
 
 
 st.title("Audit")
@@ -46,4 +63,11 @@ if not found:
             "and from `python -m core`, as do the ones refused to viewers.")
     st.stop()
 st.caption(f"{'The newest ' if len(found) == SHOWN else ''}{len(found)} action(s), newest first.")
-st.dataframe(table(found), hide_index=True, column_config=COLUMNS, key="audit_table")
+by_id = {entry.entry_id: entry for entry in found}
+chosen = st.selectbox("Read whole", list(by_id), index=None, key="audit_whole",
+                      format_func=lambda i: f"{when(by_id[i])}  {by_id[i].action.value} by {by_id[i].who}",
+                      placeholder="an action from the table, with all its event ids and detail")
+if chosen is not None:
+    show_whole(by_id[chosen])
+shown = table(found)
+st.dataframe(shown, hide_index=True, column_config=COLUMNS, key="audit_table", height=whole_height(shown))

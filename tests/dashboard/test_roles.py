@@ -177,6 +177,28 @@ def test_each_operator_action_is_on_the_audit_page_with_its_user(aws: AwsClients
     assert "No actions match" in page.info[0].value
 
 
+def test_the_audit_page_reads_an_action_whole_with_all_its_ids_and_detail(aws: AwsClients) -> None:
+    ids = tuple(f"{n:032x}" for n in range(200))
+    burst = audit.Entry(who="otto@example.com", action=Action.SEND, outcome=Outcome.DONE, event_ids=ids,
+                        detail="200 record(s) to the stream, " + "each one a test of the burst form, " * 6 + "done",
+                        role="operator")
+    for n in range(12):
+        audit.record(aws, audit.Entry(who=f"user{n}@example.com", action=Action.RETRY, outcome=Outcome.DONE,
+                                      event_ids=(f"e{n}",), role="operator"))
+    audit.record(aws, burst)
+    page = logged_in(aws, VIEWER, "screens/audit.py")
+    (table,) = page.dataframe
+    assert len(table.value) == 13
+
+    page.selectbox(key="audit_whole").set_value(burst.entry_id).run()
+
+    assert not page.exception
+    said = [t.value for t in page.text]
+    assert said[0].endswith("send done, by otto@example.com (operator, via dashboard)")
+    assert said[1] == burst.detail
+    assert said[2] == "200 event(s): " + ", ".join(ids)
+
+
 def test_a_viewer_sees_the_on_failure_queue_but_no_replay_and_an_operators_replay_is_audited(
     aws: AwsClients
 ) -> None:

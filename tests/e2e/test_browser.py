@@ -7,6 +7,7 @@ Every page's screenshot lands in test-artifacts/screenshots/<page>.png.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import time
@@ -23,6 +24,8 @@ from playwright.sync_api import FloatRect, Locator, Page, expect
 from core.aws import AwsClients
 from core.ingest.origin import stream_event_id
 from core.models import EventStatus, FailureKind, StoredEvent
+from core.ops import audit
+from core.ops.audit import Action, Outcome
 from core.store.reads import get_event, last_hour_count, last_hour_minutes
 from dashboard.gallery_view import tile_reason
 from dashboard.views import human_size
@@ -572,8 +575,27 @@ def test_a_walk_through_every_page_finds_nothing_cut_hidden_mislabelled_or_fetch
     finally:
         afternoon.close()
 
+    # Audit: every row in view; an action read whole, its 200 ids wrapping rather than cut.
+    burst = audit.Entry(who="walker@example.com", action=Action.SEND, outcome=Outcome.DONE, role="operator",
+                        event_ids=tuple(f"{n:032x}" for n in range(200)),
+                        detail="200 record(s) to the stream")
+    for n in range(12):
+        audit.record(app_store, dataclasses.replace(burst, who="stroller@example.com", entry_id=f"walk{n}",
+                                                     event_ids=(f"e{n}",), detail="1 record(s)"))
+    audit.record(app_store, burst)
+    page = open_page(tab, "audit")
+    trail = page.locator('[data-testid="stDataFrame"]')
+    expect(trail).to_be_visible()
+    no_inner_scroll(trail)
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Read whole", exact=True)).click()
+    page.get_by_role("option", name=re.compile(r"send by walker@example\.com$")).click()
+    whole = page.locator('[class*="st-key-audit-whole"] [data-testid="stText"]')
+    expect(whole.last).to_contain_text(f"200 event(s): {burst.event_ids[0]}, ")
+    assert not whole.evaluate_all("ts => ts.filter(t => t.scrollWidth > t.clientWidth + 1).length"), "cut"
+    screenshot(page, "walk-audit")
+
     # Send and Health open too; no page asked any host but the dashboard and the emulator's image links.
-    for name in ("send", "health", "audit"):
+    for name in ("send", "health"):
         open_page(tab, name)
     ours = {urlsplit(tab.app.url).netloc, urlsplit(tab.app.endpoint).netloc}
     elsewhere = sorted({urlsplit(url).netloc for url in requested} - ours - {""})
