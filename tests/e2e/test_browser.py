@@ -62,10 +62,12 @@ def open_page(tab: Tab, name: str) -> Page:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """The whole page: Streamlit scrolls its main area inside the window, so the window is made as tall as
-    that area for the picture (a full-page screenshot alone stops at the window's height)."""
+    """The whole page: Streamlit scrolls its main area (and an open dialog) inside the window, so the window
+    is made as tall as what scrolls for the picture (a full-page screenshot alone stops at its height)."""
     size = page.viewport_size
-    tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    tall = page.evaluate("""() => Math.max(
+        document.querySelector('[data-testid="stMain"]')?.scrollHeight ?? 0,
+        (document.querySelector('[role="dialog"]')?.scrollHeight ?? -100) + 100)""")
     if size and tall > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(int(tall), 6000)})
         wait_idle(page)
