@@ -81,7 +81,7 @@ def pager(page_number: int, has_previous: bool, has_next: bool) -> tuple[bool, b
     with back:
         previous = st.button("← Previous", disabled=not has_previous)
     with position, st.container(horizontal=True, horizontal_alignment="center"):
-        st.caption(f"Page {page_number}")
+        st.caption(f"Page {page_number}", width="content")
     with forward, st.container(horizontal=True, horizontal_alignment="right"):
         following = st.button("Next →", disabled=not has_next)
     return previous, following
