@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.errors import ImageProcessorError
+from core.errors import ImageProcessorError, StoreError
 from core.ingest.retry import retry_event
 from core.models import EventStatus, FailureKind, StoredEvent
 from core.ops.audit import Action
@@ -16,7 +16,7 @@ from core.store.delete import delete_event
 from core.store.reads import get_event
 from dashboard import roles
 from dashboard.resources import aws_clients, image_link, live_snapshot
-from dashboard.views import ago, dimensions, human_size, trace_table, whole_height
+from dashboard.views import ago, dimensions, human_size, show_store_error, trace_table, whole_height
 
 RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
@@ -109,13 +109,17 @@ def _close() -> None:
 def details(event: StoredEvent) -> None:
     """The selected event over the page, wherever its tile was: image, text, trace, EXIF, logs, and for an
     operator retry and delete."""
-    # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
-    event = get_event(aws_clients(), event.event_id) or event
-    shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
-    if shown and event.original_key:
-        st.image(image_link(shown), link=image_link(event.original_key))
-        size = human_size(event.size_bytes) if event.size_bytes is not None else ""
-        st.link_button(f"Open original ({size})" if size else "Open original", image_link(event.original_key))
+    try:
+        # A page lists each event's own item; its detail item (a long URL, EXIF, the trace) is read here.
+        event = get_event(aws_clients(), event.event_id) or event
+        shown = event.preview_key or event.thumbnail_key  # events from before previews have only a thumbnail
+        if shown and event.original_key:
+            original = image_link(event.original_key)
+            st.image(image_link(shown), link=original)
+            size = human_size(event.size_bytes) if event.size_bytes is not None else ""
+            st.link_button(f"Open original ({size})" if size else "Open original", original)
+    except StoreError as exc:  # what the tile knew is still worth reading below
+        show_store_error(exc, key="retry-details")
     st.text(event.description)  # as sent: text, never Markdown or HTML
     operates = roles.visitor().operates
     retried(event)

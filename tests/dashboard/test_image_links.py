@@ -10,9 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 import botocore.auth
 import pytest
 import requests
+from streamlit.testing.v1 import AppTest
 
 from core.aws import AwsClients
 from core.errors import CredentialsEnding
+from core.models import EventSource, EventStatus, StoredEvent
+from core.store import keys
+from core.store.writes import put_events
+from dashboard.gallery_view import SELECTED
 from dashboard.resources import LINK_USABLE_SECONDS, image_link
 from local.roles import ROLE_SESSION_SECONDS, session_end
 
@@ -57,3 +62,25 @@ def test_a_link_from_a_session_about_to_end_is_not_handed_out_and_a_fresh_one_is
     token = parse_qs(urlsplit(link).query)["X-Amz-Security-Token"][0]
     assert (session_end(token) or 0) > datetime.now(UTC).timestamp() + LINK_USABLE_SECONDS
     assert requests.get(link, timeout=10).content == b"thumbnail"
+
+
+def test_a_gallery_without_links_that_would_last_says_so_on_its_tiles_and_in_the_details(
+    aws: AwsClients, task_role_sessions: Sessions, open_page: Callable[[str], AppTest]
+) -> None:
+    sha256 = "5" * 64  # the object keys follow from it: the store keeps the hash, not the keys
+    event = StoredEvent(event_id="linked", received_at=datetime.now(UTC), source=EventSource.UPLOAD,
+                        status=EventStatus.STORED, description="a photo", sha256=sha256,
+                        original_key=keys.original_key(sha256, "jpg"), preview_key=keys.preview_key(sha256),
+                        thumbnail_key=keys.thumbnail_key(sha256), width=64, height=48, size_bytes=999)
+    put_events(aws, [event])
+    task_role_sessions(LINK_USABLE_SECONDS - 60)
+    app = open_page("screens/gallery.py")
+    assert any("the credentials signing image links end within" in e.value for e in app.error)
+
+    app.session_state[SELECTED] = event  # as a Details click leaves it
+    app.run()
+
+    assert not app.exception, app.exception
+    assert any("the credentials signing image links end within" in e.value for e in app.error)
+    assert "a photo" in [t.value for t in app.text]  # the rest of the details still shows
+    assert any(button.key == "retry-details" for button in app.button)

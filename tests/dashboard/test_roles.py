@@ -180,7 +180,7 @@ def test_each_operator_action_is_on_the_audit_page_with_its_user(aws: AwsClients
 def test_the_audit_page_reads_an_action_whole_with_all_its_ids_and_detail(aws: AwsClients) -> None:
     ids = tuple(f"{n:032x}" for n in range(200))
     burst = audit.Entry(who="otto@example.com", action=Action.SEND, outcome=Outcome.DONE, event_ids=ids,
-                        detail="200 record(s) to the stream, " + "each one a test of the burst form, " * 6 + "done",
+                        detail="200 record(s) to the stream, " + "a test of the burst form, " * 6 + "done",
                         role="operator")
     for n in range(12):
         audit.record(aws, audit.Entry(who=f"user{n}@example.com", action=Action.RETRY, outcome=Outcome.DONE,
