@@ -11,7 +11,7 @@ from core.errors import StoreError
 from core.ops import audit
 from core.ops.audit import Action
 from dashboard.resources import aws_clients
-from dashboard.views import show_store_error, viewer_zone, whole_height
+from dashboard.views import local_time, show_store_error, whole_height
 
 RANGES = {"Last hour": timedelta(hours=1), "Last 24 hours": timedelta(days=1),
           "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
@@ -23,22 +23,23 @@ COLUMNS = {"event ids": st.column_config.TextColumn("event ids", width="small"),
            "detail": st.column_config.TextColumn("detail", width="large")}
 
 
-def when(entry: audit.Entry) -> str:
-    return f"{entry.at.astimezone(viewer_zone()):%Y-%m-%d %H:%M:%S}"
-
-
 def table(entries: list[audit.Entry]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "when": when(entry), "who": entry.who, "role": entry.role,
+        "when": local_time(entry.at), "who": entry.who, "role": entry.role,
         "action": entry.action.value, "outcome": entry.outcome.value, "events": entry.touched,
         "event ids": " ".join(entry.event_ids), "detail": entry.detail, "via": entry.via,
     } for entry in entries])
 
 
+def label(entry: audit.Entry) -> str:
+    """An action in one line, for choosing it."""
+    return f"{local_time(entry.at)}  {entry.action.value} by {entry.who}"
+
+
 def show_whole(entry: audit.Entry) -> None:
     """One action with nothing cut: every event id it touched and its whole detail, wrapping."""
     with st.container(border=True, key="audit-whole"):
-        st.text(f"{when(entry)}  {entry.action.value} {entry.outcome.value}, by {entry.who} "
+        st.text(f"{local_time(entry.at)}  {entry.action.value} {entry.outcome.value}, by {entry.who} "
                 f"({entry.role}, via {entry.via})")
         st.text(entry.detail or "(no detail)")
         ids = ", ".join(entry.event_ids)
@@ -65,7 +66,7 @@ if not found:
 st.caption(f"{'The newest ' if len(found) == SHOWN else ''}{len(found)} action(s), newest first.")
 by_id = {entry.entry_id: entry for entry in found}
 chosen = st.selectbox("Read whole", list(by_id), index=None, key="audit_whole",
-                      format_func=lambda i: f"{when(by_id[i])}  {by_id[i].action.value} by {by_id[i].who}",
+                      format_func=lambda i: label(by_id[i]),
                       placeholder="an action from the table, with all its event ids and detail")
 if chosen is not None:
     show_whole(by_id[chosen])

@@ -66,9 +66,12 @@ def screenshot(page: Page, name: str) -> None:
     """The whole page: Streamlit scrolls its main area (and an open dialog) inside the window, so the window
     is made as tall as what scrolls for the picture (a full-page screenshot alone stops at its height)."""
     size = page.viewport_size
-    tall = page.evaluate("""() => Math.max(
-        document.querySelector('[data-testid="stMain"]')?.scrollHeight ?? 0,
-        (document.querySelector('[role="dialog"]')?.scrollHeight ?? -100) + 100)""")
+    tall = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        const dialog = document.querySelector('[role="dialog"]');  // drawn below the window's top edge
+        return Math.max(main?.scrollHeight ?? 0,
+                        dialog ? dialog.getBoundingClientRect().top * 2 + dialog.scrollHeight : 0);
+    }""")
     if size and tall > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(int(tall), 6000)})
         wait_idle(page)
