@@ -182,13 +182,10 @@ def test_the_audit_page_reads_an_action_whole_with_all_its_ids_and_detail(aws: A
     burst = audit.Entry(who="otto@example.com", action=Action.SEND, outcome=Outcome.DONE, event_ids=ids,
                         detail="200 record(s) to the stream, " + "a test of the burst form, " * 6 + "done",
                         role="operator")
-    for n in range(12):
-        audit.record(aws, audit.Entry(who=f"user{n}@example.com", action=Action.RETRY, outcome=Outcome.DONE,
-                                      event_ids=(f"e{n}",), role="operator"))
     audit.record(aws, burst)
     page = logged_in(aws, VIEWER, "screens/audit.py")
-    (table,) = page.dataframe
-    assert len(table.value) == 13
+    assert page.dataframe[0].value["events"].tolist() == [200]
+    assert not page.text  # nothing read whole until chosen
 
     page.selectbox(key="audit_whole").set_value(burst.entry_id).run()
 
