@@ -85,10 +85,11 @@ def trace_table(event: StoredEvent) -> pd.DataFrame:
     return pd.DataFrame({"field": list(shown), "value": list(shown.values())})
 
 
-TABLE_ROW_PX = 35  # Streamlit's row height, the header's too
+TABLE_ROW_PX = 35  # Streamlit's row height by default; its header's always, whatever row_height says
 TABLE_FRAME_PX = 3
 
 
-def whole_height(frame: pd.DataFrame) -> int:
-    """A table's height with every row in view, so nothing hides behind its own scroll bar."""
-    return TABLE_ROW_PX * (len(frame) + 1) + TABLE_FRAME_PX
+def whole_height(frame: pd.DataFrame, row_px: int = TABLE_ROW_PX) -> int:
+    """A table's height with every row in view, so nothing hides behind its own scroll bar, and nothing
+    more (`row_px`: the row_height it is drawn with)."""
+    return TABLE_ROW_PX + row_px * len(frame) + TABLE_FRAME_PX

@@ -10,7 +10,7 @@ import streamlit as st
 from core.errors import StoreError
 from core.models import EventStatus
 from dashboard.resources import LiveSnapshot, image_link, live_snapshot
-from dashboard.views import TABLE_FRAME_PX, ago, local_time, show_store_error, viewer_zone
+from dashboard.views import ago, local_time, show_store_error, viewer_zone, whole_height
 
 REFRESH_SECONDS = 5
 STRIP_ROW_HEIGHT = 56  # px: a thumbnail a person can recognise
@@ -61,13 +61,15 @@ def recent_strip(snapshot: LiveSnapshot) -> None:
         # LATEST keeps a reason's first 100 characters; the Gallery and the panel above show it whole.
         "reason": [event.failure_reason or "" for event in recent],
     })
-    # Tall enough for every row and the header, so none hides behind the table's own scroll bar.
-    height = STRIP_ROW_HEIGHT * (len(frame) + 1) + TABLE_FRAME_PX
-    st.dataframe(frame, hide_index=True, width="stretch", height=height, row_height=STRIP_ROW_HEIGHT,
+    st.dataframe(frame, hide_index=True, width="stretch", height=whole_height(frame, STRIP_ROW_HEIGHT),
+                 row_height=STRIP_ROW_HEIGHT,
                  key="recent",
                  column_config={"image": st.column_config.ImageColumn("image", width="small"),
                                 "received": st.column_config.TextColumn("received", width="small"),
-                                "status": st.column_config.TextColumn("status", width="small")})
+                                "status": st.column_config.TextColumn("status", width="small"),
+                                # a failed row's reason is what a person reads it for: the wider column
+                                "description": st.column_config.TextColumn("description", width="medium"),
+                                "reason": st.column_config.TextColumn("reason", width="large")})
 
 
 def per_minute_chart(snapshot: LiveSnapshot) -> None:

@@ -476,10 +476,13 @@ def report_times(store: AwsClients) -> list[datetime]:
 
 
 def no_inner_scroll(table: Locator) -> None:
-    """The st.dataframe shows all its rows: its scroller has nothing below what is in view."""
+    """The st.dataframe shows all its rows and no more: its scroller has nothing below what is in view,
+    and no blank strip under its last row (the scroller's first child is as tall as header and rows)."""
     scroller = table.locator(".dvn-scroller").first
     overflow = scroller.evaluate("s => s.scrollHeight - s.clientHeight")
     assert overflow <= 1, f"{overflow} px of the table are hidden behind its scroll bar"
+    blank = scroller.evaluate("s => s.clientHeight - s.firstElementChild.getBoundingClientRect().height")
+    assert blank <= 2, f"a blank strip of {blank} px under the table's last row"
 
 
 def text_box(locator: Locator) -> dict[str, float]:
